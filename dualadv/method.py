@@ -1,0 +1,316 @@
+"""Aligning T(A) to B with the dual adversarial distance (min-min), or the primal min-max.
+
+Dual (the seed): min_T d(T(A), B) = min_T min_alpha D(alpha; T(A), B), a joint minimisation
+with no saddle point. Each step solves for alpha (warm-started from the previous step's
+solution) and takes a gradient step on T through the envelope theorem (see dualadv.solver).
+
+Min-max (the baseline a user would write): the same discriminator family and lam,
+    min_T max_{w,b} sum_A log s(f(T(a))) + sum_B log(1 - s(f(b))) - lam/2 |w|^2,
+with f(x) = w.phi(x) + b, phi the identity (linear) or random Fourier features (RBF), one
+simultaneous gradient descent step on T and ascent step on (w, b) per training step, same lr.
+
+Both runs log the exact distance d(T(A), B) of the current T (solved to tolerance), so their
+curves are comparable; the state counts the steps where that distance and the alignment error
+went up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import matplotlib.pyplot as plt
+import numpy as np
+import optax
+
+from common import data as data_lib
+from common import plots
+from common.errors import ConfigError, check_choice, check_number
+from common.state import Player, TrainState
+from common.train import Method
+from dualadv import losses, models, solver
+
+OBJECTIVES = ('dual', 'minmax')
+OPTIMIZERS = ('sgd', 'adam')
+PAPER = {
+    'claim': 'the dual (min-min) alignment improves monotonically and stably; the primal '
+    'min-max oscillates (Usman, Saenko, Kulis, ICLR-W 2018; qualitative, no table)',
+}
+
+
+def validate(config: Any) -> None:
+    """Method-specific config checks (ConfigError naming the field)."""
+    check_choice('config.loss.objective', config.loss.objective, OBJECTIVES)
+    check_choice('config.loss.kernel', config.loss.kernel, solver.KERNELS)
+    check_choice('config.loss.solver', config.loss.solver, solver.METHODS)
+    check_choice('config.model.transform', config.model.transform, models.TRANSFORMS)
+    check_choice('config.optim.optimizer', config.optim.optimizer, OPTIMIZERS)
+    check_number('config.loss.lam', config.loss.lam, positive=True)
+    check_number('config.loss.bandwidth', config.loss.bandwidth)
+    check_number('config.loss.rff_features', config.loss.rff_features, integer=True, positive=True)
+    check_number('config.optim.critic_lr', config.optim.critic_lr)
+    if config.data.source == 'digits' and config.data.get('format', 'image') != 'pca':
+        if config.data.get('format') == 'image':
+            raise ConfigError(
+                "config.data.format='image' is not valid for dualadv; allowed: 'flat', 'pca'"
+            )
+
+
+def _optimizer(config: Any, lr: float) -> optax.GradientTransformation:
+    return optax.sgd(lr) if config.optim.optimizer == 'sgd' else optax.adam(lr)
+
+
+def _gap(ta: jax.Array, b: jax.Array) -> jax.Array:
+    return jnp.linalg.norm(jnp.mean(ta, 0) - jnp.mean(b, 0))
+
+
+def _map_error(params: dict, a: jax.Array, extra: dict) -> jax.Array:
+    """RMS over A of |T(x) - T*(x)|, or the mean gap when the true map is unknown."""
+    if 'true_matrix' not in extra:
+        return jnp.asarray(jnp.nan)
+    target = a @ extra['true_matrix'].T + extra['true_offset']
+    return jnp.sqrt(jnp.mean(jnp.sum((models.apply_transform(params, a) - target) ** 2, -1)))
+
+
+def make(config: Any) -> Method:
+    """Build the dualadv Method for `config`."""
+    validate(config)
+    lam = config.loss.lam
+    kernel = config.loss.kernel
+    critic_lr = config.optim.critic_lr if config.optim.critic_lr > 0 else config.optim.lr
+    has_map = config.data.source in data_lib.POINT_SOURCES
+
+    def distance(ta, b, extra, init=None):
+        """The exact dual distance of the current T (the monitored quantity)."""
+        return solver.adversarial_distance(
+            ta,
+            b,
+            lam=lam,
+            kernel=kernel,
+            bandwidth=extra['bandwidth'] if kernel == 'rbf' else None,
+            method=config.loss.solver,
+            init=init,
+        )
+
+    def init(rng, config, batch):
+        a = jnp.asarray(batch['a'])
+        dim = a.shape[-1]
+        tparams = models.init_transform(config.model.transform, dim)
+        players = {'transform': Player.create(tparams, _optimizer(config, config.optim.lr))}
+        bw = config.loss.bandwidth
+        if bw <= 0:
+            bw = losses.median_bandwidth(a, jnp.asarray(batch['b']))
+        n_a, n_b = batch['a'].shape[0], batch['b'].shape[0]
+        extra = {
+            'bandwidth': jnp.asarray(bw, jnp.float32),
+            'alpha_a': jnp.full((n_a,), 0.5, jnp.float32),
+            'alpha_b': jnp.full((n_b,), 0.5, jnp.float32),
+            'bias': jnp.zeros((), jnp.float32),
+            'prev_distance': jnp.asarray(jnp.inf, jnp.float32),
+            'prev_error': jnp.asarray(jnp.inf, jnp.float32),
+            'ups_distance': jnp.zeros((), jnp.int32),
+            'ups_error': jnp.zeros((), jnp.int32),
+        }
+        if has_map:
+            m, c = data_lib.get_dataset(config.data, 'train', seed=config.seed).info['true_map']
+            extra['true_matrix'] = jnp.asarray(m, jnp.float32)
+            extra['true_offset'] = jnp.asarray(c, jnp.float32)
+        if config.loss.objective == 'minmax':
+            feat_dim = dim if kernel == 'linear' else config.loss.rff_features
+            critic = {'w': jnp.zeros((feat_dim,), jnp.float32), 'b': jnp.zeros((), jnp.float32)}
+            # Ascent: the critic minimises the negated objective.
+            players['critic'] = Player.create(critic, _optimizer(config, critic_lr))
+            k1, k2 = jax.random.split(rng)
+            extra['rff_omega'] = jax.random.normal(k1, (dim, feat_dim), jnp.float32)
+            extra['rff_phase'] = jax.random.uniform(k2, (feat_dim,), jnp.float32, 0, 2 * jnp.pi)
+        return TrainState.create(players, extra)
+
+    def features(x, extra):
+        if kernel == 'linear':
+            return x
+        return models.random_fourier_features(
+            x, extra['rff_omega'], extra['rff_phase'], bandwidth=extra['bandwidth']
+        )
+
+    def monitor(state, batch, tparams, sol):
+        """Distance/error bookkeeping shared by both objectives."""
+        a, b = batch['a'], batch['b']
+        n = a.shape[0] + b.shape[0]
+        dist = sol.value / n
+        ta = models.apply_transform(tparams, a)
+        err = _map_error(tparams, a, state.extra) if has_map else _gap(ta, b)
+        ex = state.extra
+        tol = 1e-6 * (1.0 + jnp.abs(ex['prev_distance']))
+        up_d = jnp.isfinite(ex['prev_distance']) & (dist > ex['prev_distance'] + tol)
+        up_e = jnp.isfinite(ex['prev_error']) & (err > ex['prev_error'] + 1e-6)
+        extra = dict(
+            ex,
+            prev_distance=dist.astype(jnp.float32),
+            prev_error=err.astype(jnp.float32),
+            ups_distance=ex['ups_distance'] + up_d.astype(jnp.int32),
+            ups_error=ex['ups_error'] + up_e.astype(jnp.int32),
+            alpha_a=sol.alpha_a.astype(jnp.float32),
+            alpha_b=sol.alpha_b.astype(jnp.float32),
+            bias=sol.bias.astype(jnp.float32),
+        )
+        metrics = {
+            'loss/distance': dist,
+            'align/error': err,
+            'align/mean_gap': _gap(ta, b),
+            'solver/kkt_residual': sol.kkt_residual,
+            'solver/num_steps': sol.num_steps.astype(jnp.float32),
+        }
+        return extra, metrics
+
+    def warm(extra):
+        zero = jnp.zeros((), jnp.float32)
+        return solver.DualSolution(
+            zero, extra['alpha_a'], extra['alpha_b'], extra['bias'], zero, 0, extra['bandwidth']
+        )
+
+    def dual_step(state, batch, rng):
+        del rng
+        tparams = state.params('transform')
+        n = batch['a'].shape[0] + batch['b'].shape[0]
+
+        def loss_fn(p):
+            sol = distance(models.apply_transform(p, batch['a']), batch['b'], state.extra, warm(state.extra))
+            return sol.value / n, sol
+
+        (_, sol), grads = jax.value_and_grad(loss_fn, has_aux=True)(tparams)
+        extra, metrics = monitor(state, batch, tparams, sol)
+        metrics['grad_norm/transform'] = optax.global_norm(grads)
+        players = {'transform': state.players['transform'].apply_gradients(grads)}
+        return state.replace(players=players, extra=extra), metrics
+
+    def primal(tparams, cparams, batch, extra):
+        """Normalised primal objective J(T, w, b), to be maximised by the critic."""
+        fa = features(models.apply_transform(tparams, batch['a']), extra) @ cparams['w'] + cparams['b']
+        fb = features(batch['b'], extra) @ cparams['w'] + cparams['b']
+        n = fa.shape[0] + fb.shape[0]
+        obj = (
+            jnp.sum(jax.nn.log_sigmoid(fa))
+            + jnp.sum(jax.nn.log_sigmoid(-fb))
+            - 0.5 * lam * cparams['w'] @ cparams['w']
+        )
+        return obj / n
+
+    def minmax_step(state, batch, rng):
+        del rng
+        tparams, cparams = state.params('transform'), state.params('critic')
+        obj, (g_t, g_c) = jax.value_and_grad(primal, argnums=(0, 1))(tparams, cparams, batch, state.extra)
+        ta = models.apply_transform(tparams, batch['a'])
+        sol = distance(ta, batch['b'], state.extra, warm(state.extra))
+        extra, metrics = monitor(state, batch, tparams, sol)
+        metrics['loss/critic_objective'] = obj
+        metrics['grad_norm/transform'] = optax.global_norm(g_t)
+        metrics['grad_norm/critic'] = optax.global_norm(g_c)
+        players = {
+            'transform': state.players['transform'].apply_gradients(g_t),
+            'critic': state.players['critic'].apply_gradients(jax.tree.map(jnp.negative, g_c)),
+        }
+        return state.replace(players=players, extra=extra), metrics
+
+    def eval_step(state, batch):
+        tparams = state.params('transform')
+        ta = models.apply_transform(tparams, batch['a'])
+        sol = distance(ta, batch['b'], state.extra)
+        out = {'distance': sol.value / (ta.shape[0] + batch['b'].shape[0]), 'mean_gap': _gap(ta, batch['b'])}
+        if has_map:
+            out['map_error'] = _map_error(tparams, batch['a'], state.extra)
+        return out
+
+    def sample(state, batch):
+        return {
+            'a': batch['a'],
+            'b': batch['b'],
+            'ta': models.apply_transform(state.params('transform'), batch['a']),
+            'label_a': batch['label_a'],
+            'label_b': batch['label_b'],
+        }
+
+    def evaluate(state, config):
+        return _evaluate(state, config, distance, has_map)
+
+    return Method(
+        init=init,
+        train_step=dual_step if config.loss.objective == 'dual' else minmax_step,
+        eval_step=eval_step,
+        sample=sample,
+        evaluate=evaluate,
+        plot=plot,
+    )
+
+
+def _evaluate(state, config, distance, has_map) -> dict[str, Any]:
+    """Final numbers: distance, error, monotonicity counts, digit accuracies."""
+    tparams = jax.device_get(state.params('transform'))
+    steps = int(config.train.steps)
+    out: dict[str, Any] = {
+        'objective': config.loss.objective,
+        'kernel': config.loss.kernel,
+        'lr': float(config.optim.lr),
+        'final_train_distance': float(state.extra['prev_distance']),
+        'final_train_error': float(state.extra['prev_error']),
+        'ups_distance': int(state.extra['ups_distance']),
+        'ups_error': int(state.extra['ups_error']),
+        'ups_distance_fraction': int(state.extra['ups_distance']) / max(steps - 1, 1),
+        'ups_error_fraction': int(state.extra['ups_error']) / max(steps - 1, 1),
+        'paper': PAPER,
+    }
+    test = data_lib.get_dataset(config.data, 'test', seed=config.seed).full()
+    a, b = jnp.asarray(test['a']), jnp.asarray(test['b'])
+    ta = models.apply_transform(tparams, a)
+    n = a.shape[0] + b.shape[0]
+    out['test_distance_before'] = float(distance(a, b, state.extra).value / n)
+    out['test_distance_after'] = float(distance(ta, b, state.extra).value / n)
+    out['test_mean_gap_before'] = float(_gap(a, b))
+    out['test_mean_gap_after'] = float(_gap(ta, b))
+    if has_map:
+        ident = models.init_transform('shift', a.shape[1])
+        out['test_map_error_before'] = float(_map_error(ident, a, state.extra))
+        out['test_map_error_after'] = float(_map_error(tparams, a, state.extra))
+    if config.data.source == 'digits':
+        from sklearn.linear_model import LogisticRegression
+
+        train = data_lib.get_dataset(config.data, 'train', seed=config.seed).full()
+        clf = LogisticRegression(max_iter=2000).fit(train['b'], train['label_b'])
+        out['accuracy_mnist_test'] = float(clf.score(test['b'], test['label_b']))
+        out['accuracy_uci_before'] = float(clf.score(np.asarray(a), test['label_a']))
+        out['accuracy_uci_after'] = float(clf.score(np.asarray(ta), test['label_a']))
+    return out
+
+
+def plot(state: TrainState, config: Any, workdir: str) -> list[str]:
+    """alignment.png: T(A) over B with trajectories (2-D), distance and error vs step."""
+    del state
+    series = plots.read_metrics(workdir)
+    samples = plots.read_samples(workdir)
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
+    ax = axes[0]
+    if samples:
+        first, last = samples[0][1], samples[-1][1]
+        ax.scatter(last['b'][:, 0], last['b'][:, 1], s=8, c='tab:blue', alpha=0.5, label='B')
+        ax.scatter(first['a'][:, 0], first['a'][:, 1], s=8, c='tab:gray', alpha=0.35, label='A')
+        ax.scatter(last['ta'][:, 0], last['ta'][:, 1], s=8, c='tab:red', alpha=0.6, label='T(A), final')
+        traj = np.stack([s['ta'] for _, s in samples])  # [t, n, d]
+        for i in range(0, traj.shape[1], max(traj.shape[1] // 24, 1)):
+            ax.plot(traj[:, i, 0], traj[:, i, 1], c='tab:red', lw=0.6, alpha=0.5)
+        ax.legend(fontsize=8, loc='best')
+    title = f'{config.loss.objective} ({config.loss.kernel}), lr {config.optim.lr}'
+    ax.set_title(f'{title}: T(A) trajectories' + (' (first 2 dims)' if config.data.get('dim', 2) != 2 else ''), fontsize=9)
+    for ax, key, label in (
+        (axes[1], 'loss/distance', 'd(T(A), B) / n  (exact dual value)'),
+        (axes[2], 'align/error', 'alignment error'),
+    ):
+        if key in series:
+            steps, values = series[key]
+            ax.plot(steps, values, c='tab:red' if config.loss.objective == 'dual' else 'tab:purple')
+        ax.set_title(label, fontsize=9)
+        ax.set_xlabel('step')
+        ax.grid(alpha=0.3)
+    axes[2].set_yscale('log')
+    import os
+
+    return [plots.save_figure(fig, os.path.join(workdir, 'alignment.png'))]
