@@ -17,9 +17,18 @@ from ml_collections import config_flags
 
 from common.errors import ConfigError
 
-_CONFIG = config_flags.DEFINE_config_file('config', 'dualadv/config.py', 'Method config file:variant.')
-_WORKDIR = flags.DEFINE_string('workdir', None, 'Output folder (default runs/<method>-<variant>).')
-_OVERWRITE = flags.DEFINE_bool('overwrite', False, 'Replace a workdir that holds another run.')
+FLAGS = flags.FLAGS
+
+
+def define_flags() -> None:
+    """--config (file:variant, with --config.<field>=value overrides), --workdir, --overwrite.
+
+    Defined after `precheck`: the config flag loads the file and applies overrides as soon as
+    it is defined.
+    """
+    config_flags.DEFINE_config_file('config', 'dualadv/config.py', 'Method config file:variant.')
+    flags.DEFINE_string('workdir', None, 'Output folder (default runs/<method>-<variant>).')
+    flags.DEFINE_bool('overwrite', False, 'Replace a workdir that holds another run.')
 
 
 def method_registry() -> dict:
@@ -41,21 +50,64 @@ def main(argv: list[str]) -> None:
     from common import train
 
     logging.set_verbosity(logging.WARNING)  # orbax logs every save at INFO
-    config = _CONFIG.value
+    config = FLAGS.config
     registry = method_registry()
     name = config.get('method')
     if name not in registry:
         raise ConfigError(f'config.method={name!r} is not valid; allowed: {", ".join(registry)}')
     method = registry[name](config)
-    workdir = _WORKDIR.value or default_workdir(name)
+    workdir = FLAGS.workdir or default_workdir(name)
     logging.info('workdir: %s', workdir)
-    train.train_and_evaluate(method, config, workdir, overwrite=_OVERWRITE.value)
+    train.train_and_evaluate(method, config, workdir, overwrite=FLAGS.overwrite)
+
+
+METHOD_CONFIGS = ('dualadv/config.py',)
+
+
+def precheck(argv: list[str]) -> None:
+    """Check --config and its overrides before absl does, so errors are one line.
+
+    absl reports a failing config file or an unknown override field with a traceback; here
+    the file, the variant and every --config.<field> are checked first.
+    """
+    import importlib.util
+
+    spec = next((a.split('=', 1)[1] for a in argv if a.startswith('--config=')), None)
+    if spec is None and '--config' in argv[:-1]:
+        spec = argv[argv.index('--config') + 1]
+    spec = spec or 'dualadv/config.py'
+    path, _, variant = spec.partition(':')
+    if not os.path.isfile(path):
+        raise ConfigError(f'--config={spec}: no such file {path!r}; allowed: {", ".join(METHOD_CONFIGS)}')
+    module_spec = importlib.util.spec_from_file_location('_config_precheck', path)
+    module = importlib.util.module_from_spec(module_spec)
+    try:
+        module_spec.loader.exec_module(module)
+    except Exception as e:  # noqa: BLE001 - a broken config file: say which and why
+        raise ConfigError(f'--config={spec}: cannot load {path!r} ({type(e).__name__}: {e})') from None
+    if not hasattr(module, 'get_config'):
+        raise ConfigError(f'--config={spec}: {path!r} defines no get_config(arg)')
+    config = module.get_config(variant or None)
+    for arg in argv:
+        if not arg.startswith('--config.'):
+            continue
+        field = arg[len('--config.') :].split('=', 1)[0]
+        node, walked = config, 'config'
+        for part in field.split('.'):
+            if not hasattr(node, 'keys') or part not in node:
+                allowed = ', '.join(sorted(node.keys())) if hasattr(node, 'keys') else '(none)'
+                raise ConfigError(
+                    f'--config.{field}: {walked} has no field {part!r}; allowed: {allowed}'
+                )
+            node, walked = node[part], f'{walked}.{part}'
 
 
 def _run() -> None:
     from common.train import NonFiniteLossError
 
     try:
+        precheck(sys.argv[1:])
+        define_flags()
         app.run(main)
     except ConfigError as e:
         print(f'run.py: error: {e}', file=sys.stderr)

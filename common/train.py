@@ -264,7 +264,9 @@ def train_and_evaluate(
         evaluate_now(0)
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=total, initial=start, desc=stages[0].name, dynamic_ncols=True, file=sys.stderr)
+    bar = tqdm(
+        total=total, initial=start, desc=stages[0].name, mininterval=0.5, file=sys.stderr
+    )
     last_time, last_step = time.time(), start
     try:
         for step in range(start, total):

@@ -8,7 +8,7 @@ Variants
                         anisotropic 3-component mixture A is an affine (rotated, scaled,
                         shifted) copy of B; T is affine and the error is the RMS distance of T
                         to the true map over A. About 1 minute on 2 CPU cores; map error falls
-                        from ~2.3 to < 0.1 with no step where the distance goes up.
+                        from 2.27 to 0.10 (seed 0); the distance goes up on 3 of 399 steps.
   points_linear         linear discriminator (sees only the means): T is a shift, the error is
                         the distance between the means.
   points_rbf            as default.
@@ -51,9 +51,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.data.num_b = 128
     c.data.batch_size = 128
     c.data.num_components = 3
-    c.data.rotation = 60.0
-    c.data.scale = (1.5, 0.7)
-    c.data.shift = (2.0, -1.0)
+    c.data.rotation = 30.0
+    c.data.scale = (1.3, 0.8)
+    c.data.shift = (1.5, -1.0)
 
     c.model = ml_collections.ConfigDict()
     c.model.transform = 'affine'
@@ -68,7 +68,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
 
     c.optim = ml_collections.ConfigDict()
     c.optim.optimizer = 'sgd'
-    c.optim.lr = 1.0
+    c.optim.lr = 0.3
     c.optim.critic_lr = -1.0  # <= 0: the same as optim.lr (the fair comparison)
 
     c.train = ml_collections.ConfigDict()
@@ -86,7 +86,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     elif experiment == 'points_linear':
         c.data.source = 'gaussian'
         c.data.rotation = 0.0
-        c.data.scale = 1.0
+        c.data.scale = (1.0, 1.0)
         c.data.shift = (3.0, -2.0)
         c.model.transform = 'shift'
         c.loss.kernel = 'linear'

@@ -75,7 +75,7 @@ def _linear_newton(x, y, lam, w0, b0, tol, max_steps):
     n, d = x.shape
     xa = jnp.concatenate([x, jnp.ones((n, 1), x.dtype)], 1)
     reg = jnp.concatenate([jnp.full((d,), lam, x.dtype), jnp.zeros((1,), x.dtype)])
-    ts = 0.5 ** jnp.arange(20, dtype=x.dtype)
+    ts = 0.5 ** jnp.arange(40, dtype=x.dtype)
 
     def objective(theta):
         return 0.5 * lam * theta[:d] @ theta[:d] + jnp.sum(jax.nn.softplus(-y * (xa @ theta)))
@@ -112,7 +112,7 @@ def _linear_newton(x, y, lam, w0, b0, tol, max_steps):
 def _kernel_newton(q, y, lam, c0, b0, tol, max_steps):
     """Damped Newton on P(c, b) = lam/2 c^T K c + sum softplus(-y (K c + b))."""
     n = q.shape[0]
-    ts = 0.5 ** jnp.arange(20, dtype=q.dtype)
+    ts = 0.5 ** jnp.arange(40, dtype=q.dtype)
     eye = jnp.eye(n, dtype=q.dtype)
 
     def objective(c, b):
@@ -287,11 +287,13 @@ def adversarial_distance(
     alpha0 = jax.lax.stop_gradient(alpha0)
     b0 = jax.lax.stop_gradient(b0)
 
+    # Primal starts: f = 0 cold (alpha = 1/2 everywhere), or w = sum y alpha x / lam warm.
+    cold = 0.0 if init is None else 1.0
     if method == 'newton' and kernel == 'linear':
-        w0 = xs.T @ (y * alpha0) / lam
+        w0 = cold * xs.T @ (y * alpha0) / lam
         alpha, bias, steps, kkt = _linear_newton(xs, y, lam, w0, b0, tol, max_steps)
     elif method == 'newton':
-        alpha, bias, steps, kkt = _kernel_newton(q, y, lam, y * alpha0 / lam, b0, tol, max_steps)
+        alpha, bias, steps, kkt = _kernel_newton(q, y, lam, cold * y * alpha0 / lam, b0, tol, max_steps)
     else:
         matvec = (lambda v: xs @ (xs.T @ v)) if q is None else (lambda v: q @ v)
         alpha, steps, kkt = _dual_pgd(matvec, y, lam, alpha0, tol, max_steps)
