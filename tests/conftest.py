@@ -1,0 +1,13 @@
+"""Test setup: two forced CPU devices (so sharding is really exercised) and a compile cache."""
+
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+os.environ.setdefault('XLA_FLAGS', '--xla_force_host_platform_device_count=2')
+
+import jax  # noqa: E402
+
+jax.config.update('jax_compilation_cache_dir', os.path.join(ROOT, '.jax_cache'))
+jax.config.update('jax_persistent_cache_min_compile_time_secs', 0.5)
