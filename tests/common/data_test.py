@@ -1,0 +1,95 @@
+"""common.data: determinism, sources, sharding, clear errors."""
+
+import ml_collections
+import numpy as np
+import pytest
+
+from common import data
+from common.errors import ConfigError
+from common.train import make_mesh
+
+
+def _cfg(**kw):
+    base = dict(source='mixture', dim=2, num_a=40, num_b=30, batch_size=16, rotation=30.0,
+                scale=(1.3, 0.8), shift=(1.0, -1.0))
+    base.update(kw)
+    return ml_collections.ConfigDict(base)
+
+
+@pytest.mark.parametrize('source', data.POINT_SOURCES)
+def test_point_stream_is_a_pure_function_of_seed_and_step(source):
+    ds = data.get_dataset(_cfg(source=source), 'train', seed=3)
+    again = data.get_dataset(_cfg(source=source), 'train', seed=3)
+    for step in (0, 5, 17):
+        for k, v in ds.batch(step).items():
+            np.testing.assert_array_equal(v, again.batch(step)[k])
+    assert not np.array_equal(ds.batch(0)['a'], ds.batch(1)['a'])
+    assert not np.array_equal(ds.batch(0)['a'], data.get_dataset(_cfg(source=source), 'train', seed=4).batch(0)['a'])
+    first = next(iter(data.get_dataset(_cfg(source=source), 'train', seed=3, start_step=5)))
+    np.testing.assert_array_equal(first['a'], ds.batch(5)['a'])
+    b = ds.batch(0)
+    assert b['a'].shape == (16, 2) and b['b'].shape == (16, 2) and b['label_a'].shape == (16,)
+
+
+def test_true_map_inverts_the_copy():
+    ds = data.get_dataset(_cfg(source='gaussian', num_a=4000, num_b=4000, batch_size=4000), 'train', seed=0)
+    m, c = ds.info['true_map']
+    mapped = ds.pool['a'] @ m.T + c
+    np.testing.assert_allclose(mapped.mean(0), ds.pool['b'].mean(0), atol=0.05)
+    np.testing.assert_allclose(np.cov(mapped.T), np.cov(ds.pool['b'].T), atol=0.06)
+
+
+def test_digits_are_real_shuffled_and_split():
+    cfg = ml_collections.ConfigDict(dict(source='digits', format='image', image_size=16, batch_size=32))
+    train = data.get_dataset(cfg, 'train', seed=0)
+    test = data.get_dataset(cfg, 'test', seed=0)
+    assert len(train.pool['a']) + len(test.pool['a']) == 1797
+    assert len(train.pool['b']) + len(test.pool['b']) == 5000
+    assert train.pool['a'].shape[1:] == (16, 16, 1) and 0 <= train.pool['b'].min() and train.pool['b'].max() <= 1
+    assert set(np.unique(test.pool['label_b'])) == set(range(10))  # shuffled before the split
+    assert len(np.unique(train.pool['label_b'][:50])) > 5
+    flat = data.get_dataset(ml_collections.ConfigDict(dict(source='digits', format='pca', pca_dim=8, batch_size=8)), 'train', seed=0)
+    assert flat.batch(0)['a'].shape == (8, 8)
+
+
+def test_batches_are_sharded_over_the_data_axis():
+    mesh = make_mesh()
+    batch = data.get_dataset(_cfg(), 'train', seed=0, mesh=mesh).batch(0)
+    assert len(batch['a'].sharding.device_set) == mesh.shape['data'] == 2
+
+
+@pytest.mark.parametrize(
+    'overrides, split, match',
+    [
+        ({'source': 'svhn'}, 'train', "config.data.source='svhn' is not valid; allowed"),
+        ({}, 'valid', "split='valid' is not valid; allowed: 'train', 'test'"),
+        ({'batch_size': 0}, 'train', 'config.data.batch_size=0'),
+        ({'batch_size': 2.5}, 'train', 'must be an integer'),
+        ({'dim': -1}, 'train', 'config.data.dim=-1'),
+        ({'scale': (1.0, 2.0, 3.0)}, 'train', 'config.data.scale must be'),
+        ({'scale': (0.0, 1.0)}, 'train', 'non-zero'),
+        ({'source': 'moons', 'dim': 1, 'scale': 1.0, 'shift': 0.0}, 'train', 'must be >= 2'),
+    ],
+)
+def test_bad_data_config_is_one_clear_error(overrides, split, match):
+    with pytest.raises(ConfigError, match=match):
+        data.get_dataset(_cfg(**overrides), split, seed=0)
+
+
+@pytest.mark.parametrize(
+    'fields, match',
+    [
+        (dict(format='png'), "config.data.format='png'"),
+        (dict(image_size=200), 'image_size=200'),
+        (dict(format='pca', pca_dim=1000), 'pca_dim=1000'),
+    ],
+)
+def test_bad_digit_config_is_one_clear_error(fields, match):
+    cfg = ml_collections.ConfigDict(dict(source='digits', batch_size=8, **fields))
+    with pytest.raises(ConfigError, match=match):
+        data.get_dataset(cfg, 'train', seed=0)
+
+
+def test_batch_not_divisible_by_devices_is_a_clear_error():
+    with pytest.raises(ConfigError, match='not divisible by the 2 devices'):
+        data.get_dataset(_cfg(batch_size=15), 'train', seed=0, mesh=make_mesh()).batch(0)

@@ -1,0 +1,138 @@
+"""common.train: the loop, stages, checkpoints, resume, the non-finite guard."""
+
+import json
+import os
+import shutil
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import optax
+import pytest
+
+from common import train
+from common.errors import ConfigError
+from common.state import Player, TrainState
+
+
+def _config(steps=6, **train_kw):
+    c = ml_collections.ConfigDict()
+    c.method = 'toy'
+    c.seed = 0
+    c.data = ml_collections.ConfigDict(dict(source='gaussian', dim=2, num_a=8, num_b=8, batch_size=8,
+                                            rotation=0.0, scale=(1.0, 1.0), shift=(1.0, 0.0)))
+    c.optim = ml_collections.ConfigDict(dict(lr=0.1))
+    c.train = ml_collections.ConfigDict(dict(steps=steps, checkpoint_every=2, eval_every=3, log_every=1))
+    c.train.update(train_kw)
+    c.nan_at = -1
+    return c
+
+
+def _toy_method(config, stages=False):
+    """Move a shift c so that mean(a + c) = mean(b); loss is NaN from step `nan_at` on."""
+
+    def init(rng, config, batch):
+        return TrainState.create({'t': Player.create({'c': jnp.zeros(2)}, optax.sgd(config.optim.lr))})
+
+    def step(state, batch, rng, scale=1.0):
+        def loss_fn(p):
+            gap = jnp.mean(batch['a'] + p['c'], 0) - jnp.mean(batch['b'], 0)
+            return scale * jnp.sum(gap**2)
+
+        loss, g = jax.value_and_grad(loss_fn)(state.params('t'))
+        loss = jnp.where(state.step + 1 >= config.nan_at, jnp.where(config.nan_at > 0, jnp.nan, loss), loss)
+        return state.replace(players={'t': state.players['t'].apply_gradients(g)}), {'loss/gap': loss}
+
+    stage_list = ()
+    if stages:
+        stage_list = (train.Stage('warmup', lambda s, b, r: step(s, b, r, 0.0), 2),
+                      train.Stage('fit', step, config.train.steps - 2))
+    return train.Method(
+        init=init,
+        train_step=step,
+        eval_step=lambda s, b: {'gap': jnp.sum(s.params('t')['c'])},
+        sample=lambda s, b: {'c': s.params('t')['c']},
+        evaluate=lambda s, c: {'c': np.asarray(s.params('t')['c']).tolist(), 'final_step': int(s.step)},
+        stages=stage_list,
+    )
+
+
+def test_runs_writes_outputs_and_learns(tmp_path):
+    cfg = _config(steps=30)
+    res = train.train_and_evaluate(_toy_method(cfg), cfg, str(tmp_path))
+    for name in ('config.json', 'metrics.jsonl', 'results.json', 'curves.png', 'ckpt', 'tb', 'samples'):
+        assert os.path.exists(tmp_path / name), name
+    assert res['final_step'] == 30
+    lines = [json.loads(x) for x in open(tmp_path / 'metrics.jsonl')]
+    losses = [x['loss/gap'] for x in lines if 'loss/gap' in x]
+    assert len(losses) == 30 and losses[-1] < 0.1 * losses[0]
+    assert any('eval/gap' in x for x in lines)
+
+
+def test_stages_run_in_order_with_a_checkpoint_between(tmp_path):
+    cfg = _config(steps=7, checkpoint_every=100)
+    train.train_and_evaluate(_toy_method(cfg, stages=True), cfg, str(tmp_path))
+    assert sorted(int(d) for d in os.listdir(tmp_path / 'ckpt') if d.isdigit()) == [2, 7]
+    lines = [json.loads(x) for x in open(tmp_path / 'metrics.jsonl') if 'loss/gap' in x]
+    assert lines[0]['loss/gap'] == 0.0 and lines[2]['loss/gap'] > 0  # warmup scaled by 0
+
+
+def test_nonfinite_loss_stops_with_step_and_term_and_keeps_checkpoint(tmp_path):
+    cfg = _config(steps=10)
+    cfg.nan_at = 5
+    with pytest.raises(train.NonFiniteLossError, match=r'non-finite loss/gap=nan at step 5 .*step 4'):
+        train.train_and_evaluate(_toy_method(cfg), cfg, str(tmp_path))
+    assert sorted(int(d) for d in os.listdir(tmp_path / 'ckpt') if d.isdigit())[-1] == 4
+    assert not os.path.exists(tmp_path / 'results.json')
+
+
+def test_corrupt_latest_checkpoint_falls_back_with_a_warning(tmp_path, capsys):
+    cfg = _config(steps=6)
+    ref = train.train_and_evaluate(_toy_method(cfg), cfg, str(tmp_path))
+    os.remove(tmp_path / 'results.json')
+    for root, _, files in os.walk(tmp_path / 'ckpt' / '6'):
+        for f in files:
+            with open(os.path.join(root, f), 'wb') as fh:
+                fh.write(b'garbage')
+    res = train.train_and_evaluate(_toy_method(cfg), cfg, str(tmp_path))
+    err = capsys.readouterr().err
+    assert 'checkpoint at step 6 is unreadable' in err and 'resumed from step 4' in err
+    assert res == ref
+
+
+def test_finished_run_with_other_config_is_refused_unless_overwrite(tmp_path):
+    cfg = _config(steps=4)
+    train.train_and_evaluate(_toy_method(cfg), cfg, str(tmp_path))
+    other = _config(steps=5)
+    with pytest.raises(ConfigError, match=r'finished run with a different config \(config.train.steps: 4 -> 5'):
+        train.train_and_evaluate(_toy_method(other), other, str(tmp_path))
+    assert json.load(open(tmp_path / 'results.json'))['final_step'] == 4  # not lost
+    res = train.train_and_evaluate(_toy_method(other), other, str(tmp_path), overwrite=True)
+    assert res['final_step'] == 5
+    # Same config again: the finished results are returned, nothing is retrained.
+    assert train.train_and_evaluate(_toy_method(other), other, str(tmp_path)) == res
+
+
+def test_workdir_that_is_a_file_is_refused(tmp_path):
+    path = tmp_path / 'file'
+    path.write_text('x')
+    with pytest.raises(ConfigError, match='is not a directory'):
+        train.train_and_evaluate(_toy_method(_config()), _config(), str(path))
+
+
+@pytest.mark.parametrize(
+    'field, value, match',
+    [
+        ('train.steps', 0, 'config.train.steps=0'),
+        ('train.eval_every', -1, 'config.train.eval_every=-1'),
+        ('optim.lr', -0.1, 'config.optim.lr=-0.1'),
+        ('seed', -2, 'config.seed=-2'),
+    ],
+)
+def test_bad_common_fields_are_one_clear_error(tmp_path, field, value, match):
+    cfg = _config()
+    section, _, key = field.rpartition('.')
+    (cfg[section] if section else cfg)[key] = value
+    with pytest.raises(ConfigError, match=match):
+        train.train_and_evaluate(_toy_method(cfg), cfg, str(tmp_path))
