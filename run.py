@@ -72,7 +72,10 @@ def precheck(argv: list[str]) -> None:
     """
     import importlib.util
 
-    spec = next((a.split('=', 1)[1] for a in argv if a.startswith('--config=')), None)
+    specs = [a.split('=', 1)[1] for a in argv if a.startswith('--config=')]
+    if len(specs) > 1:
+        raise ConfigError(f'--config is given {len(specs)} times ({", ".join(specs)}); give it once')
+    spec = specs[0] if specs else None
     if spec is None and '--config' in argv[:-1]:
         spec = argv[argv.index('--config') + 1]
     spec = spec or 'dualadv/config.py'

@@ -1,0 +1,117 @@
+"""run.py as a user runs it: exact resume after SIGKILL, and one-line errors for bad input."""
+
+import concurrent.futures
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import orbax.checkpoint as ocp
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ENV = dict(os.environ, XLA_FLAGS='--xla_force_host_platform_device_count=2', PYTHONUNBUFFERED='1')
+RESUME_FLAGS = ['--config=dualadv/config.py:tiny', '--config.train.steps=300',
+                '--config.train.checkpoint_every=25', '--config.train.eval_every=100']
+
+
+def _run(args, **kw):
+    return subprocess.run([sys.executable, 'run.py', *args], cwd=ROOT, env=ENV, capture_output=True,
+                          text=True, **kw)
+
+
+def _params(workdir):
+    steps = sorted(int(d) for d in os.listdir(os.path.join(workdir, 'ckpt')) if d.isdigit())
+    with ocp.CheckpointManager(os.path.join(workdir, 'ckpt')) as m:
+        return m.restore(steps[-1], args=ocp.args.StandardRestore())
+
+
+def test_sigkill_then_same_command_resumes_exactly(tmp_path):
+    full, killed = str(tmp_path / 'full'), str(tmp_path / 'killed')
+    assert _run([*RESUME_FLAGS, f'--workdir={full}']).returncode == 0
+    proc = subprocess.Popen([sys.executable, 'run.py', *RESUME_FLAGS, f'--workdir={killed}'], cwd=ROOT,
+                            env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    ckpt = os.path.join(killed, 'ckpt')
+    while time.time() < deadline and proc.poll() is None:
+        if os.path.isdir(ckpt) and any(d.isdigit() for d in os.listdir(ckpt)):
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not os.path.exists(os.path.join(killed, 'results.json')), 'the run finished before the kill'
+    again = _run([*RESUME_FLAGS, f'--workdir={killed}'])
+    assert again.returncode == 0, again.stderr[-2000:]
+    resumed_from = int(again.stderr.split('resumed from step ')[1].split()[0])
+    assert 0 < resumed_from < 300
+    assert json.load(open(os.path.join(full, 'results.json'))) == json.load(open(os.path.join(killed, 'results.json')))
+    a, b = _params(full), _params(killed)
+    for name in ('matrix', 'offset'):
+        np.testing.assert_array_equal(a['players']['transform']['params'][name],
+                                      b['players']['transform']['params'][name])
+
+
+BAD_INPUTS = [
+    (['--config=dualadv/config.py:nope'], "unknown variant 'nope'"),
+    (['--config=nope/config.py'], "no such file 'nope/config.py'"),
+    (['--config.optim.lrr=1'], "config.optim has no field 'lrr'; allowed: critic_lr, lr, optimizer"),
+    (['--config.nosection.x=1'], "config has no field 'nosection'"),
+    (['--config.train.steps=abc'], 'flag --config.train.steps=abc'),
+    (['--config.train.steps=0'], 'config.train.steps=0 is not valid'),
+    (['--config.train.steps=-5'], 'config.train.steps=-5'),
+    (['--config.train.log_every=0'], 'config.train.log_every=0'),
+    (['--config.train.checkpoint_every=0'], 'config.train.checkpoint_every=0'),
+    (['--config.optim.lr=-1'], 'config.optim.lr=-1'),
+    (['--config.optim.lr=nan'], 'config.optim.lr=nan'),
+    (['--config.optim.optimizer=rmsprop'], "config.optim.optimizer='rmsprop' is not valid; allowed: 'sgd', 'adam'"),
+    (['--config.loss.kernel=poly'], "config.loss.kernel='poly' is not valid; allowed: 'linear', 'rbf'"),
+    (['--config.loss.objective=wgan'], "config.loss.objective='wgan'"),
+    (['--config.loss.solver=cg'], "config.loss.solver='cg'"),
+    (['--config.loss.lam=0'], 'config.loss.lam=0'),
+    (['--config.model.transform=mlp'], "config.model.transform='mlp'"),
+    (['--config.data.source=svhn'], "config.data.source='svhn' is not valid"),
+    (['--config.data.batch_size=0'], 'config.data.batch_size=0'),
+    (['--config.data.batch_size=7'], 'not divisible by the 2 devices'),
+    (['--config.data.scale=(0.0,1.0)'], 'non-zero'),
+    (['--config.seed=-1'], 'config.seed=-1'),
+    (['--config.method=gan'], "config.method='gan' is not valid; allowed: dualadv"),
+    (['--nosuchflag=1'], "Unknown command line flag 'nosuchflag'"),
+    (['extra_positional'], 'unexpected positional arguments'),
+    (['--config=dualadv/config.py:tiny', '--config=dualadv/config.py:paper'], '--config is given 2 times'),
+    (['--config=dualadv/config.py:digits_rbf', '--config.data.format=image'], "config.data.format='image'"),
+    (['--config=dualadv/config.py:digits_rbf', '--config.data.image_size=300'], 'image_size=300'),
+]
+
+
+def test_bad_inputs_give_one_clear_line_and_nonzero_exit(tmp_path):
+    def one(i_case):
+        i, (args, expected) = i_case
+        workdir = str(tmp_path / f'w{i}')
+        base = [] if any(a.startswith('--config=') for a in args) else ['--config=dualadv/config.py:tiny']
+        return args, expected, _run([*base, *args, f'--workdir={workdir}'], timeout=300)
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(one, enumerate(BAD_INPUTS)))
+    assert len(results) >= 20
+    for args, expected, proc in results:
+        assert proc.returncode != 0, args
+        assert expected in proc.stderr, (args, proc.stderr[-1500:])
+        assert 'Traceback' not in proc.stderr, (args, proc.stderr[-1500:])
+
+
+def test_existing_finished_run_with_other_config_is_refused(tmp_path):
+    workdir = f'--workdir={tmp_path / "w"}'
+    assert _run(['--config=dualadv/config.py:tiny', '--config.train.steps=2', workdir]).returncode == 0
+    proc = _run(['--config=dualadv/config.py:tiny', '--config.train.steps=3', workdir])
+    assert proc.returncode == 2 and 'finished run with a different config' in proc.stderr
+    assert 'pass --overwrite' in proc.stderr and 'Traceback' not in proc.stderr
+    assert os.path.exists(tmp_path / 'w' / 'results.json')
+
+
+@pytest.mark.parametrize('path', ['/proc/forbidden/run'])
+def test_unwritable_workdir_is_a_clear_error(path):
+    proc = _run(['--config=dualadv/config.py:tiny', f'--workdir={path}'])
+    assert proc.returncode == 2 and '--workdir=/proc/forbidden/run cannot be created' in proc.stderr
