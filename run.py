@@ -99,9 +99,7 @@ def precheck(argv: list[str]) -> None:
         for part in field.split('.'):
             if not hasattr(node, 'keys') or part not in node:
                 allowed = ', '.join(sorted(node.keys())) if hasattr(node, 'keys') else '(none)'
-                raise ConfigError(
-                    f'--config.{field}: {walked} has no field {part!r}; allowed: {allowed}'
-                )
+                raise ConfigError(f'--config.{field}: {walked} has no field {part!r}; allowed: {allowed}')
             node, walked = node[part], f'{walked}.{part}'
 
 

@@ -99,9 +99,7 @@ class Dataset:
             step += 1
 
 
-def get_dataset(
-    config: Any, split: str, *, seed: int, mesh: Mesh | None = None, start_step: int = 0
-) -> Dataset:
+def get_dataset(config: Any, split: str, *, seed: int, mesh: Mesh | None = None, start_step: int = 0) -> Dataset:
     """Build the dataset described by `config` (the `data` section of a method config).
 
     Args:

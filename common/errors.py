@@ -17,9 +17,7 @@ def check_choice(field: str, value: Any, allowed: Iterable[Any]) -> None:
     """Raise if `value` is not one of `allowed`."""
     allowed = tuple(allowed)
     if value not in allowed:
-        raise ConfigError(
-            f'{field}={value!r} is not valid; allowed: {", ".join(repr(a) for a in allowed)}'
-        )
+        raise ConfigError(f'{field}={value!r} is not valid; allowed: {", ".join(repr(a) for a in allowed)}')
 
 
 def check_number(

@@ -78,9 +78,7 @@ def validate_common(config: Any) -> None:
 
 def make_mesh() -> Mesh:
     """A 1-D mesh over every device, axis 'data'."""
-    return jax.make_mesh(
-        (jax.device_count(),), ('data',), axis_types=(jax.sharding.AxisType.Auto,)
-    )
+    return jax.make_mesh((jax.device_count(),), ('data',), axis_types=(jax.sharding.AxisType.Auto,))
 
 
 def _config_dict(config: Any) -> dict[str, Any]:
@@ -188,9 +186,7 @@ def _to_host(tree: Any) -> Any:
     return jax.tree.map(np.asarray, jax.device_get(tree))
 
 
-def train_and_evaluate(
-    method: Method, config: Any, workdir: str, *, overwrite: bool = False
-) -> dict[str, Any]:
+def train_and_evaluate(method: Method, config: Any, workdir: str, *, overwrite: bool = False) -> dict[str, Any]:
     """Train `method` under `config`, checkpointing in `workdir`; return the final results.
 
     Raises:
@@ -220,9 +216,7 @@ def train_and_evaluate(
 
     rng = jax.random.PRNGKey(config.seed)
     init_rng, train_rng = jax.random.split(rng)
-    state = jax.jit(lambda r, b: method.init(r, config, b), out_shardings=replicated)(
-        init_rng, train_ds.batch(0)
-    )
+    state = jax.jit(lambda r, b: method.init(r, config, b), out_shardings=replicated)(init_rng, train_ds.batch(0))
 
     manager = ocp.CheckpointManager(
         os.path.abspath(os.path.join(workdir, 'ckpt')),
@@ -230,9 +224,7 @@ def train_and_evaluate(
     )
     start = 0
     if status == 'resume':
-        abstract = jax.tree.map(
-            lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=x.sharding), state
-        )
+        abstract = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=x.sharding), state)
         restored = _restore(manager, abstract)
         if restored is not None:
             state, start = restored
@@ -264,9 +256,7 @@ def train_and_evaluate(
         evaluate_now(0)
     from tqdm.auto import tqdm
 
-    bar = tqdm(
-        total=total, initial=start, desc=stages[0].name, mininterval=0.5, file=sys.stderr
-    )
+    bar = tqdm(total=total, initial=start, desc=stages[0].name, mininterval=0.5, file=sys.stderr)
     last_time, last_step = time.time(), start
     try:
         for step in range(start, total):

@@ -36,9 +36,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     """The config of variant `arg` (default 'default')."""
     variant = arg or 'default'
     if variant not in VARIANTS:
-        raise ConfigError(
-            f'unknown variant {variant!r} for dualadv/config.py; allowed: {", ".join(VARIANTS)}'
-        )
+        raise ConfigError(f'unknown variant {variant!r} for dualadv/config.py; allowed: {", ".join(VARIANTS)}')
     experiment = variant.removesuffix('_minmax')
     c = ml_collections.ConfigDict()
     c.method = 'dualadv'

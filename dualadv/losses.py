@@ -36,9 +36,7 @@ def binary_entropy_term(alpha: jax.Array) -> jax.Array:
     return jnp.sum(jax.scipy.special.xlogy(alpha, alpha) + jax.scipy.special.xlogy(1 - alpha, 1 - alpha), -1)
 
 
-def primal_objective(
-    w: jax.Array, b: jax.Array, x_a: jax.Array, x_b: jax.Array, *, lam: float
-) -> jax.Array:
+def primal_objective(w: jax.Array, b: jax.Array, x_a: jax.Array, x_b: jax.Array, *, lam: float) -> jax.Array:
     """The linear discriminator's regularised log-likelihood (the seed's primal, to maximise).
 
     sum_{x in A} log s(w.x + b) + sum_{x in B} log(1 - s(w.x + b)) - lam/2 |w|^2
@@ -53,9 +51,7 @@ def primal_objective(
     """
     f_a = x_a @ w + b
     f_b = x_b @ w + b
-    return (
-        jnp.sum(jax.nn.log_sigmoid(f_a)) + jnp.sum(jax.nn.log_sigmoid(-f_b)) - 0.5 * lam * w @ w
-    )
+    return jnp.sum(jax.nn.log_sigmoid(f_a)) + jnp.sum(jax.nn.log_sigmoid(-f_b)) - 0.5 * lam * w @ w
 
 
 def primal_objective_kernel(
@@ -144,9 +140,7 @@ def rbf_gram(x: jax.Array, y: jax.Array, *, bandwidth: jax.Array | float) -> jax
     Returns:
       [n, m] the Gram matrix.
     """
-    sq = (
-        jnp.sum(x * x, -1)[:, None] + jnp.sum(y * y, -1)[None, :] - 2.0 * x @ y.T
-    )
+    sq = jnp.sum(x * x, -1)[:, None] + jnp.sum(y * y, -1)[None, :] - 2.0 * x @ y.T
     return jnp.exp(-jnp.maximum(sq, 0.0) / (2.0 * bandwidth**2))
 
 

@@ -52,9 +52,7 @@ def validate(config: Any) -> None:
     check_number('config.optim.critic_lr', config.optim.critic_lr)
     if config.data.source == 'digits' and config.data.get('format', 'image') != 'pca':
         if config.data.get('format') == 'image':
-            raise ConfigError(
-                "config.data.format='image' is not valid for dualadv; allowed: 'flat', 'pca'"
-            )
+            raise ConfigError("config.data.format='image' is not valid for dualadv; allowed: 'flat', 'pca'")
 
 
 def _optimizer(config: Any, lr: float) -> optax.GradientTransformation:
@@ -129,9 +127,7 @@ def make(config: Any) -> Method:
     def features(x, extra):
         if kernel == 'linear':
             return x
-        return models.random_fourier_features(
-            x, extra['rff_omega'], extra['rff_phase'], bandwidth=extra['bandwidth']
-        )
+        return models.random_fourier_features(x, extra['rff_omega'], extra['rff_phase'], bandwidth=extra['bandwidth'])
 
     def monitor(state, batch, tparams, sol):
         """Distance/error bookkeeping shared by both objectives."""
@@ -165,9 +161,7 @@ def make(config: Any) -> Method:
 
     def warm(extra):
         zero = jnp.zeros((), jnp.float32)
-        return solver.DualSolution(
-            zero, extra['alpha_a'], extra['alpha_b'], extra['bias'], zero, 0, extra['bandwidth']
-        )
+        return solver.DualSolution(zero, extra['alpha_a'], extra['alpha_b'], extra['bias'], zero, 0, extra['bandwidth'])
 
     def dual_step(state, batch, rng):
         del rng
@@ -190,9 +184,7 @@ def make(config: Any) -> Method:
         fb = features(batch['b'], extra) @ cparams['w'] + cparams['b']
         n = fa.shape[0] + fb.shape[0]
         obj = (
-            jnp.sum(jax.nn.log_sigmoid(fa))
-            + jnp.sum(jax.nn.log_sigmoid(-fb))
-            - 0.5 * lam * cparams['w'] @ cparams['w']
+            jnp.sum(jax.nn.log_sigmoid(fa)) + jnp.sum(jax.nn.log_sigmoid(-fb)) - 0.5 * lam * cparams['w'] @ cparams['w']
         )
         return obj / n
 
@@ -299,7 +291,9 @@ def plot(state: TrainState, config: Any, workdir: str) -> list[str]:
             ax.plot(traj[:, i, 0], traj[:, i, 1], c='tab:red', lw=0.6, alpha=0.5)
         ax.legend(fontsize=8, loc='best')
     title = f'{config.loss.objective} ({config.loss.kernel}), lr {config.optim.lr}'
-    ax.set_title(f'{title}: T(A) trajectories' + (' (first 2 dims)' if config.data.get('dim', 2) != 2 else ''), fontsize=9)
+    ax.set_title(
+        f'{title}: T(A) trajectories' + (' (first 2 dims)' if config.data.get('dim', 2) != 2 else ''), fontsize=9
+    )
     for ax, key, label in (
         (axes[1], 'loss/distance', 'd(T(A), B) / n  (exact dual value)'),
         (axes[2], 'align/error', 'alignment error'),

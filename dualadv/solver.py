@@ -200,9 +200,7 @@ def _dual_pgd(q_matvec, y, lam, alpha0, tol, max_steps):
     alpha0 = project_box_equality(alpha0, y, eps, 1 - eps)
     g0, res0 = grad_and_kkt(alpha0)
     step0 = jnp.asarray(0.05, alpha0.dtype)
-    alpha, _, _, it, res = jax.lax.while_loop(
-        cond, body, (alpha0, g0, step0, jnp.array(0), res0)
-    )
+    alpha, _, _, it, res = jax.lax.while_loop(cond, body, (alpha0, g0, step0, jnp.array(0), res0))
     return alpha, it, res
 
 
@@ -213,9 +211,7 @@ def _check_points(x_a: jax.Array, x_b: jax.Array) -> None:
         if x.shape[0] == 0:
             raise ValueError(f'{name} is empty: the adversarial distance needs >= 1 point per set')
     if x_a.shape[1] != x_b.shape[1]:
-        raise ValueError(
-            f'x_a and x_b must have the same dimension; got {x_a.shape[1]} and {x_b.shape[1]}'
-        )
+        raise ValueError(f'x_a and x_b must have the same dimension; got {x_a.shape[1]} and {x_b.shape[1]}')
 
 
 def adversarial_distance(

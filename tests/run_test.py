@@ -14,13 +14,16 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENV = dict(os.environ, XLA_FLAGS='--xla_force_host_platform_device_count=2', PYTHONUNBUFFERED='1')
-RESUME_FLAGS = ['--config=dualadv/config.py:tiny', '--config.train.steps=300',
-                '--config.train.checkpoint_every=25', '--config.train.eval_every=100']
+RESUME_FLAGS = [
+    '--config=dualadv/config.py:tiny',
+    '--config.train.steps=300',
+    '--config.train.checkpoint_every=25',
+    '--config.train.eval_every=100',
+]
 
 
 def _run(args, **kw):
-    return subprocess.run([sys.executable, 'run.py', *args], cwd=ROOT, env=ENV, capture_output=True,
-                          text=True, **kw)
+    return subprocess.run([sys.executable, 'run.py', *args], cwd=ROOT, env=ENV, capture_output=True, text=True, **kw)
 
 
 def _params(workdir):
@@ -32,8 +35,13 @@ def _params(workdir):
 def test_sigkill_then_same_command_resumes_exactly(tmp_path):
     full, killed = str(tmp_path / 'full'), str(tmp_path / 'killed')
     assert _run([*RESUME_FLAGS, f'--workdir={full}']).returncode == 0
-    proc = subprocess.Popen([sys.executable, 'run.py', *RESUME_FLAGS, f'--workdir={killed}'], cwd=ROOT,
-                            env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, 'run.py', *RESUME_FLAGS, f'--workdir={killed}'],
+        cwd=ROOT,
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 120
     ckpt = os.path.join(killed, 'ckpt')
     while time.time() < deadline and proc.poll() is None:
@@ -50,8 +58,9 @@ def test_sigkill_then_same_command_resumes_exactly(tmp_path):
     assert json.load(open(os.path.join(full, 'results.json'))) == json.load(open(os.path.join(killed, 'results.json')))
     a, b = _params(full), _params(killed)
     for name in ('matrix', 'offset'):
-        np.testing.assert_array_equal(a['players']['transform']['params'][name],
-                                      b['players']['transform']['params'][name])
+        np.testing.assert_array_equal(
+            a['players']['transform']['params'][name], b['players']['transform']['params'][name]
+        )
 
 
 BAD_INPUTS = [

@@ -10,8 +10,9 @@ from common.train import make_mesh
 
 
 def _cfg(**kw):
-    base = dict(source='mixture', dim=2, num_a=40, num_b=30, batch_size=16, rotation=30.0,
-                scale=(1.3, 0.8), shift=(1.0, -1.0))
+    base = dict(
+        source='mixture', dim=2, num_a=40, num_b=30, batch_size=16, rotation=30.0, scale=(1.3, 0.8), shift=(1.0, -1.0)
+    )
     base.update(kw)
     return ml_collections.ConfigDict(base)
 
@@ -48,7 +49,9 @@ def test_digits_are_real_shuffled_and_split():
     assert train.pool['a'].shape[1:] == (16, 16, 1) and 0 <= train.pool['b'].min() and train.pool['b'].max() <= 1
     assert set(np.unique(test.pool['label_b'])) == set(range(10))  # shuffled before the split
     assert len(np.unique(train.pool['label_b'][:50])) > 5
-    flat = data.get_dataset(ml_collections.ConfigDict(dict(source='digits', format='pca', pca_dim=8, batch_size=8)), 'train', seed=0)
+    flat = data.get_dataset(
+        ml_collections.ConfigDict(dict(source='digits', format='pca', pca_dim=8, batch_size=8)), 'train', seed=0
+    )
     assert flat.batch(0)['a'].shape == (8, 8)
 
 

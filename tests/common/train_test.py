@@ -2,7 +2,6 @@
 
 import json
 import os
-import shutil
 
 import jax
 import jax.numpy as jnp
@@ -20,8 +19,9 @@ def _config(steps=6, **train_kw):
     c = ml_collections.ConfigDict()
     c.method = 'toy'
     c.seed = 0
-    c.data = ml_collections.ConfigDict(dict(source='gaussian', dim=2, num_a=8, num_b=8, batch_size=8,
-                                            rotation=0.0, scale=(1.0, 1.0), shift=(1.0, 0.0)))
+    c.data = ml_collections.ConfigDict(
+        dict(source='gaussian', dim=2, num_a=8, num_b=8, batch_size=8, rotation=0.0, scale=(1.0, 1.0), shift=(1.0, 0.0))
+    )
     c.optim = ml_collections.ConfigDict(dict(lr=0.1))
     c.train = ml_collections.ConfigDict(dict(steps=steps, checkpoint_every=2, eval_every=3, log_every=1))
     c.train.update(train_kw)
@@ -46,8 +46,10 @@ def _toy_method(config, stages=False):
 
     stage_list = ()
     if stages:
-        stage_list = (train.Stage('warmup', lambda s, b, r: step(s, b, r, 0.0), 2),
-                      train.Stage('fit', step, config.train.steps - 2))
+        stage_list = (
+            train.Stage('warmup', lambda s, b, r: step(s, b, r, 0.0), 2),
+            train.Stage('fit', step, config.train.steps - 2),
+        )
     return train.Method(
         init=init,
         train_step=step,

@@ -55,8 +55,10 @@ def test_dual_value_equals_primal_optimum(problem, method, kernel, lam):
 def test_both_methods_agree_and_newton_is_faster(problem):
     xa, xb = problem
     with jax.enable_x64(True):
-        sols = {m: solver.adversarial_distance(jnp.asarray(xa), jnp.asarray(xb), lam=1.0, kernel='rbf', method=m)
-                for m in solver.METHODS}
+        sols = {
+            m: solver.adversarial_distance(jnp.asarray(xa), jnp.asarray(xb), lam=1.0, kernel='rbf', method=m)
+            for m in solver.METHODS
+        }
     np.testing.assert_allclose(sols['newton'].value, sols['pgd'].value, rtol=1e-9)
     np.testing.assert_allclose(sols['newton'].alpha_a, sols['pgd'].alpha_a, atol=1e-6)
     assert int(sols['newton'].num_steps) < int(sols['pgd'].num_steps)
@@ -84,7 +86,9 @@ def test_vmap_over_a_batch_of_problems_matches_one_by_one():
         fn = jax.jit(jax.vmap(functools.partial(solver.adversarial_distance, lam=1.0, kernel='rbf')))
         batch = fn(xa.astype(jnp.float64), xb.astype(jnp.float64))
         for i in range(5):
-            one = solver.adversarial_distance(xa[i].astype(jnp.float64), xb[i].astype(jnp.float64), lam=1.0, kernel='rbf')
+            one = solver.adversarial_distance(
+                xa[i].astype(jnp.float64), xb[i].astype(jnp.float64), lam=1.0, kernel='rbf'
+            )
             np.testing.assert_allclose(batch.value[i], one.value, rtol=1e-9)
     assert batch.value.shape == (5,) and batch.alpha_a.shape == (5, 10)
 
@@ -104,7 +108,8 @@ def test_projection_is_exact():
 
 @pytest.mark.parametrize('kernel', solver.KERNELS)
 @pytest.mark.parametrize(
-    'case', ['identical', 'one_point_each', 'duplicated', 'far_apart'],
+    'case',
+    ['identical', 'one_point_each', 'duplicated', 'far_apart'],
 )
 def test_degenerate_inputs_are_finite(kernel, case):
     rng = np.random.default_rng(4)
@@ -125,7 +130,9 @@ def test_degenerate_inputs_are_finite(kernel, case):
 
 
 def test_float32_default_tolerance_converges(problem):
-    sol = solver.adversarial_distance(jnp.asarray(problem[0], jnp.float32), jnp.asarray(problem[1], jnp.float32), lam=1.0, kernel='rbf')
+    sol = solver.adversarial_distance(
+        jnp.asarray(problem[0], jnp.float32), jnp.asarray(problem[1], jnp.float32), lam=1.0, kernel='rbf'
+    )
     assert sol.value.dtype == jnp.float32 and float(sol.kkt_residual) < 1e-4
 
 
