@@ -95,16 +95,22 @@ def main() -> int:
     parser.add_argument('--cvxpy-python', default=os.path.join(HERE, '.venv-cvxpy', 'bin', 'python'))
     parser.add_argument('--cvxpy-problems', type=int, default=16)
     parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--methods', default='newton,pgd', help='our routines to time')
+    parser.add_argument('--pgd-max-steps', type=int, default=20000)
     args = parser.parse_args()
     rows = []
     for kernel in ('linear', 'rbf'):
         for d in (2, 16):
             xa, xb = problems(d)
             row = {'kernel': kernel, 'd': d, 'batch': BATCH, 'points': f'{N}+{N}'}
-            for method in solver.METHODS:
+            methods = [m for m in args.methods.split(',') if m]
+            for method in methods:
+                steps = args.pgd_max_steps if method == 'pgd' else None
                 fn = jax.jit(
                     jax.vmap(
-                        functools.partial(solver.adversarial_distance, lam=LAM, kernel=kernel, method=method, tol=TOL)
+                        functools.partial(
+                            solver.adversarial_distance, lam=LAM, kernel=kernel, method=method, tol=TOL, max_steps=steps
+                        )
                     )
                 )
                 ja, jb = jnp.asarray(xa), jnp.asarray(xb)
@@ -116,7 +122,7 @@ def main() -> int:
                 row[f'{method}_values'] = np.asarray(sol.value)
             sec, ref = timed(lambda xa=xa, xb=xb, k=kernel: sklearn_values(xa, xb, k), max(1, args.repeats // 2))
             row['sklearn_seconds'] = sec
-            for method in solver.METHODS:
+            for method in methods:
                 vals = row.pop(f'{method}_values')
                 row[f'{method}_vs_sklearn_max_rel_diff'] = float(np.max(np.abs(vals - ref) / np.abs(ref)))
                 row[f'{method}_speedup_vs_sklearn'] = sec / row[f'{method}_seconds']
