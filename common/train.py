@@ -303,13 +303,3 @@ def train_and_evaluate(method: Method, config: Any, workdir: str, *, overwrite: 
     print(f'results: {results_path}', file=sys.stderr)
     return results
 
-
-def host_params(state: TrainState, name: str) -> Any:
-    """A player's parameters as NumPy arrays (for evaluation and tests)."""
-    return _to_host(state.players[name].params)
-
-
-def tree_allclose(a: Any, b: Any) -> bool:
-    """Exact equality of two pytrees of arrays (bit-identical resume checks)."""
-    leaves = jax.tree.leaves(jax.tree.map(lambda x, y: jnp.array_equal(x, y), a, b))
-    return all(bool(x) for x in leaves)
