@@ -301,4 +301,3 @@ def train_and_evaluate(method: Method, config: Any, workdir: str, *, overwrite: 
         method.plot(state, config, workdir)
     print(f'results: {results_path}', file=sys.stderr)
     return results
-

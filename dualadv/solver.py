@@ -70,49 +70,86 @@ def _kkt_from_logits(u: jax.Array, logit_alpha: jax.Array, y: jax.Array, alpha: 
     return jnp.maximum(stationarity, jnp.abs(jnp.sum(y * alpha)))
 
 
+def _backtrack(objective_at, p0, slope, max_halvings: int = 40):
+    """Armijo backtracking from the full Newton step: the largest t = 2^-k with
+    objective_at(t) <= p0 + 1e-4 t slope (0 if none within `max_halvings`). Near the optimum
+    the full step is accepted at once, so this costs one objective evaluation there."""
+
+    def cond(carry):
+        t, k = carry
+        return (k < max_halvings) & ~(objective_at(t) <= p0 + 1e-4 * t * slope)
+
+    t, k = jax.lax.while_loop(cond, lambda c: (0.5 * c[0], c[1] + 1), (jnp.ones_like(p0), 0))
+    return jnp.where(k < max_halvings, t, 0.0)
+
+
+def _softplus_sigmoid(margin):
+    """(sum softplus(m), sigmoid(m)) from one exp and one log1p (XLA's float64 transcendentals
+    on CPU dominate the batched linear solver, so they are shared)."""
+    e = jnp.exp(-jnp.abs(margin))
+    softplus = jnp.maximum(margin, 0.0) + jnp.log1p(e)
+    sig = jnp.where(margin >= 0, 1.0, e) / (1.0 + e)
+    return jnp.sum(softplus), sig
+
+
 def _linear_newton(x, y, lam, w0, b0, tol, max_steps):
-    """Damped Newton on P(w, b) = lam/2 |w|^2 + sum softplus(-y (x.w + b))."""
+    """Damped Newton on P(w, b) = lam/2 |w|^2 + sum softplus(-y (x.w + b)).
+
+    The carry keeps the margins m = -y f, P and sigmoid(m), so an iteration evaluates the
+    transcendental functions once per line-search trial (one trial near the optimum).
+    """
     n, d = x.shape
     xa = jnp.concatenate([x, jnp.ones((n, 1), x.dtype)], 1)
     reg = jnp.concatenate([jnp.full((d,), lam, x.dtype), jnp.zeros((1,), x.dtype)])
-    ts = 0.5 ** jnp.arange(40, dtype=x.dtype)
+    ridge = jnp.diag(reg) + 1e-12 * jnp.eye(d + 1, dtype=x.dtype)
 
-    def objective(theta):
-        return 0.5 * lam * theta[:d] @ theta[:d] + jnp.sum(jax.nn.softplus(-y * (xa @ theta)))
+    def evaluate(theta, margin):
+        loss, sig = _softplus_sigmoid(margin)
+        return 0.5 * lam * theta[:d] @ theta[:d] + loss, sig
 
-    def kkt(theta):
-        sig = jax.nn.sigmoid(-y * (xa @ theta))
+    def kkt(margin, sig):
         u = x @ (x.T @ (y * sig)) / lam
-        return _kkt_from_logits(u, -y * (xa @ theta), y, sig)
+        return _kkt_from_logits(u, margin, y, sig)
 
     def cond(carry):
-        _, it, res = carry
-        return (it < max_steps) & (res > tol)
+        return (carry[4] < max_steps) & (carry[5] > tol)
 
     def body(carry):
-        theta, it, _ = carry
-        f = xa @ theta
-        sig = jax.nn.sigmoid(-y * f)
+        theta, margin, p0, sig, it, _ = carry
         grad = reg * theta - xa.T @ (y * sig)
-        hess = (xa * (sig * (1 - sig))[:, None]).T @ xa + jnp.diag(reg)
-        hess = hess + 1e-12 * jnp.trace(hess) * jnp.eye(d + 1, dtype=x.dtype)
+        hess = (xa * (sig * (1 - sig))[:, None]).T @ xa + ridge
         step = -jnp.linalg.solve(hess, grad)
-        p0 = objective(theta)
-        vals = jax.vmap(lambda t: objective(theta + t * step))(ts)
-        ok = vals <= p0 + 1e-4 * ts * (grad @ step)
-        t = jnp.where(jnp.any(ok), ts[jnp.argmax(ok)], 0.0)
-        theta = theta + t * step
-        return theta, it + 1, kkt(theta)
+        dmargin = -y * (xa @ step)
+        slope = grad @ step
+
+        def trial(carry):
+            t, k, _, _ = carry
+            val, new_sig = evaluate(theta + t * step, margin + t * dmargin)
+            return 0.5 * t, k + 1, val, new_sig
+
+        def rejected(carry):
+            t, k, val, _ = carry
+            return (k < 40) & ~(val <= p0 + 1e-4 * (2.0 * t) * slope)
+
+        one = jnp.ones_like(p0)
+        t, k, val, new_sig = jax.lax.while_loop(rejected, trial, trial((one, 0, p0, sig)))
+        accepted = val <= p0 + 1e-4 * (2.0 * t) * slope
+        t = jnp.where(accepted, 2.0 * t, 0.0)
+        theta, margin = theta + t * step, margin + t * dmargin
+        p1, sig = jnp.where(accepted, val, p0), jnp.where(accepted, new_sig, sig)
+        return theta, margin, p1, sig, it + 1, kkt(margin, sig)
 
     theta0 = jnp.concatenate([w0, b0[None]])
-    theta, it, res = jax.lax.while_loop(cond, body, (theta0, jnp.array(0), kkt(theta0)))
-    return jax.nn.sigmoid(-y * (xa @ theta)), theta[d], it, res
+    margin0 = -y * (xa @ theta0)
+    p0, sig0 = evaluate(theta0, margin0)
+    init = (theta0, margin0, p0, sig0, jnp.array(0), kkt(margin0, sig0))
+    theta, margin, _, sig, it, res = jax.lax.while_loop(cond, body, init)
+    return sig, theta[d], it, res
 
 
 def _kernel_newton(q, y, lam, c0, b0, tol, max_steps):
     """Damped Newton on P(c, b) = lam/2 c^T K c + sum softplus(-y (K c + b))."""
     n = q.shape[0]
-    ts = 0.5 ** jnp.arange(40, dtype=q.dtype)
     eye = jnp.eye(n, dtype=q.dtype)
 
     def objective(c, b):
@@ -143,9 +180,7 @@ def _kernel_newton(q, y, lam, c0, b0, tol, max_steps):
         dc, db = step[:n], step[n]
         slope = (q @ r) @ dc + g_b * db
         p0 = objective(c, b)
-        vals = jax.vmap(lambda t: objective(c + t * dc, b + t * db))(ts)
-        ok = vals <= p0 + 1e-4 * ts * slope
-        t = jnp.where(jnp.any(ok), ts[jnp.argmax(ok)], 0.0)
+        t = _backtrack(lambda t: objective(c + t * dc, b + t * db), p0, slope)
         c, b = c + t * dc, b + t * db
         return c, b, it + 1, kkt(c, b)
 
