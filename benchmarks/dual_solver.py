@@ -97,6 +97,7 @@ def main() -> int:
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--methods', default='newton,pgd', help='our routines to time')
     parser.add_argument('--pgd-max-steps', type=int, default=20000)
+    parser.add_argument('--out', default='dual_solver', help='results/<out>.{json,md}')
     args = parser.parse_args()
     rows = []
     for kernel in ('linear', 'rbf'):
@@ -159,7 +160,7 @@ def main() -> int:
         'lam': LAM,
         'timing': f'median of {args.repeats} after compilation',
     }
-    with open(os.path.join(HERE, 'results', 'dual_solver.json'), 'w') as f:
+    with open(os.path.join(HERE, 'results', args.out + '.json'), 'w') as f:
         json.dump({'meta': meta, 'rows': rows}, f, indent=2)
     cols = [
         'kernel',
@@ -180,7 +181,7 @@ def main() -> int:
         lines.append(
             '| ' + ' | '.join(f'{r[c]:.3g}' if isinstance(r.get(c), float) else str(r.get(c, '')) for c in cols) + ' |'
         )
-    with open(os.path.join(HERE, 'results', 'dual_solver.md'), 'w') as f:
+    with open(os.path.join(HERE, 'results', args.out + '.md'), 'w') as f:
         f.write(f'{meta}\n\n' + '\n'.join(lines) + '\n')
     print('\n'.join(lines))
     return 0

@@ -1,0 +1,37 @@
+"""The dualadv notebook runs top to bottom on the tiny config (code cells executed in order)."""
+
+import json
+import os
+import sys
+import types
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def test_notebook_runs_and_is_stripped(monkeypatch, tmp_path):
+    with open(os.path.join(ROOT, 'dualadv', 'colab.ipynb')) as f:
+        nb = json.load(f)
+    shown = []
+    display = types.ModuleType('IPython.display')
+    display.Image = lambda path: path
+    display.display = shown.append
+    ipython = types.ModuleType('IPython')
+    ipython.get_ipython = lambda: None
+    monkeypatch.setitem(sys.modules, 'IPython', ipython)
+    monkeypatch.setitem(sys.modules, 'IPython.display', display)
+    monkeypatch.setenv('TMPDIR', str(tmp_path))
+    namespace = {}
+    for cell in nb['cells']:
+        if cell['cell_type'] != 'code':
+            continue
+        assert cell['outputs'] == [] and cell['execution_count'] is None, 'outputs must be stripped'
+        exec(compile(''.join(cell['source']), 'colab.ipynb', 'exec'), namespace)  # noqa: S102
+    assert namespace['results']['test_map_error_after'] < namespace['results']['test_map_error_before']
+    assert shown and os.path.exists(shown[0])
+    assert namespace['sol'].kkt_residual < 1e-4
+
+
+if __name__ == '__main__':
+    sys.exit(pytest.main([__file__]))
