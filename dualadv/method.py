@@ -77,7 +77,7 @@ def make(config: Any) -> Method:
     lam = config.loss.lam
     kernel = config.loss.kernel
     critic_lr = config.optim.critic_lr if config.optim.critic_lr > 0 else config.optim.lr
-    has_map = config.data.source in data_lib.POINT_SOURCES
+    has_map = config.data.source in data_lib.POINT_SOURCES and config.data.get('warp', 'none') == 'none'
 
     def distance(ta, b, extra, init=None):
         """The exact dual distance of the current T (the monitored quantity)."""

@@ -1,0 +1,104 @@
+"""Configs for LRMF. One variant per claim.
+
+Run:  python run.py --config=lrmf/config.py:<variant>
+
+Variants
+  tiny            CPU test run, seconds.
+  default         = gaussian: claim 1. Gaussian M, affine T; A is a rotated, scaled, shifted
+                  anisotropic Gaussian, B the base one. After training T(A) has B's mean and
+                  covariance and the loss equals gaussian_lr_distance(T(A), B), near 0.
+  moons_affine    claim 2 (failure signal): A = B's moons bent by a smooth warp; RealNVP M,
+                  affine T: no affine map aligns them, the loss stays clearly above 0.
+  moons_realnvp   the same with a RealNVP T: the loss goes to ~0.
+  moons_copy      A only an affine copy of the moons, affine T, RealNVP M: ~0.
+  paper           claim 2 at a larger scale (more points, layers and steps).
+"""
+
+from __future__ import annotations
+
+import ml_collections
+
+from common.errors import ConfigError
+
+VARIANTS = ('tiny', 'default', 'gaussian', 'moons_affine', 'moons_realnvp', 'moons_copy', 'paper')
+
+
+def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
+    """The config of variant `arg` (default 'default')."""
+    variant = arg or 'default'
+    if variant not in VARIANTS:
+        raise ConfigError(f'unknown variant {variant!r} for lrmf/config.py; allowed: {", ".join(VARIANTS)}')
+    c = ml_collections.ConfigDict()
+    c.method = 'lrmf'
+    c.seed = 0
+
+    c.data = ml_collections.ConfigDict()
+    c.data.source = 'gaussian'
+    c.data.dim = 2
+    c.data.num_a = 1000
+    c.data.num_b = 1000
+    c.data.batch_size = 1000
+    c.data.rotation = 40.0
+    c.data.scale = (1.6, 0.6)
+    c.data.shift = (2.0, -1.0)
+    c.data.warp = 'none'
+    c.data.warp_strength = 0.6
+    c.data.noise = 0.08
+
+    c.model = ml_collections.ConfigDict()
+    c.model.transform = 'affine'
+    c.model.density = 'gaussian'
+    c.model.flow_kwargs = ml_collections.ConfigDict({'num_layers': 4, 'hidden': 32, 'depth': 2})
+    c.model.density_kwargs = ml_collections.ConfigDict({'num_layers': 6, 'hidden': 64, 'depth': 2})
+
+    c.loss = ml_collections.ConfigDict()
+
+    c.optim = ml_collections.ConfigDict()
+    c.optim.lr = 5e-2
+    c.optim.fit_lr = 2e-3
+
+    c.train = ml_collections.ConfigDict()
+    c.train.fit_steps = 1500
+    c.train.steps = 800
+    c.train.log_every = 5
+    c.train.eval_every = 50
+    c.train.checkpoint_every = 200
+
+    if variant == 'tiny':
+        c.data.num_a = c.data.num_b = c.data.batch_size = 64
+        c.train.steps = 10
+        c.train.fit_steps = 4
+        c.train.eval_every = 5
+        c.train.checkpoint_every = 5
+        c.model.density_kwargs.num_layers = 2
+        c.model.density_kwargs.hidden = 8
+        c.model.flow_kwargs.num_layers = 2
+        c.model.flow_kwargs.hidden = 8
+    elif variant.startswith('moons') or variant == 'paper':
+        c.data.source = 'moons'
+        c.data.num_a = c.data.num_b = 2000
+        c.data.batch_size = 256
+        c.data.rotation = 0.0
+        c.data.scale = (1.0, 1.0)
+        c.data.shift = (0.0, 0.0)
+        c.data.warp = 'bend'
+        c.model.density = 'realnvp'
+        c.optim.lr = 2e-3
+        c.train.steps = 1500
+        c.train.eval_every = 100
+        c.train.checkpoint_every = 500
+        if variant == 'moons_realnvp':
+            c.model.transform = 'realnvp'
+        elif variant == 'moons_copy':
+            c.data.warp = 'none'
+            c.data.rotation = 30.0
+            c.data.scale = (1.2, 0.8)
+            c.data.shift = (0.5, -0.3)
+        elif variant == 'paper':
+            c.model.transform = 'realnvp'
+            c.data.num_a = c.data.num_b = 10000
+            c.model.density_kwargs.num_layers = 8
+            c.model.density_kwargs.hidden = 128
+            c.train.fit_steps = 10000
+            c.train.steps = 10000
+    return c
