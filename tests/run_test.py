@@ -92,6 +92,9 @@ BAD_INPUTS = [
     (['--config=dualadv/config.py:tiny', '--config=dualadv/config.py:paper'], '--config is given 2 times'),
     (['--config=dualadv/config.py:digits_rbf', '--config.data.format=image'], "config.data.format='image'"),
     (['--config=dualadv/config.py:digits_rbf', '--config.data.image_size=300'], 'image_size=300'),
+    (['--config=lrmf/config.py:nope'], "unknown variant 'nope' for lrmf/config.py"),
+    (['--config=lrmf/config.py:tiny', '--config.model.transform=glow'], "config.model.transform='glow'"),
+    (['--config=lrmf/config.py:tiny', '--config.data.warp=twist'], "config.data.warp='twist'"),
 ]
 
 
