@@ -13,7 +13,9 @@ def _perturbed(module, x, seed=0):
     params = module.init(jax.random.PRNGKey(seed), x)
     leaves, tree = jax.tree.flatten(params)
     keys = jax.random.split(jax.random.PRNGKey(seed + 1), len(leaves))
-    return jax.tree.unflatten(tree, [v + 0.3 * jax.random.normal(k, v.shape) for v, k in zip(leaves, keys)])
+    return jax.tree.unflatten(
+        tree, [v + 0.3 * jax.random.normal(k, v.shape) for v, k in zip(leaves, keys, strict=True)]
+    )
 
 
 @pytest.mark.parametrize('kind', models.TRANSFORMS)
