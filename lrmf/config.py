@@ -11,6 +11,10 @@ Variants
                   affine T: no affine map aligns them, the loss stays clearly above 0.
   moons_realnvp   the same with a RealNVP T: the loss goes to ~0.
   moons_copy      A only an affine copy of the moons, affine T, RealNVP M: ~0.
+  moons_mmd, moons_sinkhorn, moons_back_to_back
+                  claim 3: the RealNVP T trained with MMD^2 or the Sinkhorn divergence
+                  (ott-jax) instead, and the back-to-back flow f_B o f_A^-1; each reports the
+                  moon-arm accuracy of T(A) and its LRMF loss.
   paper           claim 2 at a larger scale (more points, layers and steps).
 """
 
@@ -20,7 +24,18 @@ import ml_collections
 
 from common.errors import ConfigError
 
-VARIANTS = ('tiny', 'default', 'gaussian', 'moons_affine', 'moons_realnvp', 'moons_copy', 'paper')
+VARIANTS = (
+    'tiny',
+    'default',
+    'gaussian',
+    'moons_affine',
+    'moons_realnvp',
+    'moons_copy',
+    'moons_mmd',
+    'moons_sinkhorn',
+    'moons_back_to_back',
+    'paper',
+)
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
@@ -52,6 +67,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.model.density_kwargs = ml_collections.ConfigDict({'num_layers': 6, 'hidden': 64, 'depth': 2})
 
     c.loss = ml_collections.ConfigDict()
+    c.loss.objective = 'lrmf'
+    c.loss.mmd_bandwidth = 0.3
+    c.loss.sinkhorn_epsilon = 0.01
 
     c.optim = ml_collections.ConfigDict()
     c.optim.lr = 5e-2
@@ -87,8 +105,10 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
         c.train.steps = 1500
         c.train.eval_every = 100
         c.train.checkpoint_every = 500
-        if variant == 'moons_realnvp':
+        if variant in ('moons_realnvp', 'moons_mmd', 'moons_sinkhorn', 'moons_back_to_back'):
             c.model.transform = 'realnvp'
+        if variant in ('moons_mmd', 'moons_sinkhorn', 'moons_back_to_back'):
+            c.loss.objective = variant.removeprefix('moons_')
         elif variant == 'moons_copy':
             c.data.warp = 'none'
             c.data.rotation = 30.0

@@ -1,4 +1,4 @@
-"""LRMF on the common loop, in the seed's two phases.
+"""LRMF on the common loop, in the seed's two phases, and the baselines of the seed's Fig. 4.
 
 Stage 'fit_private': fit the private density models P_A on A and P_B on B (closed form for
 the Gaussian family: the ML fit of the batch, which is the whole pool in the Gaussian configs;
@@ -8,6 +8,11 @@ model S with one Adam step each per training step; the private models are frozen
 
 The final loss is the certificate: ~0 means T(A) and B are aligned under the family M, a loss
 clearly above 0 means T could not align them.
+
+Baselines (`loss.objective`): the same T family trained with MMD^2 (Gaussian kernel) or the
+Sinkhorn divergence (ott-jax) instead of the LRMF loss, and the back-to-back flow
+T = f_B o f_A^-1 through the private RealNVP densities (no T to train). Every objective logs
+and reports the LRMF loss of its T, so all four are judged by the same certificate.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import optax
 
 from common import data as data_lib
 from common import plots
-from common.errors import check_choice, check_number
+from common.errors import ConfigError, check_choice, check_number
 from common.state import Player, TrainState
 from common.train import Method, Stage
 from lrmf import losses, models
@@ -34,8 +39,18 @@ PAPER = {
 }
 
 
+OBJECTIVES = ('lrmf', 'mmd', 'sinkhorn', 'back_to_back')
+
+
 def validate(config: Any) -> None:
     """Method-specific config checks (ConfigError naming the field)."""
+    check_choice('config.loss.objective', config.loss.objective, OBJECTIVES)
+    check_number('config.loss.mmd_bandwidth', config.loss.mmd_bandwidth, positive=True)
+    check_number('config.loss.sinkhorn_epsilon', config.loss.sinkhorn_epsilon, positive=True)
+    if config.loss.objective == 'back_to_back' and config.model.density != 'realnvp':
+        raise ConfigError(
+            f"config.loss.objective='back_to_back' needs config.model.density='realnvp'; got {config.model.density!r}"
+        )
     check_choice('config.model.transform', config.model.transform, models.TRANSFORMS)
     check_choice('config.model.density', config.model.density, models.DENSITIES)
     check_choice('config.data.source', config.data.source, data_lib.POINT_SOURCES)
@@ -95,14 +110,30 @@ def make(config: Any) -> Method:
         players['shared'] = shared.replace(params=players['private_b'].params, opt_state=shared.tx.init(shared.params))
         return state.replace(players=players), metrics
 
+    objective = config.loss.objective
+
+    def transform(state, tparams, a):
+        """(T(a), log|det dT/da|) for the trained T, or f_B(f_A^-1(a)) for back-to-back."""
+        if objective != 'back_to_back':
+            return flow.apply(tparams, a)
+        z, ld_a = density.apply(state.params('private_a'), a, method=models.FlowDensity.to_latent)
+        ta, ld_b = density.apply(state.params('private_b'), z, method=models.FlowDensity.from_latent)
+        return ta, ld_a + ld_b
+
     def lrmf_terms(tparams, sparams, state, batch):
-        ta, logdet = flow.apply(tparams, batch['a'])
+        ta, logdet = transform(state, tparams, batch['a'])
         logp_a = jax.lax.stop_gradient(density.apply(state.params('private_a'), batch['a']))
         logp_b = jax.lax.stop_gradient(density.apply(state.params('private_b'), batch['b']))
         loss, aux = losses.lrmf_loss(
             logdet, density.apply(sparams, ta), density.apply(sparams, batch['b']), logp_a, logp_b
         )
         return loss, (aux, ta)
+
+    def baseline_loss(tparams, state, batch):
+        ta, _ = transform(state, tparams, batch['a'])
+        if objective == 'mmd':
+            return losses.mmd2(ta, batch['b'], bandwidth=config.loss.mmd_bandwidth)
+        return losses.sinkhorn_divergence(ta, batch['b'], epsilon=config.loss.sinkhorn_epsilon)
 
     def lrmf_step(state, batch, rng):
         del rng
@@ -111,9 +142,14 @@ def make(config: Any) -> Method:
         )
         mean_err, cov_err = _moments_error(ta, batch['b'])
         players = dict(state.players)
-        players['transform'] = players['transform'].apply_gradients(g_t)
+        metrics = {}
+        if objective in ('mmd', 'sinkhorn'):
+            base, g_t = jax.value_and_grad(baseline_loss)(state.params('transform'), state, batch)
+            metrics[f'loss/{objective}'] = base
+        if objective != 'back_to_back':
+            players['transform'] = players['transform'].apply_gradients(g_t)
         players['shared'] = players['shared'].apply_gradients(g_s)
-        metrics = {
+        metrics |= {
             'loss/lrmf': loss,
             'lrmf/gap_a': aux['gap_a'],
             'lrmf/gap_b': aux['gap_b'],
@@ -132,11 +168,12 @@ def make(config: Any) -> Method:
         return {'lrmf': loss, 'mean_error': mean_err, 'cov_error': cov_err}
 
     def sample(state, batch):
-        ta, _ = flow.apply(state.params('transform'), batch['a'])
+        ta, _ = transform(state, state.params('transform'), batch['a'])
         return {'a': batch['a'], 'b': batch['b'], 'ta': ta, 'label_a': batch['label_a'], 'label_b': batch['label_b']}
 
     def evaluate(state, config):
         out: dict[str, Any] = {
+            'objective': objective,
             'transform': config.model.transform,
             'density': config.model.density,
             'paper': PAPER,

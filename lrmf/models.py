@@ -143,11 +143,20 @@ class FlowDensity(nn.Module):
     hidden: int = 64
     depth: int = 2
 
-    @nn.compact
+    def setup(self):
+        self.flow = RealNVPFlow(self.dim, self.num_layers, self.hidden, self.depth)
+
     def __call__(self, x: jax.Array) -> jax.Array:
-        flow = RealNVPFlow(self.dim, self.num_layers, self.hidden, self.depth, name='flow')
         base = distrax.MultivariateNormalDiag(jnp.zeros(self.dim), jnp.ones(self.dim))
-        return distrax.Transformed(base, flow.bijector()).log_prob(x)
+        return distrax.Transformed(base, self.flow.bijector()).log_prob(x)
+
+    def to_latent(self, x: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """(f^-1(x), log|det df^-1/dx|): data to the N(0, I) latent."""
+        return self.flow.bijector().inverse_and_log_det(x)
+
+    def from_latent(self, z: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """(f(z), log|det df/dz|): latent to data."""
+        return self.flow.bijector().forward_and_log_det(z)
 
 
 def make_density(kind: str, dim: int, **kwargs) -> nn.Module:
