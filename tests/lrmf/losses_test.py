@@ -48,3 +48,20 @@ def test_lrmf_loss_terms_match_numpy():
     expected = np.mean(-ld - sta + pa) + np.mean(-sb[:4] + pb[:4])
     np.testing.assert_allclose(loss, expected, rtol=1e-5, atol=1e-6)
     assert jnp.asarray(loss).shape == ()
+
+
+def test_mmd2_matches_numpy_and_vanishes_on_identical_sets():
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(size=(30, 2)), rng.normal(size=(20, 2)) + 1.0
+    k = lambda u, v: np.exp(-np.sum((u[:, None] - v[None]) ** 2, -1) / (2 * 0.7**2))  # noqa: E731
+    expected = k(x, x).mean() + k(y, y).mean() - 2 * k(x, y).mean()
+    np.testing.assert_allclose(losses.mmd2(x, y, bandwidth=0.7), expected, rtol=1e-5)
+    np.testing.assert_allclose(losses.mmd2(x, x, bandwidth=0.7), 0.0, atol=1e-6)
+
+
+def test_sinkhorn_divergence_is_near_zero_on_equal_sets_and_grows_with_a_shift():
+    rng = np.random.default_rng(3)
+    x = jnp.asarray(rng.normal(size=(40, 2)), jnp.float32)
+    same = float(losses.sinkhorn_divergence(x, x, epsilon=0.05))
+    shifted = float(losses.sinkhorn_divergence(x, x + 2.0, epsilon=0.05))
+    assert abs(same) < 1e-3 and shifted > 3.0  # squared-distance cost: ~|shift|^2 = 8

@@ -28,6 +28,18 @@ def test_gaussian_lrmf_is_moment_matching_and_equals_the_closed_form(tmp_path):
     assert res['train_lrmf_loss'] < 5e-3
 
 
+@pytest.mark.parametrize('objective', ['mmd', 'sinkhorn', 'back_to_back'])
+def test_baseline_objectives_run_and_report_the_certificate(tmp_path, objective):
+    config = get_config('tiny')
+    config.data.source = 'moons'
+    config.model.transform = 'realnvp'
+    config.model.density = 'realnvp'
+    config.loss.objective = objective
+    res = train.train_and_evaluate(lrmf_method.make(config), config, str(tmp_path))
+    assert res['objective'] == objective and 0.0 <= res['arm_accuracy_after'] <= 1.0
+    assert abs(res['test_lrmf_loss']) < 50
+
+
 @pytest.mark.parametrize(
     'field, value, match',
     [
@@ -35,6 +47,8 @@ def test_gaussian_lrmf_is_moment_matching_and_equals_the_closed_form(tmp_path):
         ('model.density', 'vae', "config.model.density='vae'"),
         ('data.source', 'digits', "config.data.source='digits'"),
         ('train.fit_steps', 0, 'config.train.fit_steps=0'),
+        ('loss.objective', 'wgan', "config.loss.objective='wgan'"),
+        ('loss.objective', 'back_to_back', "needs config.model.density='realnvp'"),
     ],
 )
 def test_bad_config_is_one_clear_error(field, value, match):
