@@ -70,14 +70,22 @@ def _kkt_from_logits(u: jax.Array, logit_alpha: jax.Array, y: jax.Array, alpha: 
     return jnp.maximum(stationarity, jnp.abs(jnp.sum(y * alpha)))
 
 
+def _rounding_slack(value):
+    """What rounding alone can add to an objective of this size: Armijo tests allow it, or a
+    float32 solve stalls once the true decrease falls below the objective's resolution."""
+    return 16 * jnp.finfo(value.dtype).eps * (1.0 + jnp.abs(value))
+
+
 def _backtrack(objective_at, p0, slope, max_halvings: int = 40):
     """Armijo backtracking from the full Newton step: the largest t = 2^-k with
     objective_at(t) <= p0 + 1e-4 t slope (0 if none within `max_halvings`). Near the optimum
     the full step is accepted at once, so this costs one objective evaluation there."""
 
+    slack = _rounding_slack(p0)
+
     def cond(carry):
         t, k = carry
-        return (k < max_halvings) & ~(objective_at(t) <= p0 + 1e-4 * t * slope)
+        return (k < max_halvings) & ~(objective_at(t) <= p0 + 1e-4 * t * slope + slack)
 
     t, k = jax.lax.while_loop(cond, lambda c: (0.5 * c[0], c[1] + 1), (jnp.ones_like(p0), 0))
     return jnp.where(k < max_halvings, t, 0.0)
@@ -127,13 +135,15 @@ def _linear_newton(x, y, lam, w0, b0, tol, max_steps):
             val, new_sig = evaluate(theta + t * step, margin + t * dmargin)
             return 0.5 * t, k + 1, val, new_sig
 
+        slack = _rounding_slack(p0)
+
         def rejected(carry):
             t, k, val, _ = carry
-            return (k < 40) & ~(val <= p0 + 1e-4 * (2.0 * t) * slope)
+            return (k < 40) & ~(val <= p0 + 1e-4 * (2.0 * t) * slope + slack)
 
         one = jnp.ones_like(p0)
         t, k, val, new_sig = jax.lax.while_loop(rejected, trial, trial((one, 0, p0, sig)))
-        accepted = val <= p0 + 1e-4 * (2.0 * t) * slope
+        accepted = val <= p0 + 1e-4 * (2.0 * t) * slope + slack
         t = jnp.where(accepted, 2.0 * t, 0.0)
         theta, margin = theta + t * step, margin + t * dmargin
         p1, sig = jnp.where(accepted, val, p0), jnp.where(accepted, new_sig, sig)
@@ -211,31 +221,50 @@ def project_box_equality(z: jax.Array, y: jax.Array, lo: float, hi: float) -> ja
 
 
 def _dual_pgd(q_matvec, y, lam, alpha0, tol, max_steps):
-    """Projected gradient with Barzilai-Borwein steps on the dual D(alpha)."""
+    """Spectral projected gradient on the dual D(alpha): Barzilai-Borwein step lengths, the
+    exact projection, and an Armijo backtrack along the projected direction (the full step is
+    usually accepted; without it BB stalls or cycles on ill-conditioned linear problems). The
+    Armijo test is against the largest of the last 10 values (Grippo-Lampariello-Lucidi), which
+    keeps BB's fast non-monotone steps."""
     eps = 1e-12 if alpha0.dtype == jnp.float64 else 1e-6
 
-    def grad_and_kkt(alpha):
+    def evaluate(alpha):
         u = q_matvec(y * alpha) / lam
         logit = jnp.log(alpha) - jnp.log1p(-alpha)
-        return y * u + logit, _kkt_from_logits(u, logit, y, alpha)
+        entropy = jnp.sum(alpha * jnp.log(alpha) + (1 - alpha) * jnp.log1p(-alpha))
+        value = 0.5 * (y * alpha) @ u + entropy
+        return value, y * u + logit, _kkt_from_logits(u, logit, y, alpha)
 
     def cond(carry):
-        _, _, _, it, res = carry
-        return (it < max_steps) & (res > tol)
+        return (carry[4] < max_steps) & (carry[5] > tol)
 
     def body(carry):
-        alpha, g, step, it, _ = carry
-        new = project_box_equality(alpha - step * g, y, eps, 1 - eps)
-        new_g, res = grad_and_kkt(new)
+        alpha, (value, history), g, step, it, _ = carry
+        reference = jnp.max(history)
+        direction = project_box_equality(alpha - step * g, y, eps, 1 - eps) - alpha
+        slope = g @ direction
+
+        def trial(c):
+            t, k, _ = c
+            return 0.5 * t, k + 1, evaluate(alpha + t * direction)
+
+        def rejected(c):
+            t, k, (v, _, _) = c
+            return (k < 30) & ~(v <= reference + 1e-4 * (2.0 * t) * slope + _rounding_slack(reference))
+
+        t, _, (new_value, new_g, res) = jax.lax.while_loop(rejected, trial, trial((jnp.ones_like(value), 0, None)))
+        new = alpha + 2.0 * t * direction
         s, dg = new - alpha, new_g - g
         curv = s @ dg
         step = jnp.where(curv > 0, (s @ s) / jnp.where(curv > 0, curv, 1.0), step)
-        return new, new_g, jnp.clip(step, 1e-10, 1e10), it + 1, res
+        history = history.at[it % history.shape[0]].set(new_value)
+        return new, (new_value, history), new_g, jnp.clip(step, 1e-10, 1e10), it + 1, res
 
     alpha0 = project_box_equality(alpha0, y, eps, 1 - eps)
-    g0, res0 = grad_and_kkt(alpha0)
+    value0, g0, res0 = evaluate(alpha0)
     step0 = jnp.asarray(0.05, alpha0.dtype)
-    alpha, _, _, it, res = jax.lax.while_loop(cond, body, (alpha0, g0, step0, jnp.array(0), res0))
+    init = (alpha0, (value0, jnp.full((10,), value0)), g0, step0, jnp.array(0), res0)
+    alpha, _, _, _, it, res = jax.lax.while_loop(cond, body, init)
     return alpha, it, res
 
 
