@@ -102,10 +102,17 @@ def run_gmm(seeds=(0, 1, 2, 3, 4)) -> dict:
     return result
 
 
-def run_moons(seeds=(0, 1, 2), root: str = 'runs/lrmf-claims') -> dict:
+def run_moons(seeds=(0, 1, 2), root: str = 'runs/lrmf-claims', variants: tuple[str, ...] | None = None) -> dict:
     """Claim 2 through run.py: final losses of affine vs RealNVP T (warped moons) and of
     affine T on an affine copy, over seeds."""
-    variants = ('moons_affine', 'moons_realnvp', 'moons_copy', 'moons_mmd', 'moons_sinkhorn', 'moons_back_to_back')
+    variants = variants or (
+        'moons_affine',
+        'moons_realnvp',
+        'moons_copy',
+        'moons_mmd',
+        'moons_sinkhorn',
+        'moons_back_to_back',
+    )
     jobs = [(v, s) for v in variants for s in seeds]
 
     def run(job):
@@ -159,7 +166,7 @@ def _plot_semantics(root: str, seed: int) -> None:
         ax.scatter(last['b'][:, 0], last['b'][:, 1], s=3, c='lightgray')
         ax.scatter(last['ta'][:, 0], last['ta'][:, 1], s=4, c=last['label_a'], cmap='coolwarm')
         ax.set_title(f'{title}: arm acc {res["arm_accuracy_after"]:.3f}, LRMF {res["test_lrmf_loss"]:.3f}', fontsize=9)
-        if axes[0].collections == []:
+        if len(axes[0].collections) == 0:
             axes[0].scatter(last['a'][:, 0], last['a'][:, 1], s=4, c=last['label_a'], cmap='coolwarm')
             axes[0].set_title(f'A (bent moons), arm acc {res["arm_accuracy_before"]:.3f}', fontsize=9)
     plots.save_figure(fig, os.path.join(OUT, 'moons_semantics.png'))

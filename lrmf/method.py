@@ -59,6 +59,7 @@ def validate(config: Any) -> None:
             check_number(f'config.model.{section}.{field}', value, integer=True, positive=True)
     check_number('config.train.fit_steps', config.train.fit_steps, integer=True, positive=True)
     check_number('config.optim.fit_lr', config.optim.fit_lr, positive=True)
+    check_number('config.optim.shared_lr', config.optim.shared_lr)
 
 
 def _moments_error(ta: jax.Array, b: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -82,12 +83,12 @@ def make(config: Any) -> Method:
         a = jnp.asarray(batch['a'])
         dparams = density.init(k2, a)
         fit_tx = optax.adam(config.optim.fit_lr)
-        tx = optax.adam(config.optim.lr)
+        shared_lr = config.optim.shared_lr if config.optim.shared_lr > 0 else config.optim.lr
         players = {
             'private_a': Player.create(dparams, fit_tx),
             'private_b': Player.create(dparams, fit_tx),
-            'shared': Player.create(dparams, tx),
-            'transform': Player.create(flow.init(k1, a), tx),
+            'shared': Player.create(dparams, optax.adam(shared_lr)),
+            'transform': Player.create(flow.init(k1, a), optax.adam(config.optim.lr)),
         }
         return TrainState.create(players)
 
