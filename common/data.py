@@ -135,6 +135,11 @@ def get_dataset(config: Any, split: str, *, seed: int, mesh: Mesh | None = None,
     )
 
 
+def _pool(a, b, label_a, label_b) -> dict[str, np.ndarray]:
+    """The batch schema: float32 points or images per domain, int labels."""
+    return {'a': a.astype(np.float32), 'b': b.astype(np.float32), 'label_a': label_a, 'label_b': label_b}
+
+
 # ----------------------------------------------------------------------------- point clouds
 
 
@@ -212,13 +217,7 @@ def _point_pool(config: Any, split: str, seed: int):
         check_number('config.data.warp_strength', strength)
         a[:, 1] += strength * np.sin(2.0 * a[:, 0])
         info['true_map'] = None  # no affine map undoes the bend
-    pool = {
-        'a': a.astype(np.float32),
-        'b': b.astype(np.float32),
-        'label_a': label_a,
-        'label_b': label_b,
-    }
-    return pool, info
+    return _pool(a, b, label_a, label_b), info
 
 
 # ----------------------------------------------------------------------------- real digits
@@ -290,10 +289,4 @@ def _digit_pool(config: Any, split: str, seed: int):
         basis = vt[:dim].T / (sv[0] / np.sqrt(len(fit)))
         a, b = (a - mean) @ basis, (b - mean) @ basis
         info.update(pca_mean=mean, pca_basis=basis)
-    pool = {
-        'a': a.astype(np.float32),
-        'b': b.astype(np.float32),
-        'label_a': label_a,
-        'label_b': label_b,
-    }
-    return pool, info
+    return _pool(a, b, label_a, label_b), info

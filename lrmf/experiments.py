@@ -105,14 +105,9 @@ def run_gmm(seeds=(0, 1, 2, 3, 4)) -> dict:
 def run_moons(seeds=(0, 1, 2), root: str = 'runs/lrmf-claims', variants: tuple[str, ...] | None = None) -> dict:
     """Claim 2 through run.py: final losses of affine vs RealNVP T (warped moons) and of
     affine T on an affine copy, over seeds."""
-    variants = variants or (
-        'moons_affine',
-        'moons_realnvp',
-        'moons_copy',
-        'moons_mmd',
-        'moons_sinkhorn',
-        'moons_back_to_back',
-    )
+    from lrmf.config import VARIANTS
+
+    variants = variants or tuple(v for v in VARIANTS if v.startswith('moons_'))
     jobs = [(v, s) for v in variants for s in seeds]
 
     def run(job):

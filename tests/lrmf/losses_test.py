@@ -65,3 +65,9 @@ def test_sinkhorn_divergence_is_near_zero_on_equal_sets_and_grows_with_a_shift()
     same = float(losses.sinkhorn_divergence(x, x, epsilon=0.05))
     shifted = float(losses.sinkhorn_divergence(x, x + 2.0, epsilon=0.05))
     assert abs(same) < 1e-3 and shifted > 3.0  # squared-distance cost: ~|shift|^2 = 8
+
+
+def test_sinkhorn_divergence_between_single_points_is_the_squared_distance():
+    """Closed form: one point per side, the only coupling is 1, so the divergence is |x - y|^2."""
+    x, y = jnp.array([[0.3, -1.2]]), jnp.array([[1.5, 0.4]])
+    np.testing.assert_allclose(losses.sinkhorn_divergence(x, y, epsilon=0.1), 1.2**2 + 1.6**2, rtol=1e-4)
