@@ -18,6 +18,11 @@ Built-in offline sources (no download, ever):
   seed before the 80/20 train/test split), resized to `data.image_size` and scaled to [0, 1].
   `data.format`: 'image' [n, s, s, 1], 'flat' [n, s*s], or 'pca' (a fixed PCA embedding of
   dimension `data.pca_dim` fitted on MNIST's train split only, shared by both domains).
+  `data.intensity_copy=True` replaces UCI by a control: A = copy_gain * x + copy_offset for
+  MNIST digits x of one half of each MNIST split, B = the other half, so A is only an affine
+  intensity copy of B (`info['true_map']` = (1/gain, -offset/gain) per pixel).
+  `data.pixel_noise` > 0 adds fixed N(0, pixel_noise^2) noise to every pixel (a dequantisation
+  for density models: many pixels are exactly 0), drawn once from the seed.
 """
 
 from __future__ import annotations
@@ -274,6 +279,19 @@ def _digit_pool(config: Any, split: str, seed: int):
     images = _digit_images(size, seed)
     (a, label_a), (b, label_b) = images[f'a/{split}'], images[f'b/{split}']
     info: dict[str, Any] = {'image_size': size}
+    noise = config.get('pixel_noise', 0.0)
+    check_number('config.data.pixel_noise', noise, nonnegative=True)
+    if noise > 0:
+        rng = np.random.default_rng([seed, SPLITS.index(split), 104729])
+        a = a + noise * rng.normal(size=a.shape).astype(np.float32)
+        b = b + noise * rng.normal(size=b.shape).astype(np.float32)
+    if config.get('intensity_copy', False):
+        gain, offset = config.get('copy_gain', 0.6), config.get('copy_offset', 0.3)
+        check_number('config.data.copy_gain', gain, positive=True)
+        check_number('config.data.copy_offset', offset)
+        half = len(b) // 2
+        (a, label_a), (b, label_b) = (gain * b[:half] + offset, label_b[:half]), (b[half:], label_b[half:])
+        info['true_map'] = (1.0 / gain, -offset / gain)
     if fmt == 'image':
         a, b = a[..., None], b[..., None]
     else:

@@ -104,3 +104,21 @@ def sinkhorn_divergence(x: jax.Array, y: jax.Array, *, epsilon: float) -> jax.Ar
     from ott.tools import sinkhorn_divergence as sd
 
     return sd.sinkhorn_divergence(pointcloud.PointCloud, x, y, epsilon=epsilon)[0]
+
+
+def vae_loss(logits: jax.Array, x: jax.Array, mean: jax.Array, log_var: jax.Array) -> jax.Array:
+    """The negative ELBO of a VAE with a Bernoulli decoder (Kingma & Welling 2014), per example:
+
+    -ELBO(x) = sum_j BCE(x_j, sigmoid(logits_j)) + KL(N(mean, diag exp(log_var)) || N(0, I)),
+    KL = 1/2 sum_k (exp(log_var_k) + mean_k^2 - 1 - log_var_k).
+
+    Args:
+      logits: [n, p] decoder logits; x: [n, p] targets in [0, 1];
+      mean, log_var: [n, k] the encoder's posterior.
+
+    Returns:
+      [] the mean over examples, in nats.
+    """
+    bce = jnp.sum(jnp.maximum(logits, 0.0) - logits * x + jnp.log1p(jnp.exp(-jnp.abs(logits))), axis=-1)
+    kl = 0.5 * jnp.sum(jnp.exp(log_var) + mean**2 - 1.0 - log_var, axis=-1)
+    return jnp.mean(bce + kl)

@@ -4,7 +4,15 @@ Stage 'fit_private': fit the private density models P_A on A and P_B on B (close
 the Gaussian family: the ML fit of the batch, which is the whole pool in the Gaussian configs;
 gradient steps on the negative log-likelihood for RealNVP). The shared model starts as P_B.
 Stage 'lrmf': minimise `lrmf.losses.lrmf_loss` jointly over the transform T and the shared
-model S with one Adam step each per training step; the private models are frozen.
+model S with one Adam step each per training step; the private models are frozen, or, with
+`train.refit_private`, keep fitting A and B one step per training step. The certificate needs
+well-fit private models: when the fit budget is too small for them to converge (Glow in pixel
+space on a CPU), frozen private models fall behind S, which keeps training, and the loss drifts
+below 0 by their fitting error; refitting keeps them level with S.
+
+Digits (claim 5): with `model.embedding='vae'` a first stage 'autoencode' trains one VAE on
+both domains' flat images; every later stage works on its posterior means (frozen). With the
+image kinds ('glow') the flows and densities act on the pixels [n, h, w, 1] directly.
 
 The final loss is the certificate: ~0 means T(A) and B are aligned under the family M, a loss
 clearly above 0 means T could not align them.
@@ -40,6 +48,20 @@ PAPER = {
 
 
 OBJECTIVES = ('lrmf', 'mmd', 'sinkhorn', 'back_to_back')
+EMBEDDINGS = ('none', 'vae')
+POINT_DATA = (
+    "point data: a point source, or digits with config.data.format='flat'/'pca' or config.model.embedding='vae'"
+)
+IMAGE_DATA = "image data: config.data.source='digits' with config.data.format='image' and config.model.embedding='none'"
+
+
+def _is_image(config: Any) -> bool:
+    data = config.data
+    return data.source == 'digits' and data.get('format', 'image') == 'image' and _embedding(config) == 'none'
+
+
+def _embedding(config: Any) -> str:
+    return config.model.get('embedding', 'none')
 
 
 def validate(config: Any) -> None:
@@ -53,7 +75,23 @@ def validate(config: Any) -> None:
         )
     check_choice('config.model.transform', config.model.transform, models.TRANSFORMS)
     check_choice('config.model.density', config.model.density, models.DENSITIES)
-    check_choice('config.data.source', config.data.source, data_lib.POINT_SOURCES)
+    check_choice('config.data.source', config.data.source, data_lib.SOURCES)
+    check_choice('config.model.embedding', _embedding(config), EMBEDDINGS)
+    if _embedding(config) == 'vae':
+        if config.data.source != 'digits' or config.data.get('format', 'image') != 'flat':
+            raise ConfigError(
+                "config.model.embedding='vae' needs config.data.source='digits' and config.data.format='flat'"
+            )
+        for field in ('embed_dim', 'ae_hidden'):
+            check_number(f'config.model.{field}', config.model.get(field), integer=True, positive=True)
+        check_number('config.train.ae_steps', config.train.get('ae_steps'), integer=True, positive=True)
+        check_number('config.optim.ae_lr', config.optim.get('ae_lr'), positive=True)
+    image = _is_image(config)
+    for field in ('transform', 'density'):
+        kind = config.model[field]
+        if (kind in models.IMAGE_KINDS) != image:
+            need = IMAGE_DATA if kind in models.IMAGE_KINDS else POINT_DATA
+            raise ConfigError(f'config.model.{field}={kind!r} needs {need}')
     for section in ('flow_kwargs', 'density_kwargs'):
         for field, value in config.model[section].items():
             check_number(f'config.model.{section}.{field}', value, integer=True, positive=True)
@@ -63,7 +101,8 @@ def validate(config: Any) -> None:
 
 
 def _moments_error(ta: jax.Array, b: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """(|mean(T(A)) - mean(B)|, |cov(T(A)) - cov(B)|_F)."""
+    """(|mean(T(A)) - mean(B)|, |cov(T(A)) - cov(B)|_F), images flattened."""
+    ta, b = ta.reshape(len(ta), -1), b.reshape(len(b), -1)
     d = ta.shape[1]
     cov = lambda x: jnp.cov(x, rowvar=False, bias=True).reshape(d, d)  # noqa: E731
     return jnp.linalg.norm(ta.mean(0) - b.mean(0)), jnp.linalg.norm(cov(ta) - cov(b))
@@ -72,15 +111,28 @@ def _moments_error(ta: jax.Array, b: jax.Array) -> tuple[jax.Array, jax.Array]:
 def make(config: Any) -> Method:
     """Build the LRMF Method for `config`."""
     validate(config)
-    dim = config.data.get('dim', 2)
-    flow = models.make_flow(config.model.transform, dim, **config.model.flow_kwargs)
-    density = models.make_density(config.model.density, dim, **config.model.density_kwargs)
+    use_vae = _embedding(config) == 'vae'
+    pool_a = data_lib.get_dataset(config.data, 'train', seed=config.seed).full()['a']
+    shape = (config.model.embed_dim,) if use_vae else pool_a.shape[1:]
+    flow = models.make_flow(config.model.transform, shape, **config.model.flow_kwargs)
+    density = models.make_density(config.model.density, shape, **config.model.density_kwargs)
+    vae = models.VAE(config.model.embed_dim, config.model.ae_hidden, pool_a.shape[1]) if use_vae else None
     gaussian = config.model.density == 'gaussian'
     fit_steps = 1 if gaussian else config.train.fit_steps
 
+    def embed(state, x):
+        """The frozen VAE posterior mean of x, or x itself without an embedding."""
+        if not use_vae:
+            return x
+        mean, _ = vae.apply(state.params('embedding'), x, method=models.VAE.encode)
+        return jax.lax.stop_gradient(mean)
+
+    def embedded(state, batch):
+        return batch | {'a': embed(state, batch['a']), 'b': embed(state, batch['b'])}
+
     def init(rng, config, batch):
-        k1, k2 = jax.random.split(rng)
-        a = jnp.asarray(batch['a'])
+        k1, k2, k3 = jax.random.split(rng, 3)
+        a = jnp.zeros((1, *shape))
         dparams = density.init(k2, a)
         fit_tx = optax.adam(config.optim.fit_lr)
         shared_lr = config.optim.shared_lr if config.optim.shared_lr > 0 else config.optim.lr
@@ -90,11 +142,26 @@ def make(config: Any) -> Method:
             'shared': Player.create(dparams, optax.adam(shared_lr)),
             'transform': Player.create(flow.init(k1, a), optax.adam(config.optim.lr)),
         }
+        if use_vae:
+            x = jnp.asarray(batch['a'][:1])
+            players['embedding'] = Player.create(vae.init(k3, x, k3), optax.adam(config.optim.ae_lr))
         return TrainState.create(players)
 
-    def fit_step(state, batch, rng):
-        del rng
+    def ae_step(state, batch, rng):
+        x = jnp.concatenate([batch['a'], batch['b']])
+
+        def loss_fn(params):
+            logits, mean, log_var = vae.apply(params, x, rng)
+            return losses.vae_loss(logits, jnp.clip(x, 0.0, 1.0), mean, log_var)
+
+        loss, grads = jax.value_and_grad(loss_fn)(state.params('embedding'))
         players = dict(state.players)
+        players['embedding'] = players['embedding'].apply_gradients(grads)
+        return state.replace(players=players), {'loss/vae': loss}
+
+    def fit_privates(players, batch):
+        """One fit of P_A on batch['a'] and P_B on batch['b'] (closed form for Gaussians)."""
+        players = dict(players)
         metrics = {}
         for name, x in (('private_a', batch['a']), ('private_b', batch['b'])):
             player = players[name]
@@ -107,11 +174,18 @@ def make(config: Any) -> Method:
                 player = player.apply_gradients(grads)
             players[name] = player
             metrics[f'loss/nll_{name[-1]}'] = nll
+        return players, metrics
+
+    def fit_step(state, batch, rng):
+        del rng
+        batch = embedded(state, batch)
+        players, metrics = fit_privates(state.players, batch)
         shared = players['shared']
         players['shared'] = shared.replace(params=players['private_b'].params, opt_state=shared.tx.init(shared.params))
         return state.replace(players=players), metrics
 
     objective = config.loss.objective
+    refit = config.train.get('refit_private', False) and not gaussian
 
     def transform(state, tparams, a):
         """(T(a), log|det dT/da|) for the trained T, or f_B(f_A^-1(a)) for back-to-back."""
@@ -138,6 +212,7 @@ def make(config: Any) -> Method:
 
     def lrmf_step(state, batch, rng):
         del rng
+        batch = embedded(state, batch)
         (loss, (aux, ta)), (g_t, g_s) = jax.value_and_grad(lrmf_terms, argnums=(0, 1), has_aux=True)(
             state.params('transform'), state.params('shared'), state, batch
         )
@@ -150,6 +225,9 @@ def make(config: Any) -> Method:
         if objective != 'back_to_back':
             players['transform'] = players['transform'].apply_gradients(g_t)
         players['shared'] = players['shared'].apply_gradients(g_s)
+        if refit:  # the private models keep fitting, step for step with the shared one
+            players, fit_metrics = fit_privates(players, batch)
+            metrics |= fit_metrics
         metrics |= {
             'loss/lrmf': loss,
             'lrmf/gap_a': aux['gap_a'],
@@ -164,13 +242,17 @@ def make(config: Any) -> Method:
         return state.replace(players=players), metrics
 
     def eval_step(state, batch):
+        batch = embedded(state, batch)
         loss, (aux, ta) = lrmf_terms(state.params('transform'), state.params('shared'), state, batch)
         mean_err, cov_err = _moments_error(ta, batch['b'])
         return {'lrmf': loss, 'mean_error': mean_err, 'cov_error': cov_err}
 
     def sample(state, batch):
+        batch = embedded(state, batch)
         ta, _ = transform(state, state.params('transform'), batch['a'])
-        return {'a': batch['a'], 'b': batch['b'], 'ta': ta, 'label_a': batch['label_a'], 'label_b': batch['label_b']}
+        keep = 32 if ta.ndim > 2 else len(ta)  # a few images, or every point
+        out = {'a': batch['a'], 'b': batch['b'], 'ta': ta, 'label_a': batch['label_a'], 'label_b': batch['label_b']}
+        return {k: v[:keep] for k, v in out.items()}
 
     def evaluate(state, config):
         out: dict[str, Any] = {
@@ -179,9 +261,10 @@ def make(config: Any) -> Method:
             'density': config.model.density,
             'paper': PAPER,
         }
+        pools = {}
         for split in ('train', 'test'):
             pool = data_lib.get_dataset(config.data, split, seed=config.seed).full()
-            batch = {k: jnp.asarray(v) for k, v in pool.items()}
+            batch = embedded(state, {k: jnp.asarray(v) for k, v in pool.items()})
             loss, (aux, ta) = lrmf_terms(state.params('transform'), state.params('shared'), state, batch)
             out[f'{split}_lrmf_loss'] = float(loss)
             out[f'{split}_gap_a'] = float(aux['gap_a'])
@@ -189,8 +272,10 @@ def make(config: Any) -> Method:
             mean_err, cov_err = _moments_error(ta, batch['b'])
             out[f'{split}_mean_error'] = float(mean_err)
             out[f'{split}_cov_error'] = float(cov_err)
+            pools[split] = (batch, ta)
             n = min(len(ta), len(batch['b']))
-            out[f'{split}_gaussian_lr_distance'] = float(losses.gaussian_lr_distance(ta[:n], batch['b'][:n]))
+            if ta.ndim == 2 and ta.shape[1] <= 32:
+                out[f'{split}_gaussian_lr_distance'] = float(losses.gaussian_lr_distance(ta[:n], batch['b'][:n]))
             if split == 'test':
                 mean0, cov0 = _moments_error(batch['a'], batch['b'])
                 out['test_mean_error_before'] = float(mean0)
@@ -201,6 +286,8 @@ def make(config: Any) -> Method:
                     clf = KNeighborsClassifier(5).fit(np.asarray(batch['b']), np.asarray(batch['label_b']))
                     out['arm_accuracy_before'] = float(clf.score(np.asarray(batch['a']), np.asarray(batch['label_a'])))
                     out['arm_accuracy_after'] = float(clf.score(np.asarray(ta), np.asarray(batch['label_a'])))
+        if config.data.source == 'digits':
+            out |= digit_accuracies(pools)
         return out
 
     return Method(
@@ -209,9 +296,30 @@ def make(config: Any) -> Method:
         eval_step=eval_step,
         sample=sample,
         evaluate=evaluate,
-        stages=(Stage('fit_private', fit_step, fit_steps), Stage('lrmf', lrmf_step, config.train.steps)),
+        stages=(
+            *((Stage('autoencode', ae_step, config.train.ae_steps),) if use_vae else ()),
+            Stage('fit_private', fit_step, fit_steps),
+            Stage('lrmf', lrmf_step, config.train.steps),
+        ),
         plot=plot,
     )
+
+
+def digit_accuracies(pools: dict[str, tuple[dict[str, jax.Array], jax.Array]]) -> dict[str, float]:
+    """A 5-NN digit classifier fit on B's train split (MNIST, in the space T works in), scored
+    on B's test split (the reference), on A's test split (UCI) before and after T."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    flat = lambda x: np.asarray(x).reshape(len(x), -1)  # noqa: E731
+    train, _ = pools['train']
+    test, ta = pools['test']
+    clf = KNeighborsClassifier(5).fit(flat(train['b']), np.asarray(train['label_b']))
+    label_a = np.asarray(test['label_a'])
+    return {
+        'digit_accuracy_b_test': float(clf.score(flat(test['b']), np.asarray(test['label_b']))),
+        'digit_accuracy_before': float(clf.score(flat(test['a']), label_a)),
+        'digit_accuracy_after': float(clf.score(flat(ta), label_a)),
+    }
 
 
 def plot(state: TrainState, config: Any, workdir: str) -> list[str]:
@@ -220,13 +328,21 @@ def plot(state: TrainState, config: Any, workdir: str) -> list[str]:
     samples = plots.read_samples(workdir)
     series = plots.read_metrics(workdir)
     fig, axes = plt.subplots(1, 4, figsize=(17, 4.0))
-    if samples:
+    if samples and samples[-1][1]['a'].ndim > 2:
         last = samples[-1][1]
         for ax, key, title in ((axes[0], 'a', 'A'), (axes[1], 'b', 'B'), (axes[2], 'ta', 'T(A), final')):
-            labels = last['label_b'] if key == 'b' else last['label_a']
-            ax.scatter(last[key][:, 0], last[key][:, 1], s=5, c=labels, cmap='coolwarm', alpha=0.7)
+            ax.imshow(_tile(last[key]), cmap='gray', vmin=0.0, vmax=1.0)
             ax.set_title(title, fontsize=9)
-        lims = np.concatenate([last['b'], last['ta']])
+            ax.axis('off')
+    elif samples:
+        last = samples[-1][1]
+        cmap = 'tab10' if last['label_b'].max() > 1 else 'coolwarm'
+        for ax, key, title in ((axes[0], 'a', 'A'), (axes[1], 'b', 'B'), (axes[2], 'ta', 'T(A), final')):
+            labels = last['label_b'] if key == 'b' else last['label_a']
+            ax.scatter(last[key][:, 0], last[key][:, 1], s=5, c=labels, cmap=cmap, alpha=0.7)
+            note = ' (dims 0-1)' if last[key].shape[1] > 2 else ''
+            ax.set_title(title + note, fontsize=9)
+        lims = np.concatenate([last['b'][:, :2], last['ta'][:, :2]])
         for ax in axes[:3]:
             ax.set_xlim(lims[:, 0].min() - 0.5, lims[:, 0].max() + 0.5)
             ax.set_ylim(lims[:, 1].min() - 0.5, lims[:, 1].max() + 0.5)
@@ -240,3 +356,14 @@ def plot(state: TrainState, config: Any, workdir: str) -> list[str]:
     axes[3].set_xlabel('step')
     axes[3].grid(alpha=0.3)
     return [plots.save_figure(fig, os.path.join(workdir, 'alignment.png'))]
+
+
+def _tile(images: np.ndarray, cols: int = 8) -> np.ndarray:
+    """[n, h, w, 1] -> one [rows * h, cols * w] picture."""
+    n, h, w = images.shape[:3]
+    rows = -(-n // cols)
+    canvas = np.ones((rows * h, cols * w), np.float32)
+    for i, img in enumerate(images):
+        r, c = divmod(i, cols)
+        canvas[r * h : (r + 1) * h, c * w : (c + 1) * w] = img[..., 0]
+    return np.clip(canvas, 0.0, 1.0)

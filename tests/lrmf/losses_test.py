@@ -71,3 +71,13 @@ def test_sinkhorn_divergence_between_single_points_is_the_squared_distance():
     """Closed form: one point per side, the only coupling is 1, so the divergence is |x - y|^2."""
     x, y = jnp.array([[0.3, -1.2]]), jnp.array([[1.5, 0.4]])
     np.testing.assert_allclose(losses.sinkhorn_divergence(x, y, epsilon=0.1), 1.2**2 + 1.6**2, rtol=1e-4)
+
+
+def test_vae_loss_matches_numpy():
+    rng = np.random.default_rng(3)
+    logits, x = 3 * rng.normal(size=(4, 6)), rng.uniform(size=(4, 6))
+    mean, log_var = rng.normal(size=(4, 2)), rng.normal(size=(4, 2))
+    p = 1 / (1 + np.exp(-logits))
+    bce = -(x * np.log(p) + (1 - x) * np.log(1 - p)).sum(1)
+    kl = 0.5 * (np.exp(log_var) + mean**2 - 1 - log_var).sum(1)
+    np.testing.assert_allclose(losses.vae_loss(logits, x, mean, log_var), np.mean(bce + kl), rtol=1e-5)

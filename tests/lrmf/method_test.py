@@ -40,12 +40,39 @@ def test_baseline_objectives_run_and_report_the_certificate(tmp_path, objective)
     assert abs(res['test_lrmf_loss']) < 50
 
 
+def _tiny_digits(variant):
+    config = get_config(variant)
+    config.data.image_size = 8
+    config.data.batch_size = 32
+    config.model.embed_dim = 4
+    config.model.ae_hidden = 16
+    for kwargs in (config.model.flow_kwargs, config.model.density_kwargs):
+        kwargs.update({k: 2 if k != 'hidden' else 8 for k in kwargs})
+    config.train.ae_steps = config.train.fit_steps = config.train.steps = 3
+    config.train.eval_every = config.train.checkpoint_every = 3
+    return config
+
+
+@pytest.mark.parametrize('variant', ['digits_realnvp', 'digits_glow_copy'])
+def test_digits_pipelines_run_end_to_end(tmp_path, variant):
+    """The VAE-embedding pipeline (three stages) and the pixel-space Glow one, a few steps each."""
+    config = _tiny_digits(variant)
+    res = train.train_and_evaluate(lrmf_method.make(config), config, str(tmp_path))
+    assert res['steps'] == (3 if variant == 'digits_realnvp' else 0) + 3 + 3
+    for key in ('digit_accuracy_before', 'digit_accuracy_after', 'digit_accuracy_b_test'):
+        assert 0.0 <= res[key] <= 1.0
+    assert res['digit_accuracy_b_test'] > 0.3  # the 5-NN reads digits in this space
+    assert abs(res['test_lrmf_loss']) < 1e4
+    assert (tmp_path / 'alignment.png').exists()
+
+
 @pytest.mark.parametrize(
     'field, value, match',
     [
-        ('model.transform', 'glow', "config.model.transform='glow'"),
+        ('model.transform', 'glow', "config.model.transform='glow' needs image data"),
         ('model.density', 'vae', "config.model.density='vae'"),
-        ('data.source', 'digits', "config.data.source='digits'"),
+        ('data.source', 'svhn', "config.data.source='svhn'"),
+        ('model.embedding', 'vae', "config.model.embedding='vae' needs config.data.source='digits'"),
         ('train.fit_steps', 0, 'config.train.fit_steps=0'),
         ('loss.objective', 'wgan', "config.loss.objective='wgan'"),
         ('loss.objective', 'back_to_back', "needs config.model.density='realnvp'"),
