@@ -40,9 +40,15 @@ layers, hidden, batch, steps, repeats = (int(v) for v in sys.argv[2:7])
 out = {'torch': torch.__version__}
 for d in (int(v) for v in sys.argv[7:]):
     torch.manual_seed(0)
-    def net(cin, cout):
-        return torch.nn.Sequential(torch.nn.Linear(cin, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, hidden),
-                                   torch.nn.ReLU(), torch.nn.Linear(hidden, cout))
+    class Net(torch.nn.Module):  # nflows calls the conditioner as net(x, context)
+        def __init__(self, cin, cout):
+            super().__init__()
+            self.mlp = torch.nn.Sequential(torch.nn.Linear(cin, hidden), torch.nn.ReLU(),
+                                           torch.nn.Linear(hidden, hidden), torch.nn.ReLU(),
+                                           torch.nn.Linear(hidden, cout))
+        def forward(self, x, context=None):
+            return self.mlp(x)
+    net = Net
     ts = [transforms.AffineCouplingTransform(mask=(torch.arange(d) % 2 == i % 2).int() * 2 - 1,
                                             transform_net_create_fn=net) for i in range(layers)]
     flow = flows.Flow(transforms.CompositeTransform(ts), distributions.StandardNormal([d]))
@@ -124,8 +130,9 @@ def main() -> None:
         ],
         capture_output=True,
         text=True,
-        check=True,
     )
+    if peer.returncode:
+        sys.exit(f'the nflows peer failed:\n{peer.stderr[-2000:]}')
     theirs = json.loads(peer.stdout.strip().splitlines()[-1])
     rows = []
     for d in DIMS:

@@ -219,9 +219,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog='python -m lrmf.experiments')
     parser.add_argument('which', choices=('gmm', 'moons', 'digits'))
     parser.add_argument('--seeds', default='0,1,2', help='comma-separated seeds (moons, digits)')
+    parser.add_argument('--variants', default='', help='comma-separated config variants (default: all of the claim)')
     args = parser.parse_args(argv)
     seeds = tuple(int(s) for s in args.seeds.split(','))
-    runners = {'gmm': run_gmm, 'moons': lambda: run_moons(seeds), 'digits': lambda: run_digits(seeds)}
+    variants = tuple(args.variants.split(',')) if args.variants else None
+    runners = {
+        'gmm': run_gmm,
+        'moons': lambda: run_moons(seeds, variants=variants),
+        'digits': lambda: run_digits(seeds, variants=variants),
+    }
     result = runners[args.which]()
     print(json.dumps(result, indent=2))
     return 0
