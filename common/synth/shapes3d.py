@@ -1,0 +1,166 @@
+"""A procedural 3D-shapes world: DeepMind shapes3d's six factors, rendered by ray marching in JAX.
+
+`render(factors)` maps factor indices to an image and its segmentation map, exactly, so any
+split, paired ground truth, mask or attribute label costs no storage. It is a pure function,
+jit- and vmap-able (leading batch axes of `factors` are rendered in one call).
+
+The factors, in shapes3d's order and cardinalities (Burgess & Kim 2018):
+
+  floor_hue 10, wall_hue 10, object_hue 10   hues 0, 0.1, ..., 0.9 (full saturation)
+  scale 8                                     0.75 ... 1.25 (object size)
+  shape 4                                     cube, cylinder, sphere, capsule
+  orientation 15                              -30 ... 30 degrees (camera azimuth about the object)
+
+The scene: a floor (y = 0) and two walls meeting in a corner (x = 3.5 and z = 3.5) behind an
+object resting on the floor at the origin; a camera at height 2.4 looks at the object from the
+opposite side, turned about the vertical axis by the orientation. Floor and walls are
+intersected analytically; the object by sphere tracing its signed distance function; Lambert
+shading from one directional light plus ambient; the image is rendered at twice the size and
+averaged down (anti-aliasing). Images are RGB in [-1, 1].
+
+The segmentation map labels each pixel floor (0), wall (1) or object (2) and
+draws it in `PALETTE` (the only valid segmentation colours), also in [-1, 1]; it is read from one
+of the four sub-samples of each pixel.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+FACTORS = ('floor_hue', 'wall_hue', 'object_hue', 'scale', 'shape', 'orientation')
+CARDINALITIES = (10, 10, 10, 8, 4, 15)
+SHAPES = ('cube', 'cylinder', 'sphere', 'capsule')
+CLASSES = ('floor', 'wall', 'object')
+# Valid segmentation colours (floor blue, wall green, object red), in [-1, 1].
+PALETTE = np.array([[-1.0, -1.0, 1.0], [-1.0, 1.0, -1.0], [1.0, -1.0, -1.0]], np.float32)
+HUES = np.linspace(0.0, 0.9, 10)
+SCALES = np.linspace(0.75, 1.25, 8)
+ORIENTATIONS = np.linspace(-30.0, 30.0, 15)
+
+_WALL = 3.5
+_LIGHT = np.array([-0.45, 0.8, -0.4]) / np.linalg.norm([-0.45, 0.8, -0.4])
+_MARCH_STEPS = 32
+_BASE_SIZE = 0.75
+
+
+def _hsv_to_rgb(hue: jax.Array) -> jax.Array:
+    """Full-saturation, full-value colour of `hue` in [0, 1): [..., 3] in [0, 1]."""
+    k = (jnp.array([5.0, 3.0, 1.0]) + hue[..., None] * 6.0) % 6.0
+    return 1.0 - jnp.clip(jnp.minimum(k, 4.0 - k), 0.0, 1.0)
+
+
+def _object_sdf(p: jax.Array, shape: jax.Array, size: jax.Array) -> jax.Array:
+    """Signed distance from points p [..., 3] to the object of `shape` (index) and `size`."""
+    x, y, z = p[..., 0], p[..., 1], p[..., 2]
+    # cube: half-size s, resting on the floor
+    q = jnp.abs(jnp.stack([x, y - size, z], -1)) - size
+    cube = jnp.linalg.norm(jnp.maximum(q, 0.0), axis=-1) + jnp.minimum(jnp.max(q, -1), 0.0)
+    # cylinder: radius s, height 2 s, vertical axis
+    d = jnp.stack([jnp.hypot(x, z) - size, jnp.abs(y - size) - size], -1)
+    cylinder = jnp.linalg.norm(jnp.maximum(d, 0.0), axis=-1) + jnp.minimum(jnp.max(d, -1), 0.0)
+    sphere = jnp.sqrt(x**2 + (y - size) ** 2 + z**2) - size
+    # capsule: radius 0.7 s around a vertical segment, total height 2.8 s
+    r = 0.7 * size
+    seg_y = jnp.clip(y, r, 2.8 * size - r)
+    capsule = jnp.sqrt(x**2 + (y - seg_y) ** 2 + z**2) - r
+    return jnp.choose(shape, [cube, cylinder, sphere, capsule], mode='clip')
+
+
+def _camera_rays(size: int, azimuth: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Ray origin [3] and unit directions [size, size, 3] of the camera at `azimuth` (radians)."""
+    base = jnp.deg2rad(-135.0) + azimuth  # looking from the (-x, -z) quadrant into the corner
+    eye = jnp.array([4.6 * jnp.cos(base), 2.4, 4.6 * jnp.sin(base)])
+    target = jnp.array([0.0, 0.9, 0.0])
+    forward = (target - eye) / jnp.linalg.norm(target - eye)
+    right = jnp.cross(forward, jnp.array([0.0, 1.0, 0.0]))
+    right = right / jnp.linalg.norm(right)
+    up = jnp.cross(right, forward)
+    span = jnp.tan(jnp.deg2rad(26.0))
+    ticks = (jnp.arange(size) + 0.5) / size * 2.0 - 1.0
+    u, v = jnp.meshgrid(ticks * span, -ticks * span)
+    dirs = forward + u[..., None] * right + v[..., None] * up
+    return eye, dirs / jnp.linalg.norm(dirs, axis=-1, keepdims=True)
+
+
+def _render_one(factors: jax.Array, size: int) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """(rgb in [0, 1] [size, size, 3], class ids [size, size]) for one factor vector."""
+    floor_rgb, wall_rgb, object_rgb = (_hsv_to_rgb(jnp.asarray(HUES)[factors[i]]) for i in range(3))
+    obj_size = _BASE_SIZE * jnp.asarray(SCALES)[factors[3]]
+    shape = factors[4]
+    eye, dirs = _camera_rays(size, jnp.deg2rad(jnp.asarray(ORIENTATIONS)[factors[5]]))
+
+    # planes: floor y = 0, walls x = W and z = W (only hits in front of the camera count)
+    inf = jnp.float32(1e9)
+    t_floor = jnp.where(dirs[..., 1] < 0, -eye[1] / jnp.where(dirs[..., 1] < 0, dirs[..., 1], -1.0), inf)
+    t_wx = jnp.where(dirs[..., 0] > 0, (_WALL - eye[0]) / jnp.where(dirs[..., 0] > 0, dirs[..., 0], 1.0), inf)
+    t_wz = jnp.where(dirs[..., 2] > 0, (_WALL - eye[2]) / jnp.where(dirs[..., 2] > 0, dirs[..., 2], 1.0), inf)
+    t_wall = jnp.minimum(t_wx, t_wz)
+    t_plane = jnp.minimum(t_floor, t_wall)
+
+    # the object: sphere tracing, bounded by the planes
+    def march(_, t):
+        return t + _object_sdf(eye + t[..., None] * dirs, shape, obj_size)
+
+    t_obj = jax.lax.fori_loop(0, _MARCH_STEPS, march, jnp.zeros(dirs.shape[:-1]))
+    p_obj = eye + t_obj[..., None] * dirs
+    hit_obj = (_object_sdf(p_obj, shape, obj_size) < 2e-3) & (t_obj < t_plane)
+
+    eps = 1e-3
+    offsets = jnp.eye(3) * eps
+    grad = jnp.stack(
+        [_object_sdf(p_obj + o, shape, obj_size) - _object_sdf(p_obj - o, shape, obj_size) for o in offsets], -1
+    )
+    n_obj = grad / (jnp.linalg.norm(grad, axis=-1, keepdims=True) + 1e-9)
+    n_wall = jnp.where((t_wx <= t_wz)[..., None], jnp.array([-1.0, 0.0, 0.0]), jnp.array([0.0, 0.0, -1.0]))
+    n_floor = jnp.broadcast_to(jnp.array([0.0, 1.0, 0.0]), dirs.shape)
+
+    cls = jnp.where(hit_obj, 2, jnp.where(t_floor < t_wall, 0, 1))
+    normal = jnp.where((cls == 2)[..., None], n_obj, jnp.where((cls == 0)[..., None], n_floor, n_wall))
+    albedo = jnp.where((cls == 2)[..., None], object_rgb, jnp.where((cls == 0)[..., None], floor_rgb, wall_rgb))
+    lambert = jnp.clip(jnp.sum(normal * jnp.asarray(_LIGHT, jnp.float32), -1), 0.0, 1.0)
+    # the walls take a fixed extra tone so that the two walls and the corner read as a room
+    tone = jnp.where(cls == 1, jnp.where(t_wx <= t_wz, 0.95, 0.75), 1.0)
+    rgb = albedo * (0.35 + 0.65 * lambert)[..., None] * tone[..., None]
+    return jnp.clip(rgb, 0.0, 1.0), cls
+
+
+def render(factors: jax.Array, size: int = 32) -> tuple[jax.Array, jax.Array]:
+    """Render scenes from factor indices.
+
+    Args:
+      factors: int [..., 6] in the order of `FACTORS`, each below its `CARDINALITIES` entry.
+      size: image side in pixels (32 or 64 typical).
+
+    Returns:
+      (image, segmentation): float32 [..., size, size, 3] each, in [-1, 1]; the segmentation is
+      drawn in `PALETTE` (floor, wall, object).
+    """
+    factors = jnp.asarray(factors, jnp.int32)
+    batch = factors.shape[:-1]
+    flat = factors.reshape(-1, 6)
+
+    def one(f):
+        rgb, cls = _render_one(f, 2 * size)
+        image = rgb.reshape(size, 2, size, 2, 3).mean((1, 3))  # 2x2 supersampling
+        return image * 2.0 - 1.0, jnp.asarray(PALETTE)[cls[1::2, 1::2]]
+
+    image, seg = jax.vmap(one)(flat)
+    return image.reshape(*batch, size, size, 3), seg.reshape(*batch, size, size, 3)
+
+
+def labels(segmentation: jax.Array) -> jax.Array:
+    """Class ids [...] (index into `PALETTE`) of the nearest valid colour of each pixel [..., 3]."""
+    dist = jnp.sum((segmentation[..., None, :] - jnp.asarray(PALETTE)) ** 2, -1)
+    return jnp.argmin(dist, -1)
+
+
+def quantize(segmentation: jax.Array) -> jax.Array:
+    """Snap each pixel [..., 3] to its nearest valid segmentation colour (used by RH)."""
+    return jnp.asarray(PALETTE)[labels(segmentation)]
+
+
+def sample_factors(rng: np.random.Generator, n: int) -> np.ndarray:
+    """n factor vectors drawn uniformly and independently per factor: int32 [n, 6]."""
+    return np.stack([rng.integers(0, c, size=n) for c in CARDINALITIES], -1).astype(np.int32)
