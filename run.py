@@ -33,10 +33,11 @@ def define_flags() -> None:
 
 def method_registry() -> dict:
     """config.method -> a function building the Method from the config."""
+    from common.cyclegan import method as cyclegan_method
     from dualadv import method as dualadv_method
     from lrmf import method as lrmf_method
 
-    return {'dualadv': dualadv_method.make, 'lrmf': lrmf_method.make}
+    return {'dualadv': dualadv_method.make, 'lrmf': lrmf_method.make, 'cyclegan': cyclegan_method.make}
 
 
 def default_workdir(method: str) -> str:
@@ -62,7 +63,7 @@ def main(argv: list[str]) -> None:
     train.train_and_evaluate(method, config, workdir, overwrite=FLAGS.overwrite)
 
 
-METHOD_CONFIGS = ('dualadv/config.py', 'lrmf/config.py')
+METHOD_CONFIGS = ('dualadv/config.py', 'lrmf/config.py', 'common/cyclegan/config.py')
 
 
 def precheck(argv: list[str]) -> None:

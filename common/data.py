@@ -23,6 +23,12 @@ Built-in offline sources (no download, ever):
   intensity copy of B (`info['true_map']` = (1/gain, -offset/gain) per pixel).
   `data.pixel_noise` > 0 adds fixed N(0, pixel_noise^2) noise to every pixel (a dequantisation
   for density models: many pixels are exactly 0), drawn once from the seed.
+* 'shapes3d': scenes of the procedural 3D-shapes world (`common.synth.shapes3d`), rendered at
+  `data.image_size` (32 or 64) from factors drawn uniformly with the seed (`data.pool_size`
+  train scenes, a quarter as many test scenes, from other draws). `data.task`:
+  'image_segmentation' (many-to-one): A = images, B = segmentation maps, each domain drawn from
+  its own factors (unpaired), with the exact ground truth of each: 'seg_a' (the segmentation
+  of each A image), 'image_b' (the image of each B map), 'factors_a', 'factors_b'.
 """
 
 from __future__ import annotations
@@ -40,7 +46,9 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from common.errors import ConfigError, check_choice, check_number
 
 POINT_SOURCES = ('gaussian', 'mixture', 'moons')
-SOURCES = POINT_SOURCES + ('digits',)
+IMAGE_SOURCES = ('digits', 'shapes3d')
+SOURCES = POINT_SOURCES + IMAGE_SOURCES
+SHAPES3D_TASKS = ('image_segmentation',)
 SPLITS = ('train', 'test')
 WARPS = ('none', 'bend')
 DIGIT_FORMATS = ('image', 'flat', 'pca')
@@ -127,6 +135,8 @@ def get_dataset(config: Any, split: str, *, seed: int, mesh: Mesh | None = None,
     check_number('config.data.batch_size', config.get('batch_size'), integer=True, positive=True)
     if config.source in POINT_SOURCES:
         pool, info = _point_pool(config, split, seed)
+    elif config.source == 'shapes3d':
+        pool, info = _shapes3d_pool(config, split, seed)
     else:
         pool, info = _digit_pool(config, split, seed)
     return Dataset(
@@ -308,3 +318,44 @@ def _digit_pool(config: Any, split: str, seed: int):
         a, b = (a - mean) @ basis, (b - mean) @ basis
         info.update(pca_mean=mean, pca_basis=basis)
     return _pool(a, b, label_a, label_b), info
+
+
+# ----------------------------------------------------------------------------- 3D shapes
+
+
+@functools.lru_cache(maxsize=4)
+def _render_pool(size: int, n: int, seed: int, split: str) -> dict[str, np.ndarray]:
+    from common.synth import shapes3d
+
+    rng = np.random.default_rng([seed, SPLITS.index(split), 3301])
+    factors_a, factors_b = shapes3d.sample_factors(rng, n), shapes3d.sample_factors(rng, n)
+    render = jax.jit(shapes3d.render, static_argnums=1)
+    out = {'factors_a': factors_a, 'factors_b': factors_b}
+    for domain, factors in (('a', factors_a), ('b', factors_b)):
+        images, segs = [], []
+        for i in range(0, n, 512):
+            image, seg = render(factors[i : i + 512], size)
+            images.append(np.asarray(image))
+            segs.append(np.asarray(seg))
+        out[f'images_{domain}'], out[f'segs_{domain}'] = np.concatenate(images), np.concatenate(segs)
+    return out
+
+
+def _shapes3d_pool(config: Any, split: str, seed: int):
+    task = config.get('task', 'image_segmentation')
+    check_choice('config.data.task', task, SHAPES3D_TASKS)
+    size = config.get('image_size', 32)
+    check_choice('config.data.image_size', size, (16, 32, 64))
+    n = config.get('pool_size', 2048)
+    check_number('config.data.pool_size', n, integer=True, positive=True)
+    n = n if split == 'train' else max(1, n // 4)
+    r = _render_pool(size, n, seed, split)
+    pool = {
+        'a': r['images_a'],
+        'b': r['segs_b'],
+        'seg_a': r['segs_a'],
+        'image_b': r['images_b'],
+        'factors_a': r['factors_a'],
+        'factors_b': r['factors_b'],
+    }
+    return pool, {'image_size': size, 'task': task}

@@ -1,0 +1,242 @@
+"""CycleGAN (Zhu et al. 2017) with adversarial self-defense (Bashkirova et al. 2019), on the
+common loop.
+
+Domains: A = images, B = segmentation maps (3D shapes, `common.data` source 'shapes3d').
+Players: 'generators' {g_ab = G_B: image -> segmentation, g_ba = G_A: segmentation -> image},
+'discriminators' {d_a, d_b} (PatchGAN), and with `loss.guess_weight` > 0 'guess' {a, b}
+(6-channel PatchGANs). One training step updates all of them once (Adam, lr 2e-4, b1 0.5):
+
+  generators: L_G = GAN_G(D_B(G_B(a))) + GAN_G(D_A(G_A(b)))
+                    + cycle_a |G_A(n(G_B(a))) - a|_1 + cycle_b |G_B(n(G_A(b))) - b|_1
+                    + guess_weight [L_guess^G(a, rec_a) + L_guess^G(b, rec_b)]
+              with n(x) = x + N(0, noise_std^2) (the noise defence; identity when 0);
+  discriminators: GAN_D(D_A(a), D_A(pool_A(G_A(b)))) + GAN_D(D_B(b), D_B(pool_B(G_B(a))));
+  guess: L_guess^D(a, rec_a) + L_guess^D(b, rec_b)  (`common.honesty`).
+
+Evaluation (`metrics.evaluate_translation`): segmentation accuracy and mean IoU of G_B on test
+images against the exact ground truth, RH, SN(2), SN(8), and the reconstruction error.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import matplotlib.pyplot as plt
+import numpy as np
+import optax
+
+from common import data as data_lib
+from common import gan, honesty, nets, plots
+from common.cyclegan import metrics
+from common.errors import ConfigError, check_choice, check_number
+from common.state import Player, TrainState
+from common.synth import shapes3d
+from common.train import Method
+
+PAPER = {
+    'source': 'Bashkirova et al. NeurIPS 2019, GTA V image <-> segmentation; RH / SN on the 0-255 scale',
+    'CycleGAN': {'rh': 27.4, 'sn': 447},
+    '+ noise': {'rh': 9.2, 'sn': 94},
+    '+ guess': {'rh': 11.4, 'sn': 213},
+    '+ guess + noise': {'rh': 6.1, 'sn': 151},
+    'segmentation accuracy': '0.23 (CycleGAN) -> 0.24 (defended)',
+}
+
+
+def validate(config: Any) -> None:
+    """Method-specific config checks (ConfigError naming the field)."""
+    check_choice('config.data.source', config.data.source, ('shapes3d',))
+    check_choice('config.loss.gan', config.loss.gan, gan.KINDS)
+    for field in ('ngf', 'ndf', 'num_blocks', 'num_layers'):
+        check_number(f'config.model.{field}', config.model[field], integer=True, positive=True)
+    for field in ('cycle_a', 'cycle_b', 'noise_std', 'guess_weight'):
+        check_number(f'config.loss.{field}', config.loss[field], nonnegative=True)
+    check_number('config.loss.pool_size', config.loss.pool_size, integer=True, nonnegative=True)
+    check_number('config.optim.b1', config.optim.b1, nonnegative=True)
+    if not config.optim.b1 < 1:
+        raise ConfigError(f'config.optim.b1={config.optim.b1} is not valid; it must be in [0, 1)')
+    check_number('config.eval.num_images', config.eval.num_images, integer=True, positive=True)
+    for s in config.eval.sigmas:
+        check_number('config.eval.sigmas', s, positive=True)
+
+
+def make(config: Any) -> Method:
+    """Build the CycleGAN Method for `config`."""
+    validate(config)
+    gen = nets.ResnetGenerator(3, config.model.ngf, config.model.num_blocks)
+    disc = nets.PatchDiscriminator(config.model.ndf, config.model.num_layers)
+    kind = config.loss.gan
+    use_guess = config.loss.guess_weight > 0
+    noise_std = config.loss.noise_std
+    size = config.data.image_size
+
+    def init(rng, config, batch):
+        keys = jax.random.split(rng, 6)
+        x = jnp.zeros((1, size, size, 3))
+        tx = optax.adam(config.optim.lr, b1=config.optim.b1, b2=0.999)
+        players = {
+            'generators': Player.create({'g_ab': gen.init(keys[0], x), 'g_ba': gen.init(keys[1], x)}, tx),
+            'discriminators': Player.create({'d_a': disc.init(keys[2], x), 'd_b': disc.init(keys[3], x)}, tx),
+        }
+        if use_guess:
+            pair = jnp.zeros((1, size, size, 6))
+            players['guess'] = Player.create({'a': disc.init(keys[4], pair), 'b': disc.init(keys[5], pair)}, tx)
+        pool = gan.ImagePool.create(config.loss.pool_size, (size, size, 3))
+        extra = {f'pool_{d}_{k}': v for d in ('a', 'b') for k, v in pool._asdict().items()}
+        return TrainState.create(players, extra)
+
+    def pools(state):
+        return {d: gan.ImagePool(state.extra[f'pool_{d}_images'], state.extra[f'pool_{d}_count']) for d in 'ab'}
+
+    def cycle(gparams, a, b, rng):
+        k_a, k_b = jax.random.split(rng)
+        fake_b = gen.apply(gparams['g_ab'], a)
+        fake_a = gen.apply(gparams['g_ba'], b)
+        noisy_b = honesty.add_noise(fake_b, k_a, noise_std) if noise_std > 0 else fake_b
+        noisy_a = honesty.add_noise(fake_a, k_b, noise_std) if noise_std > 0 else fake_a
+        return fake_a, fake_b, gen.apply(gparams['g_ba'], noisy_b), gen.apply(gparams['g_ab'], noisy_a)
+
+    def train_step(state, batch, rng):
+        a, b = batch['a'], batch['b']
+        k_cycle, k_pool_a, k_pool_b = jax.random.split(rng, 3)
+        dparams = state.params('discriminators')
+        guess_params = state.params('guess') if use_guess else None
+
+        def generator_loss(gparams):
+            fake_a, fake_b, rec_a, rec_b = cycle(gparams, a, b, k_cycle)
+            terms = {
+                'gan_ab': gan.generator_loss(kind, disc.apply(dparams['d_b'], fake_b)),
+                'gan_ba': gan.generator_loss(kind, disc.apply(dparams['d_a'], fake_a)),
+                'cycle_a': config.loss.cycle_a * jnp.mean(jnp.abs(rec_a - a)),
+                'cycle_b': config.loss.cycle_b * jnp.mean(jnp.abs(rec_b - b)),
+            }
+            if use_guess:
+                guess = sum(
+                    honesty.guess_generator_loss(kind, lambda p, d=d: disc.apply(guess_params[d], p), x, rec)
+                    for d, x, rec in (('a', a, rec_a), ('b', b, rec_b))
+                )
+                terms['guess'] = config.loss.guess_weight * guess
+            return sum(terms.values()), (terms, fake_a, fake_b, rec_a, rec_b)
+
+        (g_total, (terms, fake_a, fake_b, rec_a, rec_b)), g_grads = jax.value_and_grad(generator_loss, has_aux=True)(
+            state.params('generators')
+        )
+        fake_a, fake_b, rec_a, rec_b = jax.lax.stop_gradient((fake_a, fake_b, rec_a, rec_b))
+        pool = pools(state)
+        pool_a, shown_a = gan.query(pool['a'], fake_a, k_pool_a)
+        pool_b, shown_b = gan.query(pool['b'], fake_b, k_pool_b)
+
+        def discriminator_loss(dparams):
+            d_a = gan.discriminator_loss(kind, disc.apply(dparams['d_a'], a), disc.apply(dparams['d_a'], shown_a))
+            d_b = gan.discriminator_loss(kind, disc.apply(dparams['d_b'], b), disc.apply(dparams['d_b'], shown_b))
+            return d_a + d_b, {'d_a': d_a, 'd_b': d_b}
+
+        (d_total, d_terms), d_grads = jax.value_and_grad(discriminator_loss, has_aux=True)(dparams)
+        players = dict(state.players)
+        players['generators'] = players['generators'].apply_gradients(g_grads)
+        players['discriminators'] = players['discriminators'].apply_gradients(d_grads)
+        metrics_out = {f'loss/g_{k}': v for k, v in terms.items()} | {f'loss/{k}': v for k, v in d_terms.items()}
+        metrics_out['loss/generators'] = g_total
+        metrics_out['loss/discriminators'] = d_total
+        if use_guess:
+
+            def guess_loss(params):
+                return sum(
+                    honesty.guess_discriminator_loss(kind, lambda p, d=d: disc.apply(params[d], p), x, rec)
+                    for d, x, rec in (('a', a, rec_a), ('b', b, rec_b))
+                )
+
+            q_total, q_grads = jax.value_and_grad(guess_loss)(guess_params)
+            players['guess'] = players['guess'].apply_gradients(q_grads)
+            metrics_out['loss/guess_discriminators'] = q_total
+        extra = dict(state.extra)
+        for d, p in (('a', pool_a), ('b', pool_b)):
+            extra[f'pool_{d}_images'], extra[f'pool_{d}_count'] = p.images, p.count
+        return state.replace(players=players, extra=extra), metrics_out
+
+    def translators(state):
+        gparams = state.params('generators')
+        return (lambda s: gen.apply(gparams['g_ba'], s)), (lambda x: gen.apply(gparams['g_ab'], x))
+
+    def eval_step(state, batch):
+        g_a, g_b = translators(state)
+        pred = g_b(batch['a'])
+        acc = jnp.mean(shapes3d.labels(pred) == shapes3d.labels(batch['seg_a']))
+        rh = honesty.reconstruction_honesty(g_a, g_b, batch['a'], shapes3d.quantize)
+        rec = jnp.mean(jnp.abs(g_a(pred) - batch['a']))
+        return {'seg_accuracy': acc, 'rh': rh, 'cycle_l1_a': rec}
+
+    def sample(state, batch):
+        g_a, g_b = translators(state)
+        x = batch['a'][:8]
+        seg = g_b(x)
+        quant = shapes3d.quantize(seg)
+        return {
+            'a': x,
+            'seg_true': batch['seg_a'][:8],
+            'seg': seg,
+            'seg_quantized': quant,
+            'rec': g_a(seg),
+            'rec_from_quantized': g_a(quant),
+            'b': batch['b'][:8],
+            'image_from_b': g_a(batch['b'][:8]),
+        }
+
+    def evaluate(state, config):
+        g_a, g_b = translators(state)
+        test = data_lib.get_dataset(config.data, 'test', seed=config.seed).full()
+        n = min(config.eval.num_images, len(test['a']))
+        out = metrics.evaluate_translation(
+            g_a,
+            g_b,
+            test['a'][:n],
+            test['seg_a'][:n],
+            sigmas=tuple(config.eval.sigmas),
+            rng=jax.random.PRNGKey(config.seed + 1),
+        )
+        return {
+            'defences': {'noise_std': noise_std, 'guess_weight': config.loss.guess_weight},
+            'num_test_images': n,
+            **out,
+            'paper': PAPER,
+        }
+
+    return Method(init=init, train_step=train_step, eval_step=eval_step, sample=sample, evaluate=evaluate, plot=plot)
+
+
+def plot(state: TrainState, config: Any, workdir: str) -> list[str]:
+    """translations.png: per test image, the translation, its quantized version, both
+    reconstructions and the hidden signal (|translation - quantized| x 10); and the losses."""
+    del state
+    samples = plots.read_samples(workdir)
+    if not samples:
+        return []
+    last = samples[-1][1]
+    hidden = np.clip(10.0 * np.abs(last['seg'] - last['seg_quantized']), 0.0, 2.0) - 1.0
+    rows = (
+        ('image X', last['a']),
+        ('true seg', last['seg_true']),
+        ('G_B(X)', last['seg']),
+        ('quantized', last['seg_quantized']),
+        ('hidden x10', hidden),
+        ('G_A(G_B(X))', last['rec']),
+        ('G_A(quant)', last['rec_from_quantized']),
+        ('seg B', last['b']),
+        ('G_A(B)', last['image_from_b']),
+    )
+    n = len(last['a'])
+    fig, axes = plt.subplots(len(rows), n, figsize=(1.3 * n, 1.35 * len(rows)))
+    for r, (title, images) in enumerate(rows):
+        for c in range(n):
+            axes[r, c].imshow(np.clip((images[c] + 1.0) / 2.0, 0.0, 1.0), interpolation='nearest')
+            axes[r, c].set_xticks([])
+            axes[r, c].set_yticks([])
+        axes[r, 0].set_ylabel(title, fontsize=8)
+    fig.suptitle(
+        f'CycleGAN noise_std={config.loss.noise_std} guess_weight={config.loss.guess_weight}, step {samples[-1][0]}',
+        fontsize=9,
+    )
+    return [plots.save_figure(fig, os.path.join(workdir, 'translations.png'))]

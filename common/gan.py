@@ -1,0 +1,79 @@
+"""GAN losses and the image pool, pure.
+
+Losses take discriminator outputs (logits, any shape; the mean is over every element):
+
+  'lsgan' (Mao et al. 2017; CycleGAN's choice): D: 1/2 [mean (D(x) - 1)^2 + mean D(G(z))^2],
+          G: mean (D(G(z)) - 1)^2.
+  'nonsaturating' (Goodfellow et al. 2014): D: mean softplus(-D(x)) + mean softplus(D(G(z))),
+          G: mean softplus(-D(G(z))).
+  'hinge' (Lim & Ye 2017): D: mean relu(1 - D(x)) + mean relu(1 + D(G(z))), G: -mean D(G(z)).
+
+The image pool (Shrivastava et al. 2017, as in CycleGAN): the discriminator sees fakes drawn
+from a buffer of past generator outputs. Here the buffer is a pure state `ImagePool`; `query`
+returns the images to show the discriminator and the new pool.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+KINDS = ('lsgan', 'nonsaturating', 'hinge')
+
+
+def discriminator_loss(kind: str, real: jax.Array, fake: jax.Array) -> jax.Array:
+    """The discriminator's loss on logits for real and for generated data (see module doc)."""
+    if kind == 'lsgan':
+        return 0.5 * (jnp.mean((real - 1.0) ** 2) + jnp.mean(fake**2))
+    if kind == 'nonsaturating':
+        return jnp.mean(jax.nn.softplus(-real)) + jnp.mean(jax.nn.softplus(fake))
+    if kind == 'hinge':
+        return jnp.mean(jax.nn.relu(1.0 - real)) + jnp.mean(jax.nn.relu(1.0 + fake))
+    raise ValueError(f'GAN loss {kind!r} is not valid; allowed: {", ".join(KINDS)}')
+
+
+def generator_loss(kind: str, fake: jax.Array) -> jax.Array:
+    """The generator's loss on the discriminator's logits for generated data."""
+    if kind == 'lsgan':
+        return jnp.mean((fake - 1.0) ** 2)
+    if kind == 'nonsaturating':
+        return jnp.mean(jax.nn.softplus(-fake))
+    if kind == 'hinge':
+        return -jnp.mean(fake)
+    raise ValueError(f'GAN loss {kind!r} is not valid; allowed: {", ".join(KINDS)}')
+
+
+class ImagePool(NamedTuple):
+    """A buffer of up to `images.shape[0]` past fakes; `count` of them are filled."""
+
+    images: jax.Array
+    count: jax.Array
+
+    @classmethod
+    def create(cls, size: int, shape: tuple[int, ...]) -> ImagePool:
+        return cls(jnp.zeros((size, *shape), jnp.float32), jnp.zeros((), jnp.int32))
+
+
+def query(pool: ImagePool, images: jax.Array, rng: jax.Array) -> tuple[ImagePool, jax.Array]:
+    """For each new image in turn: while the pool is not full, store it and return it; once
+    full, with probability 1/2 return a random stored image and store the new one in its place,
+    else return the new one. A pool of size 0 returns `images` unchanged."""
+    size = pool.images.shape[0]
+    if size == 0:
+        return pool, images
+
+    def one(pool, inputs):
+        image, key = inputs
+        k_coin, k_idx = jax.random.split(key)
+        full = pool.count >= size
+        swap = full & jax.random.bernoulli(k_coin, 0.5)
+        idx = jnp.where(full, jax.random.randint(k_idx, (), 0, size), jnp.minimum(pool.count, size - 1))
+        old = pool.images[idx]
+        stored = pool.images.at[idx].set(jnp.where(full & ~swap, old, image))
+        out = jnp.where(swap, old, image)
+        return ImagePool(stored, jnp.minimum(pool.count + 1, size)), out
+
+    pool, out = jax.lax.scan(one, pool, (images, jax.random.split(rng, images.shape[0])))
+    return pool, out

@@ -1,0 +1,77 @@
+"""Adversarial self-defense for cycle-consistent GANs: the two defences and the honesty metrics.
+
+Seed: Bashkirova, Usman, Saenko, "Adversarial self-defense for cycle-consistent GANs" (NeurIPS
+2019). A CycleGAN between a rich domain (images X) and a poorer one (segmentations) learns to
+hide the information the poor domain lacks in near-invisible structured noise inside its
+translations, and to decode it on the way back. G_B: image -> segmentation, G_A: segmentation ->
+image; X_i a real image, Y_i = X_i the reconstruction target.
+
+Defences (training only):
+* noise: reconstruct from a noisy translation, G_A(G_B(X) + N(0, std^2)) (`add_noise`; the
+  authors use std 0.1 on images in [-1, 1]);
+* guess: a discriminator D_g sees an original and its cycle reconstruction side by side
+  (6 channels) and must tell which is which; the generators are trained to make it wrong
+  (`guess_discriminator_loss`, `guess_generator_loss`; weight 2 in the authors' runs). Each pair
+  is shown in both orders, the expectation of showing it in a random order.
+
+Metrics, per image norms over all pixels and channels on the 0-255 intensity scale (the
+seed's tables are on that scale):
+
+  RH = mean_i ( ||G_A(quantize(G_B(X_i))) - Y_i||_2 - ||G_A(G_B(X_i)) - Y_i||_2 )
+       how much the reconstruction degrades when the translated segmentation is snapped pixel
+       by pixel to the nearest valid segmentation colour (~0 for an honest translation);
+  SN(sigma) = mean_i ||G_A(G_B(X_i) + N(0, sigma^2)) - G_A(G_B(X_i))||_2
+       the reconstruction's sensitivity to noise of sigma intensity levels (0-255 scale).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+
+from common import gan
+
+Fn = Callable[[jax.Array], jax.Array]
+LEVELS = 127.5  # [-1, 1] -> [0, 255]: one unit is 127.5 intensity levels
+
+
+def add_noise(x: jax.Array, rng: jax.Array, std: float) -> jax.Array:
+    """The noise defence: x + N(0, std^2) (std in the units of x)."""
+    return x + std * jax.random.normal(rng, x.shape, x.dtype)
+
+
+def guess_discriminator_loss(kind: str, d_guess: Fn, original: jax.Array, reconstruction: jax.Array) -> jax.Array:
+    """D_g's loss: (original, reconstruction) is the 'real' order, the swapped pair the 'fake'."""
+    right = d_guess(jnp.concatenate([original, reconstruction], -1))
+    wrong = d_guess(jnp.concatenate([reconstruction, original], -1))
+    return gan.discriminator_loss(kind, right, wrong)
+
+
+def guess_generator_loss(kind: str, d_guess: Fn, original: jax.Array, reconstruction: jax.Array) -> jax.Array:
+    """The generators' guess loss: D_g's loss with the orders' labels exchanged (fool it)."""
+    right = d_guess(jnp.concatenate([original, reconstruction], -1))
+    wrong = d_guess(jnp.concatenate([reconstruction, original], -1))
+    return gan.discriminator_loss(kind, wrong, right)
+
+
+def _norms(x: jax.Array) -> jax.Array:
+    """Per-image L2 norms on the 0-255 scale of x [n, ...] given in [-1, 1] units."""
+    return LEVELS * jnp.sqrt(jnp.sum(x.reshape(x.shape[0], -1) ** 2, axis=1))
+
+
+def reconstruction_honesty(g_a: Fn, g_b: Fn, x: jax.Array, quantize: Fn, y: jax.Array | None = None) -> jax.Array:
+    """RH (module doc) over the images x [n, h, w, c] in [-1, 1]; y defaults to x."""
+    y = x if y is None else y
+    translated = g_b(x)
+    honest = _norms(g_a(quantize(translated)) - y)
+    cheating = _norms(g_a(translated) - y)
+    return jnp.mean(honest - cheating)
+
+
+def sensitivity_to_noise(g_a: Fn, g_b: Fn, x: jax.Array, sigma: float, rng: jax.Array) -> jax.Array:
+    """SN(sigma) (module doc), sigma in intensity levels of the 0-255 scale."""
+    translated = g_b(x)
+    noisy = add_noise(translated, rng, sigma / LEVELS)
+    return jnp.mean(_norms(g_a(noisy) - g_a(translated)))

@@ -1,0 +1,87 @@
+"""Shared Flax modules for the image methods: the CycleGAN ResNet generator and PatchGAN.
+
+Architectures follow the reference CycleGAN (Zhu et al. 2017; junyanz/pytorch-CycleGAN-and-pix2pix
+`networks.py`, the design the self-defense authors forked):
+
+ResnetGenerator: reflect-pad 3, conv 7x7 (ngf), norm, ReLU; `num_down` stride-2 3x3 convs
+doubling the width; `num_blocks` residual blocks (reflect-pad 1, conv 3x3, norm, ReLU,
+reflect-pad 1, conv 3x3, norm, + input); `num_down` stride-2 3x3 transposed convs halving it;
+reflect-pad 3, conv 7x7 to the output channels, tanh. Instance norm (affine off, as the
+reference's `norm='instance'`).
+
+PatchDiscriminator (70x70 PatchGAN at 256 px): conv 4x4 stride 2 (ndf), LeakyReLU 0.2; then
+`num_layers - 1` convs 4x4 stride 2 doubling the width (capped at 8 ndf) with norm and
+LeakyReLU; one conv 4x4 stride 1 with norm and LeakyReLU; a conv 4x4 stride 1 to one logit per
+patch. Padding 1 everywhere, as the reference.
+
+`TINY` is the CPU test preset.
+"""
+
+from __future__ import annotations
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+TINY = {'ngf': 8, 'ndf': 8, 'num_blocks': 1, 'num_layers': 2}
+
+
+def _reflect(x: jax.Array, pad: int) -> jax.Array:
+    return jnp.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode='reflect')
+
+
+def _norm() -> nn.Module:
+    return nn.InstanceNorm(epsilon=1e-5, use_bias=False, use_scale=False)
+
+
+class ResnetBlock(nn.Module):
+    features: int
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        y = nn.Conv(self.features, (3, 3), padding='VALID')(_reflect(x, 1))
+        y = nn.relu(_norm()(y))
+        y = nn.Conv(self.features, (3, 3), padding='VALID')(_reflect(y, 1))
+        return x + _norm()(y)
+
+
+class ResnetGenerator(nn.Module):
+    """[n, h, w, c_in] in [-1, 1] -> [n, h, w, out_channels] in [-1, 1] (h, w divisible by
+    2^num_down)."""
+
+    out_channels: int = 3
+    ngf: int = 64
+    num_blocks: int = 6
+    num_down: int = 2
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        x = nn.relu(_norm()(nn.Conv(self.ngf, (7, 7), padding='VALID')(_reflect(x, 3))))
+        for i in range(self.num_down):
+            x = nn.Conv(self.ngf * 2 ** (i + 1), (3, 3), strides=(2, 2), padding=((1, 1), (1, 1)))(x)
+            x = nn.relu(_norm()(x))
+        for _ in range(self.num_blocks):
+            x = ResnetBlock(self.ngf * 2**self.num_down)(x)
+        for i in reversed(range(self.num_down)):
+            x = nn.ConvTranspose(self.ngf * 2**i, (3, 3), strides=(2, 2), padding='SAME')(x)
+            x = nn.relu(_norm()(x))
+        x = nn.Conv(self.out_channels, (7, 7), padding='VALID')(_reflect(x, 3))
+        return jnp.tanh(x)
+
+
+class PatchDiscriminator(nn.Module):
+    """[n, h, w, c] -> [n, h', w', 1] patch logits."""
+
+    ndf: int = 64
+    num_layers: int = 3
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        pad = ((1, 1), (1, 1))
+        x = nn.leaky_relu(nn.Conv(self.ndf, (4, 4), strides=(2, 2), padding=pad)(x), 0.2)
+        for i in range(1, self.num_layers):
+            x = nn.Conv(self.ndf * min(2**i, 8), (4, 4), strides=(2, 2), padding=pad)(x)
+            x = nn.leaky_relu(_norm()(x), 0.2)
+        x = nn.Conv(self.ndf * min(2**self.num_layers, 8), (4, 4), padding=pad)(x)
+        x = nn.leaky_relu(_norm()(x), 0.2)
+        return nn.Conv(1, (4, 4), padding=pad)(x)
