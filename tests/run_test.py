@@ -93,7 +93,7 @@ BAD_INPUTS = [
     (['--config=dualadv/config.py:digits_rbf', '--config.data.format=image'], "config.data.format='image'"),
     (['--config=dualadv/config.py:digits_rbf', '--config.data.image_size=300'], 'image_size=300'),
     (['--config=lrmf/config.py:nope'], "unknown variant 'nope' for lrmf/config.py"),
-    (['--config=lrmf/config.py:tiny', '--config.model.transform=glow'], "config.model.transform='glow' needs image data"),
+    (['--config=lrmf/config.py:tiny', '--config.model.transform=glow'], "transform='glow' needs image data"),
     (['--config=lrmf/config.py:tiny', '--config.data.warp=twist'], "config.data.warp='twist'"),
 ]
 

@@ -1,0 +1,37 @@
+"""CycleGAN end to end on the tiny config (both defences on), exact resume, bad config."""
+
+import pytest
+
+from common import testing
+from common.cyclegan import method as cyclegan_method
+from common.cyclegan.config import get_config
+from common.errors import ConfigError
+
+
+def test_tiny_with_both_defences_runs_and_resumes_exactly(tmp_path):
+    config = get_config('tiny')
+    config.loss.noise_std = 0.1
+    config.loss.guess_weight = 2.0
+    res = testing.assert_resume_exact(cyclegan_method.make, config, str(tmp_path), resume_at=2)
+    assert res['steps'] == config.train.steps
+    for key in ('seg_accuracy', 'seg_miou', 'rh', 'sn_2', 'sn_8', 'reconstruction_l2'):
+        assert res[key] == res[key]  # finite numbers
+    assert 0.0 <= res['seg_accuracy'] <= 1.0 and res['sn_8'] > 0
+    assert (tmp_path / 'full' / 'translations.png').exists()
+
+
+@pytest.mark.parametrize(
+    'field, value, match',
+    [
+        ('loss.gan', 'wgan', "config.loss.gan='wgan' is not valid; allowed: 'lsgan'"),
+        ('loss.noise_std', -1.0, 'config.loss.noise_std=-1.0'),
+        ('optim.b1', 1.0, 'config.optim.b1=1.0 is not valid'),
+        ('data.source', 'digits', "config.data.source='digits' is not valid; allowed: 'shapes3d'"),
+    ],
+)
+def test_bad_config_is_one_clear_error(field, value, match):
+    config = get_config('tiny')
+    section, key = field.split('.')
+    config[section][key] = value
+    with pytest.raises(ConfigError, match=match):
+        cyclegan_method.make(config)
