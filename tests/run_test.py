@@ -1,8 +1,10 @@
 """run.py as a user runs it: exact resume after SIGKILL, and one-line errors for bad input."""
 
 import concurrent.futures
+import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -63,6 +65,8 @@ def test_sigkill_then_same_command_resumes_exactly(tmp_path):
         )
 
 
+# Through run.py in a subprocess: what only the command line can get wrong, and a few values to
+# show the one-line path end to end.
 BAD_INPUTS = [
     (['--config=dualadv/config.py:nope'], "unknown variant 'nope'"),
     (['--config=nope/config.py'], "no such file 'nope/config.py'"),
@@ -70,31 +74,14 @@ BAD_INPUTS = [
     (['--config.nosection.x=1'], "config has no field 'nosection'"),
     (['--config.train.steps=abc'], 'flag --config.train.steps=abc'),
     (['--config.train.steps=0'], 'config.train.steps=0 is not valid'),
-    (['--config.train.steps=-5'], 'config.train.steps=-5'),
-    (['--config.train.log_every=0'], 'config.train.log_every=0'),
-    (['--config.train.checkpoint_every=0'], 'config.train.checkpoint_every=0'),
-    (['--config.optim.lr=-1'], 'config.optim.lr=-1'),
-    (['--config.optim.lr=nan'], 'config.optim.lr=nan'),
     (['--config.optim.optimizer=rmsprop'], "config.optim.optimizer='rmsprop' is not valid; allowed: 'sgd', 'adam'"),
-    (['--config.loss.kernel=poly'], "config.loss.kernel='poly' is not valid; allowed: 'linear', 'rbf'"),
-    (['--config.loss.objective=wgan'], "config.loss.objective='wgan'"),
-    (['--config.loss.solver=cg'], "config.loss.solver='cg'"),
-    (['--config.loss.lam=0'], 'config.loss.lam=0'),
-    (['--config.model.transform=mlp'], "config.model.transform='mlp'"),
-    (['--config.data.source=svhn'], "config.data.source='svhn' is not valid"),
-    (['--config.data.batch_size=0'], 'config.data.batch_size=0'),
     (['--config.data.batch_size=7'], 'not divisible by the 2 devices'),
-    (['--config.data.scale=(0.0,1.0)'], 'non-zero'),
-    (['--config.seed=-1'], 'config.seed=-1'),
-    (['--config.method=gan'], "config.method='gan' is not valid; allowed: dualadv"),
+    (['--config.method=gan'], "config.method='gan' is not valid; allowed: dualadv, lrmf, cyclegan"),
     (['--nosuchflag=1'], "Unknown command line flag 'nosuchflag'"),
     (['extra_positional'], 'unexpected positional arguments'),
     (['--config=dualadv/config.py:tiny', '--config=dualadv/config.py:paper'], '--config is given 2 times'),
-    (['--config=dualadv/config.py:digits_rbf', '--config.data.format=image'], "config.data.format='image'"),
-    (['--config=dualadv/config.py:digits_rbf', '--config.data.image_size=300'], 'image_size=300'),
     (['--config=lrmf/config.py:nope'], "unknown variant 'nope' for lrmf/config.py"),
-    (['--config=lrmf/config.py:tiny', '--config.model.transform=glow'], "transform='glow' needs image data"),
-    (['--config=lrmf/config.py:tiny', '--config.data.warp=twist'], "config.data.warp='twist'"),
+    (['--config=common/cyclegan/config.py:tiny', '--config.loss.gan=wgan'], "config.loss.gan='wgan'"),
 ]
 
 
@@ -107,11 +94,67 @@ def test_bad_inputs_give_one_clear_line_and_nonzero_exit(tmp_path):
 
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         results = list(pool.map(one, enumerate(BAD_INPUTS)))
-    assert len(results) >= 20
     for args, expected, proc in results:
         assert proc.returncode != 0, args
         assert expected in proc.stderr, (args, proc.stderr[-1500:])
         assert 'Traceback' not in proc.stderr, (args, proc.stderr[-1500:])
+
+
+# Values that parse but are not valid: the same checks run.py reaches after parsing (the common
+# fields, the method's make, the dataset), in-process.
+BAD_VALUES = [
+    ('dualadv/config.py:tiny', 'train.steps', -5, 'config.train.steps=-5'),
+    ('dualadv/config.py:tiny', 'train.log_every', 0, 'config.train.log_every=0'),
+    ('dualadv/config.py:tiny', 'train.checkpoint_every', 0, 'config.train.checkpoint_every=0'),
+    ('dualadv/config.py:tiny', 'optim.lr', -1.0, 'config.optim.lr=-1'),
+    ('dualadv/config.py:tiny', 'optim.lr', float('nan'), 'config.optim.lr=nan'),
+    (
+        'dualadv/config.py:tiny',
+        'loss.kernel',
+        'poly',
+        "kernel='poly' is not valid; allowed: 'linear', 'rbf'",
+    ),
+    ('dualadv/config.py:tiny', 'loss.objective', 'wgan', "config.loss.objective='wgan'"),
+    ('dualadv/config.py:tiny', 'loss.solver', 'cg', "config.loss.solver='cg'"),
+    ('dualadv/config.py:tiny', 'loss.lam', 0.0, 'config.loss.lam=0'),
+    ('dualadv/config.py:tiny', 'model.transform', 'mlp', "config.model.transform='mlp'"),
+    ('dualadv/config.py:tiny', 'data.source', 'svhn', "config.data.source='svhn' is not valid"),
+    ('dualadv/config.py:tiny', 'data.batch_size', 0, 'config.data.batch_size=0'),
+    ('dualadv/config.py:tiny', 'data.scale', (0.0, 1.0), 'non-zero'),
+    ('dualadv/config.py:tiny', 'seed', -1, 'config.seed=-1'),
+    ('dualadv/config.py:digits_rbf', 'data.format', 'image', "config.data.format='image'"),
+    ('dualadv/config.py:digits_rbf', 'data.image_size', 300, 'image_size=300'),
+    ('lrmf/config.py:tiny', 'model.transform', 'glow', "transform='glow' needs image data"),
+    ('lrmf/config.py:tiny', 'data.warp', 'twist', "config.data.warp='twist'"),
+    ('common/cyclegan/config.py:tiny', 'data.image_size', 24, 'config.data.image_size=24 is not valid'),
+    ('common/cyclegan/config.py:tiny', 'loss.pool_size', -1, 'config.loss.pool_size=-1'),
+]
+
+
+@pytest.mark.parametrize('spec, field, value, expected', BAD_VALUES)
+def test_bad_values_are_one_clear_config_error(spec, field, value, expected):
+    import importlib.util
+
+    import run
+    from common import data as data_lib
+    from common import train
+    from common.errors import ConfigError
+
+    path, _, variant = spec.partition(':')
+    module_spec = importlib.util.spec_from_file_location('_cfg', os.path.join(ROOT, path))
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    config = module.get_config(variant)
+    *parents, last = field.split('.')
+    node = config
+    for part in parents:
+        node = node[part]
+    with node.unlocked() if hasattr(node, 'unlocked') else contextlib.nullcontext():
+        node[last] = value
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        train.validate_common(config)
+        run.method_registry()[config.method](config)
+        data_lib.get_dataset(config.data, 'train', seed=config.seed)
 
 
 def test_existing_finished_run_with_other_config_is_refused(tmp_path):

@@ -35,12 +35,12 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.data.task = 'image_segmentation'
     c.data.image_size = 32
     c.data.pool_size = 2048
-    c.data.batch_size = 8
+    c.data.batch_size = 4
 
     c.model = ml_collections.ConfigDict()
-    c.model.ngf = 32
-    c.model.ndf = 32
-    c.model.num_blocks = 4
+    c.model.ngf = 16
+    c.model.ndf = 16
+    c.model.num_blocks = 3
     c.model.num_layers = 3
 
     c.loss = ml_collections.ConfigDict()

@@ -1,11 +1,20 @@
 """CycleGAN end to end on the tiny config (both defences on), exact resume, bad config."""
 
+import jax
 import pytest
 
 from common import testing
 from common.cyclegan import method as cyclegan_method
 from common.cyclegan.config import get_config
 from common.errors import ConfigError
+
+
+@pytest.fixture(autouse=True)
+def _fast_compile():
+    """Conv nets: compile time dominates a few tiny steps; XLA's optimizations are not worth it."""
+    jax.config.update('jax_disable_most_optimizations', True)
+    yield
+    jax.config.update('jax_disable_most_optimizations', False)
 
 
 def test_tiny_with_both_defences_runs_and_resumes_exactly(tmp_path):
