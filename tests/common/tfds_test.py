@@ -1,0 +1,44 @@
+"""The TFDS path, offline: tensorflow_datasets' mock data through tfds.data_source + grain."""
+
+import numpy as np
+import pytest
+import tensorflow_datasets as tfds
+from ml_collections import ConfigDict
+
+from common import data
+from common.errors import ConfigError
+
+
+def _config(**kw):
+    return ConfigDict({'source': 'tfds', 'batch_size': 4, 'image_size': 16, 'pool_size': 6, **kw})
+
+
+def test_cycle_gan_domains_are_its_a_and_b_splits():
+    with tfds.testing.mock_data(num_examples=8):
+        ds = data.get_dataset(_config(tfds_name='cycle_gan/horse2zebra'), 'train', seed=0)
+        batch = ds.batch(3)
+    assert batch['a'].shape == batch['b'].shape == (4, 16, 16, 3)
+    assert batch['a'].dtype == np.float32 and -1.0 <= batch['a'].min() and batch['a'].max() <= 1.0
+    assert len(ds.pool['a']) == 6  # pool_size records of the 8
+
+
+def test_single_domain_datasets_split_by_an_attribute_same_schema():
+    with tfds.testing.mock_data(num_examples=40):
+        ds = data.get_dataset(_config(tfds_name='mnist', domain_attribute='label', domain_value=3), 'test', seed=1)
+        celeb = data.get_dataset(
+            _config(tfds_name='celeb_a', domain_attribute='attributes/Male', domain_value=True), 'train', seed=0
+        )
+    assert set(ds.pool) == {'a', 'b', 'label_a', 'label_b'}
+    assert (ds.pool['label_a'] == 3).all() and (ds.pool['label_b'] != 3).all()
+    assert ds.pool['a'].shape[1:] == (16, 16, 1)
+    assert celeb.pool['a'].shape[1:] == (16, 16, 3)
+    with tfds.testing.mock_data(num_examples=40), pytest.raises(ConfigError, match="no feature 'colour'"):
+        data.get_dataset(_config(tfds_name='mnist', domain_attribute='colour'), 'train', seed=0)
+
+
+def test_missing_dataset_is_one_clear_line_without_download(tmp_path):
+    with pytest.raises(ConfigError, match=r'not prepared in config.data.data_dir=.*tfds build mnist'):
+        data.get_dataset(_config(tfds_name='mnist', data_dir=str(tmp_path)), 'train', seed=0)
+    assert not any(tmp_path.iterdir())  # nothing fetched or written
+    with pytest.raises(ConfigError, match="config.data.tfds_name='imagenet' is not valid"):
+        data.get_dataset(_config(tfds_name='imagenet'), 'train', seed=0)
