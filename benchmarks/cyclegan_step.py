@@ -105,8 +105,9 @@ print(json.dumps(out))
 """
 
 
-def ours(size: int, repeats: int) -> float:
-    """Median seconds of our CycleGAN step (jit, state donated) at `size`."""
+def ours(size: int, repeats: int, fast: bool) -> float:
+    """Median seconds of our CycleGAN step (jit, state donated) at `size`; `fast`: the
+    stride-2 convolutions through common.fastconv."""
     import jax
     import numpy as np
 
@@ -118,6 +119,7 @@ def ours(size: int, repeats: int) -> float:
     config.data.batch_size = BATCH
     config.model.ngf = config.model.ndf = NGF
     config.model.num_blocks = BLOCKS
+    config.model.fast_convs = fast
     method = cyclegan_method.make(config)
     rng = np.random.default_rng(0)
     batch = {k: rng.uniform(-1, 1, size=(BATCH, size, size, 3)).astype(np.float32) for k in ('a', 'b')}
@@ -157,15 +159,18 @@ def main() -> None:
     theirs = json.loads(peer.stdout.strip().splitlines()[-1])
     rows = []
     for size in sizes:
-        mine = ours(size, args.repeats)
+        plain = ours(size, args.repeats, fast=False)
+        mine = ours(size, args.repeats, fast=True)
         rows.append(
             {
                 'size': size,
+                'ours_plain_s_per_step': plain,
                 'ours_s_per_step': mine,
                 'torch_s_per_step': theirs[str(size)],
                 'ours_images_per_s': BATCH / mine,
                 'torch_images_per_s': BATCH / theirs[str(size)],
                 'ratio': theirs[str(size)] / mine,
+                'ratio_plain': theirs[str(size)] / plain,
             }
         )
     result = {
@@ -184,11 +189,12 @@ def main() -> None:
         '',
         f'{result["setting"]}. {result["machine"]}; jax {result["jax"]}, torch {result["torch"]}.',
         '',
-        '| size | ours (s/step) | PyTorch (s/step) | ours (images/s) | PyTorch (images/s) | ours / PyTorch speed |',
-        '| --- | --- | --- | --- | --- | --- |',
+        '| size | ours, plain flax convs (s/step) | ours, fastconv (s/step) | PyTorch (s/step) '
+        '| ours (images/s) | PyTorch (images/s) | speed vs PyTorch: plain / fastconv |',
+        '| --- | --- | --- | --- | --- | --- | --- |',
         *(
-            f'| {r["size"]} | {r["ours_s_per_step"]:.2f} | {r["torch_s_per_step"]:.2f} | {r["ours_images_per_s"]:.1f} '
-            f'| {r["torch_images_per_s"]:.1f} | {r["ratio"]:.2f}x |'
+            f'| {r["size"]} | {r["ours_plain_s_per_step"]:.2f} | {r["ours_s_per_step"]:.2f} | {r["torch_s_per_step"]:.2f} '
+            f'| {r["ours_images_per_s"]:.1f} | {r["torch_images_per_s"]:.1f} | {r["ratio_plain"]:.2f}x / {r["ratio"]:.2f}x |'
             for r in rows
         ),
         '',

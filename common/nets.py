@@ -14,7 +14,9 @@ PatchDiscriminator (70x70 PatchGAN at 256 px): conv 4x4 stride 2 (ndf), LeakyReL
 LeakyReLU; one conv 4x4 stride 1 with norm and LeakyReLU; a conv 4x4 stride 1 to one logit per
 patch. Padding 1 everywhere, as the reference.
 
-`TINY` is the CPU test preset.
+`TINY` is the CPU test preset. With `fast=True` the stride-2 convolutions and the transposed
+ones run as `common.fastconv.StridedConv` / `SubpixelConvTranspose`: the same functions and the
+same parameters, re-expressed for XLA's CPU backend (see `benchmarks/cyclegan_step.py`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from __future__ import annotations
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+
+from common import fastconv
 
 TINY = {'ngf': 8, 'ndf': 8, 'num_blocks': 1, 'num_layers': 2}
 
@@ -53,19 +57,28 @@ class ResnetGenerator(nn.Module):
     ngf: int = 64
     num_blocks: int = 6
     num_down: int = 2
+    fast: bool = False
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
-        x = nn.relu(_norm()(nn.Conv(self.ngf, (7, 7), padding='VALID')(_reflect(x, 3))))
+        x = nn.relu(_norm()(nn.Conv(self.ngf, (7, 7), padding='VALID', name='stem')(_reflect(x, 3))))
         for i in range(self.num_down):
-            x = nn.Conv(self.ngf * 2 ** (i + 1), (3, 3), strides=(2, 2), padding=((1, 1), (1, 1)))(x)
+            width, name = self.ngf * 2 ** (i + 1), f'down_{i}'
+            if self.fast:
+                x = fastconv.StridedConv(width, 3, 1, name=name)(x)
+            else:
+                x = nn.Conv(width, (3, 3), strides=(2, 2), padding=((1, 1), (1, 1)), name=name)(x)
             x = nn.relu(_norm()(x))
-        for _ in range(self.num_blocks):
-            x = ResnetBlock(self.ngf * 2**self.num_down)(x)
+        for i in range(self.num_blocks):
+            x = ResnetBlock(self.ngf * 2**self.num_down, name=f'block_{i}')(x)
         for i in reversed(range(self.num_down)):
-            x = nn.ConvTranspose(self.ngf * 2**i, (3, 3), strides=(2, 2), padding='SAME')(x)
+            width, name = self.ngf * 2**i, f'up_{i}'
+            if self.fast:
+                x = fastconv.SubpixelConvTranspose(width, 3, name=name)(x)
+            else:
+                x = nn.ConvTranspose(width, (3, 3), strides=(2, 2), padding='SAME', name=name)(x)
             x = nn.relu(_norm()(x))
-        x = nn.Conv(self.out_channels, (7, 7), padding='VALID')(_reflect(x, 3))
+        x = nn.Conv(self.out_channels, (7, 7), padding='VALID', name='head')(_reflect(x, 3))
         return jnp.tanh(x)
 
 
@@ -74,14 +87,20 @@ class PatchDiscriminator(nn.Module):
 
     ndf: int = 64
     num_layers: int = 3
+    fast: bool = False
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         pad = ((1, 1), (1, 1))
-        x = nn.leaky_relu(nn.Conv(self.ndf, (4, 4), strides=(2, 2), padding=pad)(x), 0.2)
+
+        def down(width, i):
+            if self.fast:
+                return fastconv.StridedConv(width, 4, 1, name=f'down_{i}')
+            return nn.Conv(width, (4, 4), strides=(2, 2), padding=pad, name=f'down_{i}')
+
+        x = nn.leaky_relu(down(self.ndf, 0)(x), 0.2)
         for i in range(1, self.num_layers):
-            x = nn.Conv(self.ndf * min(2**i, 8), (4, 4), strides=(2, 2), padding=pad)(x)
-            x = nn.leaky_relu(_norm()(x), 0.2)
-        x = nn.Conv(self.ndf * min(2**self.num_layers, 8), (4, 4), padding=pad)(x)
+            x = nn.leaky_relu(_norm()(down(self.ndf * min(2**i, 8), i)(x)), 0.2)
+        x = nn.Conv(self.ndf * min(2**self.num_layers, 8), (4, 4), padding=pad, name='penultimate')(x)
         x = nn.leaky_relu(_norm()(x), 0.2)
-        return nn.Conv(1, (4, 4), padding=pad)(x)
+        return nn.Conv(1, (4, 4), padding=pad, name='logits')(x)

@@ -42,6 +42,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.model.ndf = 16
     c.model.num_blocks = 3
     c.model.num_layers = 3
+    c.model.fast_convs = False  # common.fastconv for the stride-2 convolutions (same function, faster on CPU)
 
     c.loss = ml_collections.ConfigDict()
     c.loss.gan = 'lsgan'

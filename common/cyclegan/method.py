@@ -66,8 +66,9 @@ def validate(config: Any) -> None:
 def make(config: Any) -> Method:
     """Build the CycleGAN Method for `config`."""
     validate(config)
-    gen = nets.ResnetGenerator(3, config.model.ngf, config.model.num_blocks)
-    disc = nets.PatchDiscriminator(config.model.ndf, config.model.num_layers)
+    fast = bool(config.model.get('fast_convs', False))
+    gen = nets.ResnetGenerator(3, config.model.ngf, config.model.num_blocks, fast=fast)
+    disc = nets.PatchDiscriminator(config.model.ndf, config.model.num_layers, fast=fast)
     kind = config.loss.gan
     use_guess = config.loss.guess_weight > 0
     noise_std = config.loss.noise_std

@@ -1,0 +1,109 @@
+"""Stride-2 convolutions re-expressed as stride-1 ones, for XLA on CPU.
+
+XLA's CPU backend lowers two gradients of stride-2 convolutions badly: the input gradient of a
+strided convolution and the weight gradient of a transposed one both become convolutions with
+a dilated (zero-stuffed) operand, which run several times slower than their FLOPs suggest.
+The same linear maps written with stride-1 convolutions and reshapes differentiate into
+stride-1 convolutions only:
+
+* `StridedConv` (k x k, stride 2, explicit padding): space-to-depth of the padded input
+  (z[u, v, (alpha, beta, c)] = x_pad[2u + alpha, 2v + beta, c]) and a ceil(k/2)-square
+  stride-1 VALID convolution with K'[t1, t2, (alpha, beta, c), o] = K[2 t1 + alpha, 2 t2 + beta, c, o]
+  (zero beyond k).
+* `SubpixelConvTranspose` (k x k, stride 2, flax's padding='SAME', i.e. a convolution of the
+  2x zero-stuffed input with padding (pa, pb)): each output phase (r, s) of
+  y[2u + r, 2v + s] is a stride-1 convolution of x with the taps of K that land on it; all four
+  phases are one convolution with 4 x out channels, then depth-to-space.
+
+Both keep flax's parameter names and shapes ('kernel' [k, k, c_in, c_out], 'bias'), so they
+swap in for `nn.Conv` / `nn.ConvTranspose` behind the same interface; `common/nets.py` uses
+them when `fast=True`. Tests check outputs and gradients against `lax.conv_general_dilated`.
+"""
+
+from __future__ import annotations
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+_DN = ('NHWC', 'HWIO', 'NHWC')
+
+
+def strided_conv(x: jax.Array, kernel: jax.Array, padding: tuple[int, int]) -> jax.Array:
+    """conv(x, kernel, stride 2, padding (p0, p1) on both spatial axes), via space-to-depth."""
+    k, c_in, c_out = kernel.shape[0], kernel.shape[2], kernel.shape[3]
+    p0, p1 = padding
+    n, h, w, _ = x.shape
+    ho, wo = (h + p0 + p1 - k) // 2 + 1, (w + p0 + p1 - k) // 2 + 1
+    t = (k + 1) // 2
+    need_h, need_w = 2 * (ho + t - 1), 2 * (wo + t - 1)
+    x = jnp.pad(x, ((0, 0), (p0, max(0, need_h - h - p0)), (p0, max(0, need_w - w - p0)), (0, 0)))
+    x = x[:, :need_h, :need_w]
+    z = x.reshape(n, need_h // 2, 2, need_w // 2, 2, c_in).transpose(0, 1, 3, 2, 4, 5)
+    z = z.reshape(n, need_h // 2, need_w // 2, 4 * c_in)
+    k2 = jnp.pad(kernel, ((0, 2 * t - k), (0, 2 * t - k), (0, 0), (0, 0)))
+    k2 = k2.reshape(t, 2, t, 2, c_in, c_out).transpose(0, 2, 1, 3, 4, 5).reshape(t, t, 4 * c_in, c_out)
+    return jax.lax.conv_general_dilated(z, k2, (1, 1), 'VALID', dimension_numbers=_DN)
+
+
+def _phase_taps(k: int, pad_a: int) -> tuple[np.ndarray, int, int]:
+    """Selection S[a, tap, r] = 1 where kernel row a feeds output phase r from input offset
+    tap + d_min; with (d_min, d_max) the range of offsets."""
+    links = [(a, r, (r + a - pad_a) // 2) for r in (0, 1) for a in range(k) if (r + a - pad_a) % 2 == 0]
+    d_min, d_max = min(d for *_, d in links), max(d for *_, d in links)
+    sel = np.zeros((k, d_max - d_min + 1, 2), np.float32)
+    for a, r, d in links:
+        sel[a, d - d_min, r] = 1.0
+    return sel, d_min, d_max
+
+
+def subpixel_conv_transpose(x: jax.Array, kernel: jax.Array, pad_a: int) -> jax.Array:
+    """The stride-2 transposed convolution conv(dilate_2(x), kernel, padding (pad_a, .)) with
+    output size 2x the input, via one stride-1 convolution and depth-to-space."""
+    k, c_in, c_out = kernel.shape[0], kernel.shape[2], kernel.shape[3]
+    sel, d_min, d_max = _phase_taps(k, pad_a)
+    taps = sel.shape[1]
+    k2 = jnp.einsum('apr,bqs,abco->pqcrso', sel, sel, kernel).reshape(taps, taps, c_in, 4 * c_out)
+    n, h, w, _ = x.shape
+    x = jnp.pad(x, ((0, 0), (max(0, -d_min), max(0, d_max)), (max(0, -d_min), max(0, d_max)), (0, 0)))
+    if d_min > 0:
+        x = x[:, d_min:, d_min:]
+    y = jax.lax.conv_general_dilated(x, k2, (1, 1), 'VALID', dimension_numbers=_DN)[:, :h, :w]
+    y = y.reshape(n, h, w, 2, 2, c_out).transpose(0, 1, 3, 2, 4, 5)
+    return y.reshape(n, 2 * h, 2 * w, c_out)
+
+
+def _flax_same_pad(k: int) -> int:
+    """The leading padding of flax's ConvTranspose(strides=2, padding='SAME'): the zero-stuffed
+    input is padded by (ceil(k/2), floor(k/2)) (checked against flax in the tests)."""
+    return (k + 1) // 2
+
+
+class StridedConv(nn.Module):
+    """nn.Conv(features, (k, k), strides=(2, 2), padding=((p, p), (p, p))), same parameters."""
+
+    features: int
+    kernel_size: int
+    padding: int
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        k = self.kernel_size
+        kernel = self.param('kernel', nn.initializers.lecun_normal(), (k, k, x.shape[-1], self.features))
+        bias = self.param('bias', nn.initializers.zeros, (self.features,))
+        return strided_conv(x, kernel, (self.padding, self.padding)) + bias
+
+
+class SubpixelConvTranspose(nn.Module):
+    """nn.ConvTranspose(features, (k, k), strides=(2, 2), padding='SAME'), same parameters."""
+
+    features: int
+    kernel_size: int
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        k = self.kernel_size
+        kernel = self.param('kernel', nn.initializers.lecun_normal(), (k, k, x.shape[-1], self.features))
+        bias = self.param('bias', nn.initializers.zeros, (self.features,))
+        return subpixel_conv_transpose(x, kernel, _flax_same_pad(k)) + bias

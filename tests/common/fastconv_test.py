@@ -1,0 +1,40 @@
+"""common.fastconv: outputs and gradients equal the plain convolutions they replace."""
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from common import fastconv
+
+
+@pytest.mark.parametrize('k, pad, size', [(4, 1, 8), (3, 1, 8), (4, 1, 7), (3, 1, 6)])
+def test_strided_conv_matches_nn_conv_and_its_gradients(k, pad, size):
+    x = jax.random.normal(jax.random.PRNGKey(0), (2, size, size, 3))
+    ref = nn.Conv(5, (k, k), strides=(2, 2), padding=((pad, pad), (pad, pad)))
+    params = ref.init(jax.random.PRNGKey(1), x)
+    fast = fastconv.StridedConv(5, k, pad)
+    assert jax.tree.map(jnp.shape, fast.init(jax.random.PRNGKey(1), x)) == jax.tree.map(jnp.shape, params)
+    np.testing.assert_allclose(fast.apply(params, x), ref.apply(params, x), atol=1e-5)
+    probe = jax.random.normal(jax.random.PRNGKey(2), ref.apply(params, x).shape)
+    loss = lambda m: lambda p, v: jnp.sum(m.apply(p, v) * probe)  # noqa: E731
+    g_ref, g_fast = jax.grad(loss(ref), (0, 1))(params, x), jax.grad(loss(fast), (0, 1))(params, x)
+    for a, b in zip(jax.tree.leaves(g_fast), jax.tree.leaves(g_ref), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-4)
+
+
+@pytest.mark.parametrize('k', [3, 4])
+def test_subpixel_conv_transpose_matches_nn_conv_transpose_and_its_gradients(k):
+    x = jax.random.normal(jax.random.PRNGKey(0), (2, 5, 6, 4))
+    ref = nn.ConvTranspose(3, (k, k), strides=(2, 2), padding='SAME')
+    params = ref.init(jax.random.PRNGKey(1), x)
+    fast = fastconv.SubpixelConvTranspose(3, k)
+    out = ref.apply(params, x)
+    assert out.shape == (2, 10, 12, 3)
+    np.testing.assert_allclose(fast.apply(params, x), out, atol=1e-5)
+    probe = jax.random.normal(jax.random.PRNGKey(2), out.shape)
+    loss = lambda m: lambda p, v: jnp.sum(m.apply(p, v) * probe)  # noqa: E731
+    g_ref, g_fast = jax.grad(loss(ref), (0, 1))(params, x), jax.grad(loss(fast), (0, 1))(params, x)
+    for a, b in zip(jax.tree.leaves(g_fast), jax.tree.leaves(g_ref), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-4)
