@@ -193,8 +193,9 @@ def main() -> None:
         '| ours (images/s) | PyTorch (images/s) | speed vs PyTorch: plain / fastconv |',
         '| --- | --- | --- | --- | --- | --- | --- |',
         *(
-            f'| {r["size"]} | {r["ours_plain_s_per_step"]:.2f} | {r["ours_s_per_step"]:.2f} | {r["torch_s_per_step"]:.2f} '
-            f'| {r["ours_images_per_s"]:.1f} | {r["torch_images_per_s"]:.1f} | {r["ratio_plain"]:.2f}x / {r["ratio"]:.2f}x |'
+            f'| {r["size"]} | {r["ours_plain_s_per_step"]:.2f} | {r["ours_s_per_step"]:.2f} '
+            f'| {r["torch_s_per_step"]:.2f} | {r["ours_images_per_s"]:.1f} | {r["torch_images_per_s"]:.1f} '
+            f'| {r["ratio_plain"]:.2f}x / {r["ratio"]:.2f}x |'
             for r in rows
         ),
         '',
