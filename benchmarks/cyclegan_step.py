@@ -181,9 +181,6 @@ def main() -> None:
         'torch': theirs['torch'],
         'rows': rows,
     }
-    os.makedirs(os.path.join(HERE, 'results'), exist_ok=True)
-    with open(os.path.join(HERE, 'results', 'cyclegan_step.json'), 'w') as f:
-        json.dump(result, f, indent=2)
     lines = [
         '# CycleGAN training step: ours (JAX/Flax) vs the reference design in PyTorch, same machine, one run',
         '',
@@ -201,9 +198,9 @@ def main() -> None:
         '',
         'Command: `python benchmarks/cyclegan_step.py` (peer venv: see benchmarks/flows.py).',
     ]
-    with open(os.path.join(HERE, 'results', 'cyclegan_step.md'), 'w') as f:
-        f.write('\n'.join(lines) + '\n')
-    print('\n'.join(lines))
+    from common.report import write_result
+
+    print(write_result(os.path.join(HERE, 'results'), 'cyclegan_step', result, lines))
 
 
 if __name__ == '__main__':

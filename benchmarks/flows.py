@@ -148,9 +148,6 @@ def main() -> None:
         'torch': theirs['torch'],
         'rows': rows,
     }
-    os.makedirs(os.path.join(HERE, 'results'), exist_ok=True)
-    with open(os.path.join(HERE, 'results', 'flows.json'), 'w') as f:
-        json.dump(result, f, indent=2)
     lines = [
         '# RealNVP training step: ours vs nflows (PyTorch), same machine, one run',
         '',
@@ -165,9 +162,9 @@ def main() -> None:
         '',
         'Command: `python benchmarks/flows.py` (peer venv: see the module docstring).',
     ]
-    with open(os.path.join(HERE, 'results', 'flows.md'), 'w') as f:
-        f.write('\n'.join(lines) + '\n')
-    print('\n'.join(lines))
+    from common.report import write_result
+
+    print(write_result(os.path.join(HERE, 'results'), 'flows', result, lines))
 
 
 if __name__ == '__main__':

@@ -17,6 +17,28 @@ import sys
 from common import plots
 
 
+def write_result(directory: str, name: str, result: dict, lines: list[str]) -> str:
+    """Write <directory>/<name>.json (the numbers) and <name>.md (the lines); return the text."""
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, f'{name}.json'), 'w') as f:
+        json.dump(result, f, indent=2)
+    text = '\n'.join(lines) + '\n'
+    with open(os.path.join(directory, f'{name}.md'), 'w') as f:
+        f.write(text)
+    return text
+
+
+def table_rows(rows: dict[str, object], formats: list[tuple[str, str]]) -> list[str]:
+    """Markdown rows `| name | value ... |` of dicts (or 'failed'), one column per (key, format)."""
+    out = []
+    for name, row in rows.items():
+        if isinstance(row, dict):
+            out.append('| ' + ' | '.join([name, *(format(row[k], f) for k, f in formats)]) + ' |')
+        else:
+            out.append('| ' + ' | '.join([name, 'failed', *([''] * (len(formats) - 1))]) + ' |')
+    return out
+
+
 def gather(workdirs: list[str]) -> tuple[list[str], list[dict]]:
     """(names, results) of the workdirs that hold a results.json, in the order given."""
     names, results = [], []

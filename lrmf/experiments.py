@@ -24,6 +24,8 @@ import sys
 import jax
 import numpy as np
 
+from common.report import table_rows
+
 PAPER_GMM = {'a': 0.6018, 'b': -1.1688, 'r': 0.99996, 'source': 'MInner/lrmf jax_gmm_vanishing_gradient.ipynb'}
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results')
 
@@ -174,14 +176,8 @@ def run_digits(seeds=(0, 1, 2), root: str = 'runs/lrmf-digits', variants: tuple[
         '| variant | LRMF loss (train) | LRMF loss (test) | acc MNIST test | acc UCI before | acc UCI after |',
         '| --- | --- | --- | --- | --- | --- |',
     ]
-    for v, r in summary.items():
-        if isinstance(r, dict):
-            lines.append(
-                f'| {v} | {r["train_lrmf_loss"]:.3f} | {r["test_lrmf_loss"]:.3f} | {r["digit_accuracy_b_test"]:.3f} '
-                f'| {r["digit_accuracy_before"]:.3f} | {r["digit_accuracy_after"]:.3f} |'
-            )
-        else:
-            lines.append(f'| {v} | failed | | | | |')
+    formats = [('train_lrmf_loss', '.3f'), ('test_lrmf_loss', '.3f'), ('digit_accuracy_b_test', '.3f')]
+    lines += table_rows(summary, [*formats, ('digit_accuracy_before', '.3f'), ('digit_accuracy_after', '.3f')])
     with open(os.path.join(OUT, 'digits_claims.md'), 'w') as f:
         f.write('\n'.join(lines) + '\n')
     return {'mean_over_seeds': summary}

@@ -20,6 +20,8 @@ import time
 
 import numpy as np
 
+from common.report import table_rows, write_result
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results')
 VARIANTS = (('default', 'CycleGAN'), ('noise', '+ noise'), ('guess', '+ guess'), ('guess_noise', '+ guess + noise'))
 KEYS = ('seg_accuracy', 'seg_miou', 'rh', 'sn_2', 'sn_8', 'reconstruction_l2')
@@ -45,7 +47,6 @@ def run(seeds=(0,), root: str = 'runs/cyclegan-table') -> dict:
     first = os.path.join(root, f'default-seed{seeds[0]}', 'results.json')
     if os.path.exists(first):
         chance = json.load(open(first)).get('seg_accuracy_majority_class')
-    os.makedirs(OUT, exist_ok=True)
     result = {
         'seeds': list(seeds),
         'per_seed': per_seed,
@@ -53,8 +54,6 @@ def run(seeds=(0,), root: str = 'runs/cyclegan-table') -> dict:
         'runtime_s': runtime,
         'majority_class_accuracy': chance,
     }
-    with open(os.path.join(OUT, 'table.json'), 'w') as f:
-        json.dump(result, f, indent=2)
     lines = [
         f'# Self-defense on 3D shapes image <-> segmentation (32x32), seeds {", ".join(map(str, seeds))}',
         '',
@@ -64,18 +63,13 @@ def run(seeds=(0,), root: str = 'runs/cyclegan-table') -> dict:
         '| variant | seg accuracy | seg mIoU | RH | SN(2) | SN(8) | reconstruction L2 | runtime (s) |',
         '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ]
-    for variant, title in VARIANTS:
-        r = mean[variant]
-        t = np.mean([runtime[f'{variant}-seed{s}'] for s in seeds])
-        if isinstance(r, dict):
-            lines.append(
-                f'| {title} | {r["seg_accuracy"]:.3f} | {r["seg_miou"]:.3f} | {r["rh"]:.1f} | {r["sn_2"]:.1f} '
-                f'| {r["sn_8"]:.1f} | {r["reconstruction_l2"]:.1f} | {t:.0f} |'
-            )
-        else:
-            lines.append(f'| {title} | failed | | | | | | |')
-    with open(os.path.join(OUT, 'table.md'), 'w') as f:
-        f.write('\n'.join(lines) + '\n')
+    titled = {title: mean[variant] for variant, title in VARIANTS}
+    for (variant, _), row in zip(VARIANTS, titled.values(), strict=True):
+        if isinstance(row, dict):
+            row['runtime'] = float(np.mean([runtime[f'{variant}-seed{s}'] for s in seeds]))
+    formats = [('seg_accuracy', '.3f'), ('seg_miou', '.3f'), ('rh', '.1f'), ('sn_2', '.1f'), ('sn_8', '.1f')]
+    lines += table_rows(titled, [*formats, ('reconstruction_l2', '.1f'), ('runtime', '.0f')])
+    write_result(OUT, 'table', result, lines)
     _plot_hidden(root, seeds[0])
     return result
 
