@@ -29,6 +29,9 @@ Built-in offline sources (no download, ever):
   'image_segmentation' (many-to-one): A = images, B = segmentation maps, each domain drawn from
   its own factors (unpaired), with the exact ground truth of each: 'seg_a' (the segmentation
   of each A image), 'image_b' (the image of each B map), 'factors_a', 'factors_b'.
+  'factor_domains' (many-to-many, for RIFT): both domains are images; in A only the factors
+  named in `data.vary_a` vary, in B only those in `data.vary_b`; every other factor keeps its
+  value in `data.fixed_factors` (6 indices). Keys 'a', 'b', 'factors_a', 'factors_b'.
 * 'tfds': a public dataset the user has already prepared in `data.data_dir` (array_record
   format), read with `tfds.data_source` and grain, no TensorFlow, never downloaded at run time
   (a missing one is a ConfigError telling how to prepare it). `data.tfds_name`: 'mnist',
@@ -58,7 +61,7 @@ POINT_SOURCES = ('gaussian', 'mixture', 'moons')
 IMAGE_SOURCES = ('digits', 'shapes3d', 'tfds')
 TFDS_NAMES = ('mnist', 'svhn_cropped', 'shapes3d', 'celeb_a', 'cycle_gan/<name>')
 SOURCES = POINT_SOURCES + IMAGE_SOURCES
-SHAPES3D_TASKS = ('image_segmentation',)
+SHAPES3D_TASKS = ('image_segmentation', 'factor_domains')
 SPLITS = ('train', 'test')
 WARPS = ('none', 'bend')
 DIGIT_FORMATS = ('image', 'flat', 'pca')
@@ -336,19 +339,25 @@ def _digit_pool(config: Any, split: str, seed: int):
 
 
 @functools.lru_cache(maxsize=4)
-def _render_pool(size: int, n: int, seed: int, split: str) -> dict[str, np.ndarray]:
+def _render_pool(size: int, n: int, seed: int, split: str, fixed: tuple | None = None) -> dict[str, np.ndarray]:
+    """Render n scenes per domain. `fixed`: None (every factor drawn) or, per domain, a
+    6-tuple of fixed indices with -1 where the factor is drawn."""
     from common.synth import shapes3d
 
     rng = np.random.default_rng([seed, SPLITS.index(split), 3301])
-    factors_a, factors_b = shapes3d.sample_factors(rng, n), shapes3d.sample_factors(rng, n)
+    out = {}
     render = jax.jit(shapes3d.render, static_argnums=1)
-    out = {'factors_a': factors_a, 'factors_b': factors_b}
-    for domain, factors in (('a', factors_a), ('b', factors_b)):
+    for i, domain in enumerate('ab'):
+        factors = shapes3d.sample_factors(rng, n)
+        if fixed is not None:
+            keep = np.asarray(fixed[i]) >= 0
+            factors[:, keep] = np.asarray(fixed[i])[keep]
         images, segs = [], []
-        for i in range(0, n, 512):
-            image, seg = render(factors[i : i + 512], size)
+        for j in range(0, n, 512):
+            image, seg = render(factors[j : j + 512], size)
             images.append(np.asarray(image))
             segs.append(np.asarray(seg))
+        out[f'factors_{domain}'] = factors
         out[f'images_{domain}'], out[f'segs_{domain}'] = np.concatenate(images), np.concatenate(segs)
     return out
 
@@ -361,6 +370,23 @@ def _shapes3d_pool(config: Any, split: str, seed: int):
     n = config.get('pool_size', 2048)
     check_number('config.data.pool_size', n, integer=True, positive=True)
     n = n if split == 'train' else max(1, n // 4)
+    if task == 'factor_domains':
+        from common.synth import shapes3d
+
+        base = tuple(config.get('fixed_factors', (0, 5, 3, 4, 0, 7)))
+        if len(base) != 6 or any(not 0 <= int(v) < c for v, c in zip(base, shapes3d.CARDINALITIES, strict=False)):
+            raise ConfigError(
+                f'config.data.fixed_factors={base!r} is not valid; it must be 6 indices below {shapes3d.CARDINALITIES}'
+            )
+        fixed = []
+        for field in ('vary_a', 'vary_b'):
+            names = tuple(config.get(field, ()))
+            for name in names:
+                check_choice(f'config.data.{field}', name, shapes3d.FACTORS)
+            fixed.append(tuple(-1 if f in names else int(v) for f, v in zip(shapes3d.FACTORS, base, strict=True)))
+        r = _render_pool(size, n, seed, split, tuple(fixed))
+        pool = {'a': r['images_a'], 'b': r['images_b'], 'factors_a': r['factors_a'], 'factors_b': r['factors_b']}
+        return pool, {'image_size': size, 'task': task}
     r = _render_pool(size, n, seed, split)
     pool = {
         'a': r['images_a'],

@@ -59,3 +59,26 @@ def test_each_factor_changes_what_it_should():
 def test_quantize_snaps_to_the_nearest_palette_colour():
     x = jnp.asarray(shapes3d.PALETTE) * 0.6 + 0.05
     np.testing.assert_array_equal(shapes3d.quantize(x), shapes3d.PALETTE)
+
+
+def test_shapes3d_sources_through_common_data():
+    from ml_collections import ConfigDict
+
+    from common import data
+
+    base = {'source': 'shapes3d', 'batch_size': 4, 'image_size': 16, 'pool_size': 8}
+    ds = data.get_dataset(ConfigDict({**base, 'task': 'image_segmentation'}), 'train', seed=0)
+    pool = ds.pool
+    assert pool['a'].shape == pool['b'].shape == pool['seg_a'].shape == (8, 16, 16, 3)
+    np.testing.assert_array_equal(shapes3d.quantize(pool['b']), pool['b'])  # B: valid segmentations
+    image, seg = _render(pool['factors_a'][:2])
+    np.testing.assert_allclose(pool['a'][:2], image, atol=1e-6)  # exact ground truth kept
+    np.testing.assert_allclose(pool['seg_a'][:2], seg, atol=1e-6)
+    many = data.get_dataset(
+        ConfigDict({**base, 'task': 'factor_domains', 'vary_a': ('object_hue', 'shape'), 'vary_b': ('floor_hue',)}),
+        'test',
+        seed=0,
+    ).pool
+    fa, fb = many['factors_a'], many['factors_b']
+    assert (fa[:, [0, 1, 3, 5]] == BASE[[0, 1, 3, 5]]).all() and (fb[:, 1:] == BASE[1:]).all()
+    assert len(np.unique(fa[:, 2])) > 1 and len(np.unique(fb[:, 0])) > 1
