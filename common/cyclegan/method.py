@@ -85,8 +85,11 @@ def make(config: Any) -> Method:
         if use_guess:
             pair = jnp.zeros((1, size, size, 6))
             players['guess'] = Player.create({'a': disc.init(keys[4], pair), 'b': disc.init(keys[5], pair)}, tx)
-        pool = gan.ImagePool.create(config.loss.pool_size, (size, size, 3))
-        extra = {f'pool_{d}_{k}': v for d in ('a', 'b') for k, v in pool._asdict().items()}
+        extra = {
+            f'pool_{d}_{k}': v
+            for d in ('a', 'b')
+            for k, v in gan.ImagePool.create(config.loss.pool_size, (size, size, 3))._asdict().items()
+        }
         return TrainState.create(players, extra)
 
     def pools(state):
