@@ -15,7 +15,16 @@ stride-1 convolutions only:
   y[2u + r, 2v + s] is a stride-1 convolution of x with the taps of K that land on it; all four
   phases are one convolution with 4 x out channels, then depth-to-space.
 
-Both keep flax's parameter names and shapes ('kernel' [k, k, c_in, c_out], 'bias'), so they
+* `Im2colConv` (k x k, stride 1, explicit padding) as one matmul of the k*k shifted views
+  concatenated on channels: for the PatchGAN's last convolutions (few pixels, many channels)
+  XLA's input gradient of the plain convolution runs ~20x slower than this.
+
+* `ContractShiftConv` (k x k, stride 1, VALID) for the generator's 7x7 output convolution (3
+  output channels, which XLA's CPU convolution handles ~10x below its FLOP rate): one matmul
+  contracting the input channels to k*k*c_out, then a sum of k*k shifted slices, with the VJP
+  written out.
+
+All four keep flax's parameter names and shapes ('kernel' [k, k, c_in, c_out], 'bias'), so they
 swap in for `nn.Conv` / `nn.ConvTranspose` behind the same interface; `common/nets.py` uses
 them when `fast=True`. Tests check outputs and gradients against `lax.conv_general_dilated`.
 """
@@ -74,6 +83,62 @@ def subpixel_conv_transpose(x: jax.Array, kernel: jax.Array, pad_a: int) -> jax.
     return y.reshape(n, 2 * h, 2 * w, c_out)
 
 
+def im2col_conv(x: jax.Array, kernel: jax.Array, padding: tuple[int, int]) -> jax.Array:
+    """conv(x, kernel, stride 1, padding (p0, p1)) as one matmul over concatenated shifted views."""
+    kh, kw, c_in, c_out = kernel.shape
+    p0, p1 = padding
+    x = jnp.pad(x, ((0, 0), (p0, p1), (p0, p1), (0, 0)))
+    h, w = x.shape[1] - kh + 1, x.shape[2] - kw + 1
+    cols = jnp.concatenate([x[:, a : a + h, b : b + w] for a in range(kh) for b in range(kw)], axis=-1)
+    return cols @ kernel.reshape(kh * kw * c_in, c_out)
+
+
+def _shift_sum(z: jax.Array, kh: int, kw: int) -> jax.Array:
+    """y[n, p, q, o] = sum_{a, b} z[n, p + a, q + b, a, b, o] (VALID)."""
+    h, w = z.shape[1] - kh + 1, z.shape[2] - kw + 1
+    return sum(z[:, a : a + h, b : b + w, a, b] for a in range(kh) for b in range(kw))
+
+
+def _shift_stack(dy: jax.Array, kh: int, kw: int) -> jax.Array:
+    """The adjoint of `_shift_sum`: dz[n, i, j, a, b, o] = dy[n, i - a, j - b, o] (0 outside)."""
+    n, h, w, o = dy.shape
+    pad = jnp.pad(dy, ((0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1), (0, 0)))
+    hh, ww = h + kh - 1, w + kw - 1
+    rows = [
+        jnp.stack([pad[:, kh - 1 - a : kh - 1 - a + hh, kw - 1 - b : kw - 1 - b + ww] for b in range(kw)], 3)
+        for a in range(kh)
+    ]
+    return jnp.stack(rows, 3)
+
+
+@jax.custom_vjp
+def contract_shift_conv(x: jax.Array, kernel: jax.Array) -> jax.Array:
+    """conv(x, kernel, stride 1, VALID) for few output channels: first the channel contraction
+    z = x K (one matmul to kh*kw*c_out channels), then the sum of the kh*kw shifted slices.
+    Its VJP is written out (two matmuls and a stack of shifted views): XLA's own transposes
+    of the slices are slow."""
+    kh, kw, c_in, c_out = kernel.shape
+    z = x @ kernel.transpose(2, 0, 1, 3).reshape(c_in, kh * kw * c_out)
+    return _shift_sum(z.reshape(*z.shape[:3], kh, kw, c_out), kh, kw)
+
+
+def _csc_fwd(x, kernel):
+    return contract_shift_conv(x, kernel), (x, kernel)
+
+
+def _csc_bwd(res, dy):
+    x, kernel = res
+    kh, kw, c_in, c_out = kernel.shape
+    dz = _shift_stack(dy, kh, kw).reshape(*x.shape[:3], kh * kw * c_out)
+    k_mat = kernel.transpose(2, 0, 1, 3).reshape(c_in, kh * kw * c_out)
+    dx = dz @ k_mat.T
+    dk = jnp.einsum('nhwc,nhwk->ck', x, dz).reshape(c_in, kh, kw, c_out).transpose(1, 2, 0, 3)
+    return dx, dk
+
+
+contract_shift_conv.defvjp(_csc_fwd, _csc_bwd)
+
+
 def _flax_same_pad(k: int) -> int:
     """The leading padding of flax's ConvTranspose(strides=2, padding='SAME'): the zero-stuffed
     input is padded by (ceil(k/2), floor(k/2)) (checked against flax in the tests)."""
@@ -107,3 +172,32 @@ class SubpixelConvTranspose(nn.Module):
         kernel = self.param('kernel', nn.initializers.lecun_normal(), (k, k, x.shape[-1], self.features))
         bias = self.param('bias', nn.initializers.zeros, (self.features,))
         return subpixel_conv_transpose(x, kernel, _flax_same_pad(k)) + bias
+
+
+class Im2colConv(nn.Module):
+    """nn.Conv(features, (k, k), padding=((p, p), (p, p))), same parameters."""
+
+    features: int
+    kernel_size: int
+    padding: int
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        k = self.kernel_size
+        kernel = self.param('kernel', nn.initializers.lecun_normal(), (k, k, x.shape[-1], self.features))
+        bias = self.param('bias', nn.initializers.zeros, (self.features,))
+        return im2col_conv(x, kernel, (self.padding, self.padding)) + bias
+
+
+class ContractShiftConv(nn.Module):
+    """nn.Conv(features, (k, k), padding='VALID') for few output features, same parameters."""
+
+    features: int
+    kernel_size: int
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        k = self.kernel_size
+        kernel = self.param('kernel', nn.initializers.lecun_normal(), (k, k, x.shape[-1], self.features))
+        bias = self.param('bias', nn.initializers.zeros, (self.features,))
+        return contract_shift_conv(x, kernel) + bias

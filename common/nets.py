@@ -14,8 +14,10 @@ PatchDiscriminator (70x70 PatchGAN at 256 px): conv 4x4 stride 2 (ndf), LeakyReL
 LeakyReLU; one conv 4x4 stride 1 with norm and LeakyReLU; a conv 4x4 stride 1 to one logit per
 patch. Padding 1 everywhere, as the reference.
 
-`TINY` is the CPU test preset. With `fast=True` the stride-2 convolutions and the transposed
-ones run as `common.fastconv.StridedConv` / `SubpixelConvTranspose`: the same functions and the
+`TINY` is the CPU test preset. With `fast=True` the stride-2 convolutions, the transposed ones
+the PatchGAN's last two and the generator's output convolution run as
+`common.fastconv.StridedConv` / `SubpixelConvTranspose` / `Im2colConv` / `ContractShiftConv`:
+the same functions and the
 same parameters, re-expressed for XLA's CPU backend (see `benchmarks/cyclegan_step.py`).
 """
 
@@ -78,7 +80,10 @@ class ResnetGenerator(nn.Module):
             else:
                 x = nn.ConvTranspose(width, (3, 3), strides=(2, 2), padding='SAME', name=name)(x)
             x = nn.relu(_norm()(x))
-        x = nn.Conv(self.out_channels, (7, 7), padding='VALID', name='head')(_reflect(x, 3))
+        if self.fast:
+            x = fastconv.ContractShiftConv(self.out_channels, 7, name='head')(_reflect(x, 3))
+        else:
+            x = nn.Conv(self.out_channels, (7, 7), padding='VALID', name='head')(_reflect(x, 3))
         return jnp.tanh(x)
 
 
@@ -101,6 +106,11 @@ class PatchDiscriminator(nn.Module):
         x = nn.leaky_relu(down(self.ndf, 0)(x), 0.2)
         for i in range(1, self.num_layers):
             x = nn.leaky_relu(_norm()(down(self.ndf * min(2**i, 8), i)(x)), 0.2)
-        x = nn.Conv(self.ndf * min(2**self.num_layers, 8), (4, 4), padding=pad, name='penultimate')(x)
-        x = nn.leaky_relu(_norm()(x), 0.2)
-        return nn.Conv(1, (4, 4), padding=pad, name='logits')(x)
+
+        def last(width, name):
+            if self.fast:
+                return fastconv.Im2colConv(width, 4, 1, name=name)
+            return nn.Conv(width, (4, 4), padding=pad, name=name)
+
+        x = nn.leaky_relu(_norm()(last(self.ndf * min(2**self.num_layers, 8), 'penultimate')(x)), 0.2)
+        return last(1, 'logits')(x)

@@ -38,3 +38,31 @@ def test_subpixel_conv_transpose_matches_nn_conv_transpose_and_its_gradients(k):
     g_ref, g_fast = jax.grad(loss(ref), (0, 1))(params, x), jax.grad(loss(fast), (0, 1))(params, x)
     for a, b in zip(jax.tree.leaves(g_fast), jax.tree.leaves(g_ref), strict=True):
         np.testing.assert_allclose(a, b, atol=1e-4)
+
+
+def test_im2col_conv_matches_nn_conv_and_its_gradients():
+    x = jax.random.normal(jax.random.PRNGKey(0), (2, 4, 5, 6))
+    ref = nn.Conv(7, (4, 4), padding=((1, 1), (1, 1)))
+    params = ref.init(jax.random.PRNGKey(1), x)
+    fast = fastconv.Im2colConv(7, 4, 1)
+    out = ref.apply(params, x)
+    np.testing.assert_allclose(fast.apply(params, x), out, atol=1e-5)
+    probe = jax.random.normal(jax.random.PRNGKey(2), out.shape)
+    loss = lambda m: lambda p, v: jnp.sum(m.apply(p, v) * probe)  # noqa: E731
+    g_ref, g_fast = jax.grad(loss(ref), (0, 1))(params, x), jax.grad(loss(fast), (0, 1))(params, x)
+    for a, b in zip(jax.tree.leaves(g_fast), jax.tree.leaves(g_ref), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-4)
+
+
+def test_contract_shift_conv_matches_nn_conv_and_its_gradients():
+    x = jax.random.normal(jax.random.PRNGKey(0), (2, 9, 8, 5))
+    ref = nn.Conv(3, (7, 7), padding='VALID')
+    params = ref.init(jax.random.PRNGKey(1), x)
+    fast = fastconv.ContractShiftConv(3, 7)
+    out = ref.apply(params, x)
+    np.testing.assert_allclose(fast.apply(params, x), out, atol=1e-5)
+    probe = jax.random.normal(jax.random.PRNGKey(2), out.shape)
+    loss = lambda m: lambda p, v: jnp.sum(m.apply(p, v) * probe)  # noqa: E731
+    g_ref, g_fast = jax.grad(loss(ref), (0, 1))(params, x), jax.grad(loss(fast), (0, 1))(params, x)
+    for a, b in zip(jax.tree.leaves(g_fast), jax.tree.leaves(g_ref), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-4, rtol=1e-4)
