@@ -87,6 +87,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
         c.data.batch_size = 1
         c.model.ngf = c.model.ndf = 64
         c.model.num_blocks = 9
+        c.model.fast_convs = True
         c.train.steps = 200_000
         c.train.eval_every = c.train.checkpoint_every = 10_000
     return c
