@@ -157,15 +157,6 @@ def test_bad_values_are_one_clear_config_error(spec, field, value, expected):
         data_lib.get_dataset(config.data, 'train', seed=config.seed)
 
 
-def test_existing_finished_run_with_other_config_is_refused(tmp_path):
-    workdir = f'--workdir={tmp_path / "w"}'
-    assert _run(['--config=dualadv/config.py:tiny', '--config.train.steps=2', workdir]).returncode == 0
-    proc = _run(['--config=dualadv/config.py:tiny', '--config.train.steps=3', workdir])
-    assert proc.returncode == 2 and 'finished run with a different config' in proc.stderr
-    assert 'pass --overwrite' in proc.stderr and 'Traceback' not in proc.stderr
-    assert os.path.exists(tmp_path / 'w' / 'results.json')
-
-
 @pytest.mark.parametrize('path', ['/proc/forbidden/run'])
 def test_unwritable_workdir_is_a_clear_error(path):
     proc = _run(['--config=dualadv/config.py:tiny', f'--workdir={path}'])

@@ -1,5 +1,6 @@
 """LRMF end to end on the tiny config: both stages, exact resume, and the Gaussian claim."""
 
+import jax
 import pytest
 
 from common import testing, train
@@ -47,7 +48,7 @@ def _tiny_digits(variant):
     config.model.embed_dim = 4
     config.model.ae_hidden = 16
     for kwargs in (config.model.flow_kwargs, config.model.density_kwargs):
-        kwargs.update({k: 2 if k != 'hidden' else 8 for k in kwargs})
+        kwargs.update({k: {'hidden': 8, 'num_levels': 1, 'steps': 1}.get(k, 2) for k in kwargs})
     config.train.ae_steps = config.train.fit_steps = config.train.steps = 3
     config.train.eval_every = config.train.checkpoint_every = 3
     return config
@@ -55,7 +56,16 @@ def _tiny_digits(variant):
 
 @pytest.mark.parametrize('variant', ['digits_realnvp', 'digits_glow_copy'])
 def test_digits_pipelines_run_end_to_end(tmp_path, variant):
-    """The VAE-embedding pipeline (three stages) and the pixel-space Glow one, a few steps each."""
+    """The VAE-embedding pipeline (three stages) and the pixel-space Glow one, a few steps each
+    (Glow compiled without XLA's optimizations: its compile time dominates)."""
+    jax.config.update('jax_disable_most_optimizations', 'glow' in variant)
+    try:
+        _digits_run(tmp_path, variant)
+    finally:
+        jax.config.update('jax_disable_most_optimizations', False)
+
+
+def _digits_run(tmp_path, variant):
     config = _tiny_digits(variant)
     res = train.train_and_evaluate(lrmf_method.make(config), config, str(tmp_path))
     assert res['steps'] == (3 if variant == 'digits_realnvp' else 0) + 3 + 3
