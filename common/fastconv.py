@@ -145,59 +145,51 @@ def _flax_same_pad(k: int) -> int:
     return (k + 1) // 2
 
 
-class StridedConv(nn.Module):
-    """nn.Conv(features, (k, k), strides=(2, 2), padding=((p, p), (p, p))), same parameters."""
+KINDS = ('strided', 'subpixel', 'im2col', 'contract_shift')
+
+
+class FastConv(nn.Module):
+    """A convolution with flax's parameters ('kernel' [k, k, c_in, features], 'bias') computed
+    by one of the re-expressions above (`kind`); build it with the constructors below."""
 
     features: int
     kernel_size: int
-    padding: int
+    kind: str
+    padding: int = 0
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
-        k = self.kernel_size
+        k, pad = self.kernel_size, (self.padding, self.padding)
         kernel = self.param('kernel', nn.initializers.lecun_normal(), (k, k, x.shape[-1], self.features))
         bias = self.param('bias', nn.initializers.zeros, (self.features,))
-        return strided_conv(x, kernel, (self.padding, self.padding)) + bias
+        if self.kind == 'strided':
+            y = strided_conv(x, kernel, pad)
+        elif self.kind == 'subpixel':
+            y = subpixel_conv_transpose(x, kernel, _flax_same_pad(k))
+        elif self.kind == 'im2col':
+            y = im2col_conv(x, kernel, pad)
+        elif self.kind == 'contract_shift':
+            y = contract_shift_conv(x, kernel)
+        else:
+            raise ValueError(f'fastconv kind {self.kind!r} is not valid; allowed: {", ".join(KINDS)}')
+        return y + bias
 
 
-class SubpixelConvTranspose(nn.Module):
-    """nn.ConvTranspose(features, (k, k), strides=(2, 2), padding='SAME'), same parameters."""
-
-    features: int
-    kernel_size: int
-
-    @nn.compact
-    def __call__(self, x: jax.Array) -> jax.Array:
-        k = self.kernel_size
-        kernel = self.param('kernel', nn.initializers.lecun_normal(), (k, k, x.shape[-1], self.features))
-        bias = self.param('bias', nn.initializers.zeros, (self.features,))
-        return subpixel_conv_transpose(x, kernel, _flax_same_pad(k)) + bias
+def StridedConv(features: int, kernel_size: int, padding: int, **kw) -> FastConv:  # noqa: N802
+    """= nn.Conv(features, (k, k), strides=(2, 2), padding=((p, p), (p, p)))."""
+    return FastConv(features, kernel_size, 'strided', padding, **kw)
 
 
-class Im2colConv(nn.Module):
-    """nn.Conv(features, (k, k), padding=((p, p), (p, p))), same parameters."""
-
-    features: int
-    kernel_size: int
-    padding: int
-
-    @nn.compact
-    def __call__(self, x: jax.Array) -> jax.Array:
-        k = self.kernel_size
-        kernel = self.param('kernel', nn.initializers.lecun_normal(), (k, k, x.shape[-1], self.features))
-        bias = self.param('bias', nn.initializers.zeros, (self.features,))
-        return im2col_conv(x, kernel, (self.padding, self.padding)) + bias
+def SubpixelConvTranspose(features: int, kernel_size: int, **kw) -> FastConv:  # noqa: N802
+    """= nn.ConvTranspose(features, (k, k), strides=(2, 2), padding='SAME')."""
+    return FastConv(features, kernel_size, 'subpixel', **kw)
 
 
-class ContractShiftConv(nn.Module):
-    """nn.Conv(features, (k, k), padding='VALID') for few output features, same parameters."""
+def Im2colConv(features: int, kernel_size: int, padding: int, **kw) -> FastConv:  # noqa: N802
+    """= nn.Conv(features, (k, k), padding=((p, p), (p, p)))."""
+    return FastConv(features, kernel_size, 'im2col', padding, **kw)
 
-    features: int
-    kernel_size: int
 
-    @nn.compact
-    def __call__(self, x: jax.Array) -> jax.Array:
-        k = self.kernel_size
-        kernel = self.param('kernel', nn.initializers.lecun_normal(), (k, k, x.shape[-1], self.features))
-        bias = self.param('bias', nn.initializers.zeros, (self.features,))
-        return contract_shift_conv(x, kernel) + bias
+def ContractShiftConv(features: int, kernel_size: int, **kw) -> FastConv:  # noqa: N802
+    """= nn.Conv(features, (k, k), padding='VALID'), for few output features."""
+    return FastConv(features, kernel_size, 'contract_shift', **kw)
