@@ -9,6 +9,15 @@ import pytest
 from common import fastconv
 
 
+def _assert_same_gradients(ref, fast, params, x, out_shape, rtol=1e-7):
+    """Gradients w.r.t. parameters and input of <module(x), probe> agree to atol 1e-4."""
+    probe = jax.random.normal(jax.random.PRNGKey(2), out_shape)
+    loss = lambda m: lambda p, v: jnp.sum(m.apply(p, v) * probe)  # noqa: E731
+    g_ref, g_fast = jax.grad(loss(ref), (0, 1))(params, x), jax.grad(loss(fast), (0, 1))(params, x)
+    for a, b in zip(jax.tree.leaves(g_fast), jax.tree.leaves(g_ref), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-4, rtol=rtol)
+
+
 @pytest.mark.parametrize('k, pad, size', [(4, 1, 8), (3, 1, 8), (4, 1, 7), (3, 1, 6)])
 def test_strided_conv_matches_nn_conv_and_its_gradients(k, pad, size):
     x = jax.random.normal(jax.random.PRNGKey(0), (2, size, size, 3))
@@ -17,11 +26,7 @@ def test_strided_conv_matches_nn_conv_and_its_gradients(k, pad, size):
     fast = fastconv.StridedConv(5, k, pad)
     assert jax.tree.map(jnp.shape, fast.init(jax.random.PRNGKey(1), x)) == jax.tree.map(jnp.shape, params)
     np.testing.assert_allclose(fast.apply(params, x), ref.apply(params, x), atol=1e-5)
-    probe = jax.random.normal(jax.random.PRNGKey(2), ref.apply(params, x).shape)
-    loss = lambda m: lambda p, v: jnp.sum(m.apply(p, v) * probe)  # noqa: E731
-    g_ref, g_fast = jax.grad(loss(ref), (0, 1))(params, x), jax.grad(loss(fast), (0, 1))(params, x)
-    for a, b in zip(jax.tree.leaves(g_fast), jax.tree.leaves(g_ref), strict=True):
-        np.testing.assert_allclose(a, b, atol=1e-4)
+    _assert_same_gradients(ref, fast, params, x, ref.apply(params, x).shape)
 
 
 @pytest.mark.parametrize('k', [3, 4])
@@ -33,11 +38,7 @@ def test_subpixel_conv_transpose_matches_nn_conv_transpose_and_its_gradients(k):
     out = ref.apply(params, x)
     assert out.shape == (2, 10, 12, 3)
     np.testing.assert_allclose(fast.apply(params, x), out, atol=1e-5)
-    probe = jax.random.normal(jax.random.PRNGKey(2), out.shape)
-    loss = lambda m: lambda p, v: jnp.sum(m.apply(p, v) * probe)  # noqa: E731
-    g_ref, g_fast = jax.grad(loss(ref), (0, 1))(params, x), jax.grad(loss(fast), (0, 1))(params, x)
-    for a, b in zip(jax.tree.leaves(g_fast), jax.tree.leaves(g_ref), strict=True):
-        np.testing.assert_allclose(a, b, atol=1e-4)
+    _assert_same_gradients(ref, fast, params, x, out.shape)
 
 
 def test_im2col_conv_matches_nn_conv_and_its_gradients():
@@ -47,11 +48,7 @@ def test_im2col_conv_matches_nn_conv_and_its_gradients():
     fast = fastconv.Im2colConv(7, 4, 1)
     out = ref.apply(params, x)
     np.testing.assert_allclose(fast.apply(params, x), out, atol=1e-5)
-    probe = jax.random.normal(jax.random.PRNGKey(2), out.shape)
-    loss = lambda m: lambda p, v: jnp.sum(m.apply(p, v) * probe)  # noqa: E731
-    g_ref, g_fast = jax.grad(loss(ref), (0, 1))(params, x), jax.grad(loss(fast), (0, 1))(params, x)
-    for a, b in zip(jax.tree.leaves(g_fast), jax.tree.leaves(g_ref), strict=True):
-        np.testing.assert_allclose(a, b, atol=1e-4)
+    _assert_same_gradients(ref, fast, params, x, out.shape)
 
 
 def test_contract_shift_conv_matches_nn_conv_and_its_gradients():
@@ -61,8 +58,4 @@ def test_contract_shift_conv_matches_nn_conv_and_its_gradients():
     fast = fastconv.ContractShiftConv(3, 7)
     out = ref.apply(params, x)
     np.testing.assert_allclose(fast.apply(params, x), out, atol=1e-5)
-    probe = jax.random.normal(jax.random.PRNGKey(2), out.shape)
-    loss = lambda m: lambda p, v: jnp.sum(m.apply(p, v) * probe)  # noqa: E731
-    g_ref, g_fast = jax.grad(loss(ref), (0, 1))(params, x), jax.grad(loss(fast), (0, 1))(params, x)
-    for a, b in zip(jax.tree.leaves(g_fast), jax.tree.leaves(g_ref), strict=True):
-        np.testing.assert_allclose(a, b, atol=1e-4, rtol=1e-4)
+    _assert_same_gradients(ref, fast, params, x, out.shape, rtol=1e-4)
