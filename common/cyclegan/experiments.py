@@ -1,7 +1,9 @@
 """The self-defense experiment table: plain CycleGAN and the three defended variants on 3D shapes
 image <-> segmentation, same budget and seeds, through run.py.
 
-    python -m common.cyclegan.experiments [--seeds=0] [--root=runs/cyclegan-table]
+    python -m common.cyclegan.experiments [--seeds=0] [--root=runs/cyclegan-table] [--rerun]
+
+A finished run (results.json for the same config and step count) is reused unless --rerun.
 
 Writes common/cyclegan/results/table.{json,md} (the seed's columns: segmentation accuracy and
 IoU against the exact ground truth, RH, SN(2), SN(8); per seed and mean) and hidden_signal.png
@@ -27,18 +29,28 @@ VARIANTS = (('default', 'CycleGAN'), ('noise', '+ noise'), ('guess', '+ guess'),
 KEYS = ('seg_accuracy', 'seg_miou', 'rh', 'sn_2', 'sn_8', 'reconstruction_l2')
 
 
-def run(seeds=(0,), root: str = 'runs/cyclegan-table') -> dict:
+def run(seeds=(0,), root: str = 'runs/cyclegan-table', reuse: bool = True) -> dict:
     per_seed, runtime = {}, {}
     for variant, _ in VARIANTS:
         for seed in seeds:
             workdir = os.path.join(root, f'{variant}-seed{seed}')
-            t0 = time.time()
-            cmd = [sys.executable, 'run.py', f'--config=common/cyclegan/config.py:{variant}', f'--config.seed={seed}']
-            subprocess.run([*cmd, f'--workdir={workdir}'], capture_output=True, text=True)
             path = os.path.join(workdir, 'results.json')
+            if reuse and _finished(workdir, variant, seed):
+                print(f'{variant}-seed{seed}: reusing {path}', flush=True)
+                runtime[f'{variant}-seed{seed}'] = _recorded_runtime(workdir)
+            else:
+                t0 = time.time()
+                cmd = [
+                    sys.executable,
+                    'run.py',
+                    f'--config=common/cyclegan/config.py:{variant}',
+                    f'--config.seed={seed}',
+                ]
+                subprocess.run([*cmd, f'--workdir={workdir}', '--overwrite'], capture_output=True, text=True)
+                runtime[f'{variant}-seed{seed}'] = round(time.time() - t0, 1)
+                print(f'{variant}-seed{seed}: {runtime[f"{variant}-seed{seed}"]} s', flush=True)
             res = json.load(open(path)) if os.path.exists(path) else None
             per_seed[f'{variant}-seed{seed}'] = {k: res[k] for k in KEYS} if res else 'failed'
-            runtime[f'{variant}-seed{seed}'] = round(time.time() - t0, 1)
     mean = {}
     for variant, _ in VARIANTS:
         rows = [per_seed[f'{variant}-seed{s}'] for s in seeds if isinstance(per_seed[f'{variant}-seed{s}'], dict)]
@@ -66,12 +78,55 @@ def run(seeds=(0,), root: str = 'runs/cyclegan-table') -> dict:
     titled = {title: mean[variant] for variant, title in VARIANTS}
     for (variant, _), row in zip(VARIANTS, titled.values(), strict=True):
         if isinstance(row, dict):
-            row['runtime'] = float(np.mean([runtime[f'{variant}-seed{s}'] for s in seeds]))
+            known = [runtime[f'{variant}-seed{s}'] for s in seeds if runtime[f'{variant}-seed{s}'] is not None]
+            row['runtime'] = float(np.mean(known)) if known else float('nan')
     formats = [('seg_accuracy', '.3f'), ('seg_miou', '.3f'), ('rh', '.1f'), ('sn_2', '.1f'), ('sn_8', '.1f')]
     lines += table_rows(titled, [*formats, ('reconstruction_l2', '.1f'), ('runtime', '.0f')])
     write_result(OUT, 'table', result, lines)
     _plot_hidden(root, seeds[0])
     return result
+
+
+def _finished(workdir: str, variant: str, seed: int) -> bool:
+    """Whether `workdir` holds a finished run of this variant and seed with the current config."""
+    from common.cyclegan import config as cyclegan_config
+
+    try:
+        done = json.load(open(os.path.join(workdir, 'results.json')))
+        recorded = json.load(open(os.path.join(workdir, 'config.json')))
+    except (OSError, ValueError):
+        return False
+    expected = cyclegan_config.get_config(variant)
+    expected.seed = seed
+    return done.get('steps') == expected.train.steps and _same(recorded, json.loads(expected.to_json()))
+
+
+def _same(recorded: dict, expected: dict) -> bool:
+    """Equal configs, where a field added after the run was recorded counts as its default."""
+    for key, value in expected.items():
+        if key not in recorded:
+            continue
+        if isinstance(value, dict) != isinstance(recorded[key], dict):
+            return False
+        equal = _same(recorded[key], value) if isinstance(value, dict) else recorded[key] == value
+        if not equal:
+            return False
+    return set(recorded) <= set(expected)
+
+
+def _recorded_runtime(workdir: str) -> float | None:
+    """Wall seconds of a finished run: as the last table recorded it, else from its config (written first) to its
+    results (written last); None when neither is known."""
+    name = os.path.basename(os.path.normpath(workdir))
+    try:
+        recorded = json.load(open(os.path.join(OUT, 'table.json')))['runtime_s'].get(name)
+    except (OSError, ValueError, KeyError):
+        recorded = None
+    if recorded is None:
+        start, end = (os.path.getmtime(os.path.join(workdir, f)) for f in ('config.json', 'results.json'))
+        seconds = end - start
+        recorded = round(seconds, 1) if seconds > 1.0 else None
+    return recorded
 
 
 def _plot_hidden(root: str, seed: int) -> None:
@@ -102,8 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog='python -m common.cyclegan.experiments')
     parser.add_argument('--seeds', default='0')
     parser.add_argument('--root', default='runs/cyclegan-table')
+    parser.add_argument('--rerun', action='store_true', help='train again even where a finished run exists')
     args = parser.parse_args(argv)
-    result = run(tuple(int(s) for s in args.seeds.split(',')), args.root)
+    result = run(tuple(int(s) for s in args.seeds.split(',')), args.root, reuse=not args.rerun)
     print(json.dumps(result['mean'], indent=2))
     return 0
 
