@@ -51,40 +51,112 @@ def run(seeds=(0,), root: str = 'runs/cyclegan-table', reuse: bool = True) -> di
                 print(f'{variant}-seed{seed}: {runtime[f"{variant}-seed{seed}"]} s', flush=True)
             res = json.load(open(path)) if os.path.exists(path) else None
             per_seed[f'{variant}-seed{seed}'] = {k: res[k] for k in KEYS} if res else 'failed'
-    mean = {}
-    for variant, _ in VARIANTS:
-        rows = [per_seed[f'{variant}-seed{s}'] for s in seeds if isinstance(per_seed[f'{variant}-seed{s}'], dict)]
-        mean[variant] = {k: float(np.mean([r[k] for r in rows])) for k in KEYS} if rows else 'failed'
     chance = None
     first = os.path.join(root, f'default-seed{seeds[0]}', 'results.json')
     if os.path.exists(first):
         chance = json.load(open(first)).get('seg_accuracy_majority_class')
+    result, lines = summarize(per_seed, runtime, seeds, chance)
+    write_result(OUT, 'table', result, lines)
+    _plot_hidden(root, seeds[0])
+    _plot_tradeoff(per_seed, seeds, chance)
+    return result
+
+
+def summarize(per_seed: dict, runtime: dict, seeds, chance: float | None) -> tuple[dict, list[str]]:
+    """(numbers, markdown lines): the mean and sample sd over seeds of each variant, each run, and
+    each defended run against plain CycleGAN on the same seed (RH and SN as ratios, accuracy as a
+    difference), since seed-to-seed variance is as large as some of the effects."""
+    ok = {name: row for name, row in per_seed.items() if isinstance(row, dict)}
+    mean, sd, paired = {}, {}, {}
+    for variant, _ in VARIANTS:
+        rows = [ok[f'{variant}-seed{s}'] for s in seeds if f'{variant}-seed{s}' in ok]
+        mean[variant] = {k: float(np.mean([r[k] for r in rows])) for k in KEYS} if rows else 'failed'
+        sd[variant] = {k: float(np.std([r[k] for r in rows], ddof=1)) for k in KEYS} if len(rows) > 1 else None
+        pairs = []
+        for s in seeds:
+            if f'{variant}-seed{s}' in ok and f'default-seed{s}' in ok:
+                pairs.append((ok[f'{variant}-seed{s}'], ok[f'default-seed{s}']))
+        if variant != 'default' and pairs:
+            paired[variant] = {
+                'seg_accuracy_change': [r['seg_accuracy'] - p['seg_accuracy'] for r, p in pairs],
+                **{f'{k}_ratio': [r[k] / p[k] for r, p in pairs] for k in ('rh', 'sn_2', 'sn_8')},
+            }
     result = {
         'seeds': list(seeds),
         'per_seed': per_seed,
         'mean': mean,
+        'sd': sd,
+        'paired_with_plain': paired,
         'runtime_s': runtime,
         'majority_class_accuracy': chance,
     }
+    titles = dict(VARIANTS)
     lines = [
         f'# Self-defense on 3D shapes image <-> segmentation (32x32), seeds {", ".join(map(str, seeds))}',
         '',
         'Segmentation accuracy / mean IoU of G_B(image) against the exact ground truth; RH and SN on the',
-        f'0-255 scale (sigma = 2 and 8 levels). Majority-class accuracy: {chance}.',
+        f'0-255 scale (sigma = 2 and 8 levels). Majority-class accuracy: {_fmt(chance, ".3f")}.',
+        '',
+        f'Mean +- sample sd over {len(seeds)} seed(s):',
         '',
         '| variant | seg accuracy | seg mIoU | RH | SN(2) | SN(8) | reconstruction L2 | runtime (s) |',
         '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ]
-    titled = {title: mean[variant] for variant, title in VARIANTS}
-    for (variant, _), row in zip(VARIANTS, titled.values(), strict=True):
-        if isinstance(row, dict):
-            known = [runtime[f'{variant}-seed{s}'] for s in seeds if runtime[f'{variant}-seed{s}'] is not None]
-            row['runtime'] = float(np.mean(known)) if known else float('nan')
-    formats = [('seg_accuracy', '.3f'), ('seg_miou', '.3f'), ('rh', '.1f'), ('sn_2', '.1f'), ('sn_8', '.1f')]
-    lines += table_rows(titled, [*formats, ('reconstruction_l2', '.1f'), ('runtime', '.0f')])
-    write_result(OUT, 'table', result, lines)
-    _plot_hidden(root, seeds[0])
-    return result
+    formats = [('seg_accuracy', '.3f'), ('seg_miou', '.3f'), ('rh', '.0f'), ('sn_2', '.0f'), ('sn_8', '.0f')]
+    formats.append(('reconstruction_l2', '.0f'))
+    cells = {}
+    for variant, title in VARIANTS:
+        if not isinstance(mean[variant], dict):
+            cells[title] = 'failed'
+            continue
+        spread = sd[variant] or {}
+        cells[title] = {k: f'{mean[variant][k]:{f}}' + (f' +- {spread[k]:{f}}' if spread else '') for k, f in formats}
+        known = [runtime[f'{variant}-seed{s}'] for s in seeds if runtime.get(f'{variant}-seed{s}') is not None]
+        cells[title]['runtime'] = _fmt(float(np.mean(known)) if known else None, '.0f')
+    lines += table_rows(cells, [(k, '') for k, _ in formats] + [('runtime', '')])
+    lines += [
+        '',
+        'Each defended run against plain CycleGAN on the same seed (per seed, then the mean):',
+        '',
+        '| variant | accuracy change | RH ratio | SN(2) ratio | SN(8) ratio |',
+        '| --- | --- | --- | --- | --- |',
+    ]
+    paired_cells = {}
+    for variant, values in paired.items():
+        paired_cells[titles[variant]] = {
+            k: ' / '.join(f'{v:{f}}' for v in values[k]) + f' (mean {np.mean(values[k]):{f}})'
+            for k, f in (
+                ('seg_accuracy_change', '+.3f'),
+                ('rh_ratio', '.2f'),
+                ('sn_2_ratio', '.2f'),
+                ('sn_8_ratio', '.2f'),
+            )
+        }
+    lines += table_rows(
+        paired_cells, [(k, '') for k in ('seg_accuracy_change', 'rh_ratio', 'sn_2_ratio', 'sn_8_ratio')]
+    )
+    lines += [
+        '',
+        'Every run:',
+        '',
+        '| run | seg accuracy | seg mIoU | RH | SN(2) | SN(8) | reconstruction L2 | runtime (s) |',
+    ]
+    lines.append('| --- | --- | --- | --- | --- | --- | --- | --- |')
+    runs = {}
+    for variant, title in VARIANTS:
+        for s in seeds:
+            name = f'{variant}-seed{s}'
+            row = per_seed.get(name, 'failed')
+            runs[f'{title}, seed {s}'] = {**row, 'runtime': runtime.get(name)} if isinstance(row, dict) else 'failed'
+    lines += table_rows(
+        {k: {**v, 'runtime': _fmt(v['runtime'], '.0f')} if isinstance(v, dict) else v for k, v in runs.items()},
+        [(k, f.replace('.0f', '.1f')) for k, f in formats] + [('runtime', '')],
+    )
+    return result, lines
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return 'n/a' if value is None else format(value, spec)
 
 
 def _finished(workdir: str, variant: str, seed: int) -> bool:
@@ -151,6 +223,39 @@ def _plot_hidden(root: str, seed: int) -> None:
                     ax.set_title(name, fontsize=7)
         axes[r, 0].set_ylabel(title, fontsize=8)
     plots.save_figure(fig, os.path.join(OUT, 'hidden_signal.png'))
+
+
+def _plot_tradeoff(per_seed: dict, seeds, chance: float | None) -> None:
+    """Each run as a point: segmentation accuracy against RH and against SN(8), one marker per
+    variant, runs of the same seed joined to plain CycleGAN."""
+    from common import plots
+
+    fig, axes = plots.plt.subplots(1, 2, figsize=(9.6, 3.8))
+    markers = dict(zip((v for v, _ in VARIANTS), 'osD^', strict=True))
+    for ax, key, label in ((axes[0], 'rh', 'RH (0-255 scale)'), (axes[1], 'sn_8', 'SN(8)')):
+        for s in seeds:
+            plain = per_seed.get(f'default-seed{s}')
+            for variant, _ in VARIANTS[1:]:
+                row = per_seed.get(f'{variant}-seed{s}')
+                if isinstance(plain, dict) and isinstance(row, dict):
+                    ax.plot(
+                        [plain['seg_accuracy'], row['seg_accuracy']], [plain[key], row[key]], c='0.8', lw=0.8, zorder=1
+                    )
+        for i, (variant, title) in enumerate(VARIANTS):
+            rows = [per_seed.get(f'{variant}-seed{s}') for s in seeds]
+            rows = [r for r in rows if isinstance(r, dict)]
+            if rows:
+                xs, ys = [r['seg_accuracy'] for r in rows], [r[key] for r in rows]
+                ax.scatter(xs, ys, marker=markers[variant], s=40, color=f'C{i}', label=title, zorder=2)
+        if chance is not None:
+            ax.axvline(chance, c='0.5', ls=':', lw=1)
+            ax.text(chance, ax.get_ylim()[1], ' majority class', fontsize=7, va='top', color='0.4')
+        ax.set_xlabel('segmentation accuracy (higher is better)')
+        ax.set_ylabel(f'{label} (lower is more honest)')
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.suptitle(f'Self-defense on 3D shapes, 32x32: every run (seeds {", ".join(map(str, seeds))}); grey: same seed')
+    plots.save_figure(fig, os.path.join(OUT, 'tradeoff.png'))
 
 
 def main(argv: list[str] | None = None) -> int:
