@@ -14,11 +14,11 @@ PatchDiscriminator (70x70 PatchGAN at 256 px): conv 4x4 stride 2 (ndf), LeakyReL
 LeakyReLU; one conv 4x4 stride 1 with norm and LeakyReLU; a conv 4x4 stride 1 to one logit per
 patch. Padding 1 everywhere, as the reference.
 
-`TINY` is the CPU test preset. With `fast=True` the stride-2 convolutions, the transposed ones
-the PatchGAN's last two and the generator's output convolution run as
-`common.fastconv.StridedConv` / `SubpixelConvTranspose` / `Im2colConv` / `ContractShiftConv`:
-the same functions and the
-same parameters, re-expressed for XLA's CPU backend (see `benchmarks/cyclegan_step.py`).
+`TINY` is the CPU test preset. With `fast=True` every convolution runs through
+`common.fastconv`: the stride-2 ones as `StridedConv`, the transposed ones as
+`SubpixelConvTranspose`, the stride-1 ones (stem, residual blocks, the PatchGAN's last two) as
+`Im2colConv` and the generator's output convolution as `ContractShiftConv`: the same functions
+and the same parameters, re-expressed for XLA's CPU backend (see `benchmarks/cyclegan_step.py`).
 """
 
 from __future__ import annotations
@@ -40,14 +40,22 @@ def _norm() -> nn.Module:
     return nn.InstanceNorm(epsilon=1e-5, use_bias=False, use_scale=False)
 
 
+def _conv(features: int, k: int, fast: bool, name: str) -> nn.Module:
+    """A k x k stride-1 VALID convolution: flax's, or (`fast`) the same as one matmul of im2col."""
+    if fast:
+        return fastconv.Im2colConv(features, k, 0, name=name)
+    return nn.Conv(features, (k, k), padding='VALID', name=name)
+
+
 class ResnetBlock(nn.Module):
     features: int
+    fast: bool = False
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
-        y = nn.Conv(self.features, (3, 3), padding='VALID')(_reflect(x, 1))
+        y = _conv(self.features, 3, self.fast, 'Conv_0')(_reflect(x, 1))
         y = nn.relu(_norm()(y))
-        y = nn.Conv(self.features, (3, 3), padding='VALID')(_reflect(y, 1))
+        y = _conv(self.features, 3, self.fast, 'Conv_1')(_reflect(y, 1))
         return x + _norm()(y)
 
 
@@ -63,7 +71,7 @@ class ResnetGenerator(nn.Module):
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
-        x = nn.relu(_norm()(nn.Conv(self.ngf, (7, 7), padding='VALID', name='stem')(_reflect(x, 3))))
+        x = nn.relu(_norm()(_conv(self.ngf, 7, self.fast, 'stem')(_reflect(x, 3))))
         for i in range(self.num_down):
             width, name = self.ngf * 2 ** (i + 1), f'down_{i}'
             if self.fast:
@@ -72,7 +80,7 @@ class ResnetGenerator(nn.Module):
                 x = nn.Conv(width, (3, 3), strides=(2, 2), padding=((1, 1), (1, 1)), name=name)(x)
             x = nn.relu(_norm()(x))
         for i in range(self.num_blocks):
-            x = ResnetBlock(self.ngf * 2**self.num_down, name=f'block_{i}')(x)
+            x = ResnetBlock(self.ngf * 2**self.num_down, self.fast, name=f'block_{i}')(x)
         for i in reversed(range(self.num_down)):
             width, name = self.ngf * 2**i, f'up_{i}'
             if self.fast:
