@@ -1,7 +1,7 @@
 """The self-defense experiment table: plain CycleGAN and the three defended variants on 3D shapes
 image <-> segmentation, same budget and seeds, through run.py.
 
-    python -m common.cyclegan.experiments [--seeds=0] [--root=runs/cyclegan-table] [--rerun]
+    python -m common.cyclegan.experiments [--seeds=0,1,2] [--root=runs/cyclegan-table] [--rerun]
 
 A finished run (results.json for the same config and step count) is reused unless --rerun.
 
@@ -260,7 +260,7 @@ def _plot_tradeoff(per_seed: dict, seeds, chance: float | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog='python -m common.cyclegan.experiments')
-    parser.add_argument('--seeds', default='0')
+    parser.add_argument('--seeds', default='0,1,2')
     parser.add_argument('--root', default='runs/cyclegan-table')
     parser.add_argument('--rerun', action='store_true', help='train again even where a finished run exists')
     args = parser.parse_args(argv)
