@@ -29,7 +29,7 @@ VARIANTS = (('default', 'CycleGAN'), ('noise', '+ noise'), ('guess', '+ guess'),
 KEYS = ('seg_accuracy', 'seg_miou', 'rh', 'sn_2', 'sn_8', 'reconstruction_l2')
 
 
-def run(seeds=(0,), root: str = 'runs/cyclegan-table', reuse: bool = True) -> dict:
+def run(seeds=(0, 1, 2), root: str = 'runs/cyclegan-table', reuse: bool = True) -> dict:
     per_seed, runtime = {}, {}
     for variant, _ in VARIANTS:
         for seed in seeds:
