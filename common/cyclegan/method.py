@@ -232,7 +232,7 @@ def plot(state: TrainState, config: Any, workdir: str) -> list[str]:
         ('G_A(B)', last['image_from_b']),
     )
     n = len(last['a'])
-    fig, axes = plt.subplots(len(rows), n, figsize=(1.3 * n, 1.35 * len(rows)))
+    fig, axes = plt.subplots(len(rows), n, figsize=(1.3 * max(n, 2), 1.35 * len(rows)), squeeze=False)
     for r, (title, images) in enumerate(rows):
         for c in range(n):
             axes[r, c].imshow(np.clip((images[c] + 1.0) / 2.0, 0.0, 1.0), interpolation='nearest')

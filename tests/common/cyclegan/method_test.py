@@ -44,3 +44,15 @@ def test_bad_config_is_one_clear_error(field, value, match):
     config[section][key] = value
     with pytest.raises(ConfigError, match=match):
         cyclegan_method.make(config)
+
+
+def test_translations_figure_with_a_batch_of_one(tmp_path):
+    """The paper config trains with batch 1: its samples hold one image per row."""
+    import numpy as np
+
+    image = np.zeros((1, 8, 8, 3), np.float32)
+    keys = ('a', 'seg_true', 'seg', 'seg_quantized', 'rec', 'rec_from_quantized', 'b', 'image_from_b')
+    (tmp_path / 'samples').mkdir()
+    np.savez(tmp_path / 'samples' / '00000004.npz', **dict.fromkeys(keys, image))
+    paths = cyclegan_method.plot(None, get_config('paper'), str(tmp_path))
+    assert paths and (tmp_path / 'translations.png').stat().st_size > 0
