@@ -2,22 +2,35 @@
 
 import jax
 import jax.numpy as jnp
+import pytest
 
 from common import nets
+
+
+@pytest.fixture(autouse=True)
+def _fast_compile():
+    """Tiny conv nets: compile time dominates; XLA's optimizations are not worth it."""
+    jax.config.update('jax_disable_most_optimizations', True)
+    yield
+    jax.config.update('jax_disable_most_optimizations', False)
+
+
+def _init_apply(module, x, seed):
+    """(params, module(x)) with init and apply each compiled once (eager dispatch compiles every op)."""
+    params = jax.jit(module.init)(jax.random.PRNGKey(seed), x)
+    return params, jax.jit(module.apply)(params, x)
 
 
 def test_generator_keeps_shape_and_range_and_patchgan_gives_patches():
     x = jax.random.uniform(jax.random.PRNGKey(0), (2, 16, 16, 3), minval=-1, maxval=1)
     gen = nets.ResnetGenerator(3, ngf=nets.TINY['ngf'], num_blocks=nets.TINY['num_blocks'])
-    params = gen.init(jax.random.PRNGKey(1), x)
-    y = gen.apply(params, x)
+    params, y = _init_apply(gen, x, 1)
     assert y.shape == x.shape and float(jnp.abs(y).max()) <= 1.0
     assert params['params']['stem']['kernel'].shape == (7, 7, 3, 8)
     disc = nets.PatchDiscriminator(ndf=8, num_layers=2)
-    logits = disc.apply(disc.init(jax.random.PRNGKey(2), x), x)
-    assert logits.shape == (2, 2, 2, 1)  # 16 -> 8 -> 4 -> 3 -> 2 with 4x4 kernels, padding 1
+    assert _init_apply(disc, x, 2)[1].shape == (2, 2, 2, 1)  # 16 -> 8 -> 4 -> 3 -> 2 with 4x4 kernels, padding 1
     pair = jnp.concatenate([x, x], -1)
-    assert disc.apply(disc.init(jax.random.PRNGKey(3), pair), pair).shape == (2, 2, 2, 1)
+    assert _init_apply(disc, pair, 3)[1].shape == (2, 2, 2, 1)
 
 
 def test_fast_nets_are_the_same_functions_with_the_same_parameters():
@@ -26,6 +39,6 @@ def test_fast_nets_are_the_same_functions_with_the_same_parameters():
         (nets.ResnetGenerator(3, ngf=4, num_blocks=1), nets.ResnetGenerator(3, ngf=4, num_blocks=1, fast=True)),
         (nets.PatchDiscriminator(ndf=4, num_layers=2), nets.PatchDiscriminator(ndf=4, num_layers=2, fast=True)),
     ):
-        params = slow.init(jax.random.PRNGKey(1), x)
-        assert jax.tree.map(jnp.shape, fast.init(jax.random.PRNGKey(1), x)) == jax.tree.map(jnp.shape, params)
-        assert float(jnp.max(jnp.abs(fast.apply(params, x) - slow.apply(params, x)))) < 1e-4
+        params, y_slow = _init_apply(slow, x, 1)
+        assert jax.tree.map(jnp.shape, jax.jit(fast.init)(jax.random.PRNGKey(1), x)) == jax.tree.map(jnp.shape, params)
+        assert float(jnp.max(jnp.abs(jax.jit(fast.apply)(params, x) - y_slow))) < 1e-4
