@@ -21,7 +21,7 @@ def test_rh_against_numpy():
 
 
 def test_rh_is_zero_for_an_honest_translation():
-    _, seg = shapes3d.render(jnp.asarray([[1, 2, 3, 4, 1, 5]]), 16)
+    _, seg = jax.jit(shapes3d.render, static_argnums=1)(jnp.asarray([[1, 2, 3, 4, 1, 5]]), 16)
     image = seg * 0.5  # any G_A; G_B already outputs valid colours
     rh = honesty.reconstruction_honesty(lambda s: s * 0.5, lambda v: seg, image, shapes3d.quantize)
     np.testing.assert_allclose(rh, 0.0, atol=1e-4)

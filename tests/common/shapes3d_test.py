@@ -3,8 +3,18 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from common.synth import shapes3d
+
+
+@pytest.fixture(autouse=True)
+def _fast_compile():
+    """A few renders of a few scenes each: compile time dominates; XLA's optimizations are not worth it."""
+    jax.config.update('jax_disable_most_optimizations', True)
+    yield
+    jax.config.update('jax_disable_most_optimizations', False)
+
 
 BASE = np.array([0, 5, 3, 4, 0, 7], np.int32)
 
