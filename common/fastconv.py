@@ -15,8 +15,8 @@ ms forward + both gradients; XLA's matmul runs at ~130 GFLOP/s on the 2 cores). 
   K'[t1, t2, (alpha, beta, c), o] = K[2 t1 + alpha, 2 t2 + beta, c, o] (zero beyond k).
 * `SubpixelConvTranspose` (k x k, stride 2, flax's padding='SAME', i.e. a convolution of the
   2x zero-stuffed input with padding (pa, pb)): each output phase (r, s) of
-  y[2u + r, 2v + s] is a stride-1 convolution of x with the taps of K that land on it; all four
-  phases are one convolution (as im2col) with 4 x out channels, then depth-to-space.
+  y[2u + r, 2v + s] is a stride-1 convolution of x with the taps of K that land on it, one im2col
+  matmul per phase (k*k taps in all, as the transposed convolution), then depth-to-space.
 * `ContractShiftConv` (k x k, stride 1, VALID) for the generator's 7x7 output convolution (3
   output channels, which XLA's CPU convolution handles ~10x below its FLOP rate): one matmul
   contracting the input channels to k*k*c_out, then a sum of k*k shifted slices, with the VJP
@@ -32,7 +32,6 @@ from __future__ import annotations
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 
 def strided_conv(x: jax.Array, kernel: jax.Array, padding: tuple[int, int]) -> jax.Array:
@@ -52,31 +51,32 @@ def strided_conv(x: jax.Array, kernel: jax.Array, padding: tuple[int, int]) -> j
     return im2col_conv(z, k2, (0, 0))
 
 
-def _phase_taps(k: int, pad_a: int) -> tuple[np.ndarray, int, int]:
-    """Selection S[a, tap, r] = 1 where kernel row a feeds output phase r from input offset
-    tap + d_min; with (d_min, d_max) the range of offsets."""
-    links = [(a, r, (r + a - pad_a) // 2) for r in (0, 1) for a in range(k) if (r + a - pad_a) % 2 == 0]
-    d_min, d_max = min(d for *_, d in links), max(d for *_, d in links)
-    sel = np.zeros((k, d_max - d_min + 1, 2), np.float32)
-    for a, r, d in links:
-        sel[a, d - d_min, r] = 1.0
-    return sel, d_min, d_max
+def _phase_links(k: int, pad_a: int, r: int) -> list[tuple[int, int]]:
+    """(kernel row a, input offset d) pairs feeding output phase r: y[2u + r] += x[u + d] K[a]."""
+    return [(a, (r + a - pad_a) // 2) for a in range(k) if (r + a - pad_a) % 2 == 0]
 
 
 def subpixel_conv_transpose(x: jax.Array, kernel: jax.Array, pad_a: int) -> jax.Array:
     """The stride-2 transposed convolution conv(dilate_2(x), kernel, padding (pad_a, .)) with
-    output size 2x the input, via one stride-1 convolution and depth-to-space."""
-    k, c_in, c_out = kernel.shape[0], kernel.shape[2], kernel.shape[3]
-    sel, d_min, d_max = _phase_taps(k, pad_a)
-    taps = sel.shape[1]
-    k2 = jnp.einsum('apr,bqs,abco->pqcrso', sel, sel, kernel).reshape(taps, taps, c_in, 4 * c_out)
+    output size 2x the input: each output phase (r, s) is one im2col matmul of x with only the
+    taps of K that land on it (k*k taps over the four phases, no zero taps), then the phases
+    are interleaved (depth-to-space)."""
+    k, c_out = kernel.shape[0], kernel.shape[3]
     n, h, w, _ = x.shape
-    x = jnp.pad(x, ((0, 0), (max(0, -d_min), max(0, d_max)), (max(0, -d_min), max(0, d_max)), (0, 0)))
-    if d_min > 0:
-        x = x[:, d_min:, d_min:]
-    y = im2col_conv(x, k2, (0, 0))[:, :h, :w]
-    y = y.reshape(n, h, w, 2, 2, c_out).transpose(0, 1, 3, 2, 4, 5)
-    return y.reshape(n, 2 * h, 2 * w, c_out)
+    links = [_phase_links(k, pad_a, r) for r in (0, 1)]
+    offsets = [d for phase in links for _, d in phase]
+    lo, hi = max(0, -min(offsets)), max(0, max(offsets))
+    x = jnp.pad(x, ((0, 0), (lo, hi), (lo, hi), (0, 0)))
+    rows = []
+    for rows_r in links:
+        phases = []
+        for cols_s in links:
+            taps = [(a, da, b, db) for a, da in rows_r for b, db in cols_s]
+            views = [x[:, lo + da : lo + da + h, lo + db : lo + db + w] for _, da, _, db in taps]
+            k_mat = jnp.concatenate([kernel[a, b] for a, _, b, _ in taps], axis=0)
+            phases.append(jnp.concatenate(views, axis=-1) @ k_mat)
+        rows.append(jnp.stack(phases, axis=3))  # [n, h, w, s, o]
+    return jnp.stack(rows, axis=2).reshape(n, 2 * h, 2 * w, c_out)  # [n, h, r, w, s, o]
 
 
 def im2col_conv(x: jax.Array, kernel: jax.Array, padding: tuple[int, int]) -> jax.Array:
