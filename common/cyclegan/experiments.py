@@ -72,10 +72,8 @@ def summarize(per_seed: dict, runtime: dict, seeds, chance: float | None) -> tup
         rows = [ok[f'{variant}-seed{s}'] for s in seeds if f'{variant}-seed{s}' in ok]
         mean[variant] = {k: float(np.mean([r[k] for r in rows])) for k in KEYS} if rows else 'failed'
         sd[variant] = {k: float(np.std([r[k] for r in rows], ddof=1)) for k in KEYS} if len(rows) > 1 else None
-        pairs = []
-        for s in seeds:
-            if f'{variant}-seed{s}' in ok and f'default-seed{s}' in ok:
-                pairs.append((ok[f'{variant}-seed{s}'], ok[f'default-seed{s}']))
+        both = [s for s in seeds if f'{variant}-seed{s}' in ok and f'default-seed{s}' in ok]
+        pairs = [(ok[f'{variant}-seed{s}'], ok[f'default-seed{s}']) for s in both]
         if variant != 'default' and pairs:
             paired[variant] = {
                 'seg_accuracy_change': [r['seg_accuracy'] - p['seg_accuracy'] for r, p in pairs],
@@ -140,8 +138,8 @@ def summarize(per_seed: dict, runtime: dict, seeds, chance: float | None) -> tup
         'Every run:',
         '',
         '| run | seg accuracy | seg mIoU | RH | SN(2) | SN(8) | reconstruction L2 | runtime (s) |',
+        '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ]
-    lines.append('| --- | --- | --- | --- | --- | --- | --- | --- |')
     runs = {}
     for variant, title in VARIANTS:
         for s in seeds:
