@@ -18,6 +18,8 @@ from ml_collections import config_flags
 from common.errors import ConfigError
 
 FLAGS = flags.FLAGS
+# The folder that holds the packages: config paths resolve against it as well as the working folder.
+CODE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__import__('common').__file__)))
 
 
 def define_flags() -> None:
@@ -26,7 +28,8 @@ def define_flags() -> None:
     Defined after `precheck`: the config flag loads the file and applies overrides as soon as
     it is defined.
     """
-    config_flags.DEFINE_config_file('config', 'dualadv/config.py', 'Method config file:variant.')
+    default = os.path.join(CODE_ROOT, 'dualadv', 'config.py')
+    config_flags.DEFINE_config_file('config', default, 'Method config file:variant.')
     flags.DEFINE_string('workdir', None, 'Output folder (default runs/<method>-<variant>).')
     flags.DEFINE_bool('overwrite', False, 'Replace a workdir that holds another run.')
 
@@ -38,6 +41,27 @@ def method_registry() -> dict:
     from lrmf import method as lrmf_method
 
     return {'dualadv': dualadv_method.make, 'lrmf': lrmf_method.make, 'cyclegan': cyclegan_method.make}
+
+
+def parse_flags(argv: list[str]) -> list[str]:
+    """absl's parse, with a bad value or an unknown flag as a ConfigError (one line, status 2)."""
+    try:
+        return FLAGS(argv)
+    except flags.Error as e:
+        message = str(e)
+        if 'Unknown command line flag' in message:
+            message += '; allowed: --config=<file>:<variant>, --config.<field>=<value>, --workdir, --overwrite'
+        elif 'Non-boolean argument' in message:
+            name = message.split('=', 1)[0].removeprefix('flag ')
+            message = f'{message.split(":", 1)[0]} is not valid; allowed: {name}, {name}=true, {name}=false'
+        raise ConfigError(message) from None
+
+
+def resolve_config_path(path: str) -> str:
+    """`path` as given if it exists, else relative to the code (so run.py works from any folder)."""
+    if os.path.isfile(path) or os.path.isabs(path):
+        return path
+    return os.path.join(CODE_ROOT, path)
 
 
 def default_workdir(method: str) -> str:
@@ -81,9 +105,10 @@ def precheck(argv: list[str]) -> None:
     if spec is None and '--config' in argv[:-1]:
         spec = argv[argv.index('--config') + 1]
     spec = spec or 'dualadv/config.py'
-    path, _, variant = spec.partition(':')
+    given, _, variant = spec.partition(':')
+    path = resolve_config_path(given)
     if not os.path.isfile(path):
-        raise ConfigError(f'--config={spec}: no such file {path!r}; allowed: {", ".join(METHOD_CONFIGS)}')
+        raise ConfigError(f'--config={spec}: no such file {given!r}; allowed: {", ".join(METHOD_CONFIGS)}')
     module_spec = importlib.util.spec_from_file_location('_config_precheck', path)
     module = importlib.util.module_from_spec(module_spec)
     try:
@@ -103,21 +128,32 @@ def precheck(argv: list[str]) -> None:
                 allowed = ', '.join(sorted(node.keys())) if hasattr(node, 'keys') else '(none)'
                 raise ConfigError(f'--config.{field}: {walked} has no field {part!r}; allowed: {allowed}')
             node, walked = node[part], f'{walked}.{part}'
+    for i, arg in enumerate(argv):  # a config path relative to the code works from any folder
+        if arg.startswith('--config='):
+            argv[i] = f'--config={path}' + (f':{variant}' if variant else '')
 
 
 def _run() -> None:
-    from common.train import NonFiniteLossError
+    from common.train import NonFiniteLossError, RunInterrupted
 
     try:
-        precheck(sys.argv[1:])
+        args = sys.argv[1:]
+        precheck(args)  # rewrites --config=<path> to the resolved path
+        sys.argv[1:] = args
         define_flags()
-        app.run(main)
+        app.run(main, argv=sys.argv, flags_parser=parse_flags)
     except ConfigError as e:
         print(f'run.py: error: {e}', file=sys.stderr)
         sys.exit(2)
     except NonFiniteLossError as e:
         print(f'run.py: stopped: {e}', file=sys.stderr)
         sys.exit(3)
+    except RunInterrupted as e:
+        print(f'\nrun.py: stopped by Ctrl-C: {e}', file=sys.stderr)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        print('\nrun.py: stopped by Ctrl-C before training began; the same command starts it again', file=sys.stderr)
+        sys.exit(130)
 
 
 if __name__ == '__main__':

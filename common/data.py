@@ -205,24 +205,39 @@ def _base_cloud(source: str, n: int, dim: int, rng: np.random.Generator, config:
     return pts, labels
 
 
+def _per_dimension(config: Any, field: str, default: float, dim: int) -> np.ndarray:
+    """config.data.<field> as `dim` numbers: one number (from code) applies to every dimension, a
+    sequence (as the command line gives it) must have exactly one value per dimension."""
+    value = config.get(field, default)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return np.full((dim,), float(value))
+    try:
+        out = np.asarray(value, np.float64)
+    except (TypeError, ValueError):
+        raise ConfigError(f'config.data.{field}={value!r} is not valid; it must be {dim} numbers') from None
+    if out.shape != (dim,):
+        given = f'{out.size} value{"s" if out.size != 1 else ""}' if out.ndim == 1 else f'shape {out.shape}'
+        example = ', '.join([f'{default:g}'] * dim) + (',' if dim == 1 else '')
+        raise ConfigError(
+            f'config.data.{field}={tuple(out.tolist())} has {given}, but config.data.dim={dim} needs {dim} '
+            f"(one per dimension), e.g. --config.data.{field}='({example})'"
+        )
+    return out
+
+
 def _copy_map(config: Any, dim: int) -> tuple[np.ndarray, np.ndarray]:
     """(M, c) with A = M x + c for x from the base cloud."""
     rotation = config.get('rotation', 0.0)
     check_number('config.data.rotation', rotation)
-    scale = np.asarray(config.get('scale', 1.0), np.float64)
-    shift = np.asarray(config.get('shift', 0.0), np.float64)
-    if scale.ndim > 1 or (scale.ndim == 1 and scale.shape[0] not in (1, dim)):
-        raise ConfigError(f'config.data.scale must be a number or {dim} numbers; got {scale}')
-    if shift.ndim > 1 or (shift.ndim == 1 and shift.shape[0] not in (1, dim)):
-        raise ConfigError(f'config.data.shift must be a number or {dim} numbers; got {shift}')
+    scale = _per_dimension(config, 'scale', 1.0, dim)
+    shift = _per_dimension(config, 'shift', 0.0, dim)
     if np.any(scale == 0) or not np.all(np.isfinite(scale)):
         raise ConfigError(f'config.data.scale must be finite and non-zero; got {scale}')
     m = np.eye(dim)
     if dim >= 2:
         r = np.deg2rad(rotation)
         m[:2, :2] = [[np.cos(r), -np.sin(r)], [np.sin(r), np.cos(r)]]
-    m = m * np.broadcast_to(scale, (dim,))[None, :]
-    return m, np.broadcast_to(shift, (dim,)).copy()
+    return m * scale[None, :], shift
 
 
 def _point_pool(config: Any, split: str, seed: int):

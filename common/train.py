@@ -21,10 +21,10 @@ A method is a `Method` of pure functions (in the spirit of optax's GradientTrans
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import os
-import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -38,6 +38,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from common import data as data_lib
 from common import plots
+from common import workdir as workdir_lib
 from common.errors import ConfigError, check_number, get_field
 from common.state import TrainState
 
@@ -66,6 +67,26 @@ class NonFiniteLossError(RuntimeError):
     """A loss term became NaN or infinite; the last good checkpoint is kept."""
 
 
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during training: the message says where the run stopped and how to resume it."""
+
+
+def progress_bar(total: int, initial: int, desc: str):
+    """A tqdm bar on stderr: live on a terminal, one line every 30 s in a log file."""
+    from tqdm.auto import tqdm
+
+    live = sys.stderr.isatty()
+    return tqdm(
+        total=total,
+        initial=initial,
+        desc=desc,
+        mininterval=0.5 if live else 30.0,
+        maxinterval=10.0 if live else 60.0,
+        ascii=not live,
+        file=sys.stderr,
+    )
+
+
 def validate_common(config: Any) -> None:
     """Check the fields every method shares; raise ConfigError naming the first bad one."""
     check_number('config.seed', get_field(config, 'seed'), integer=True, nonnegative=True)
@@ -78,54 +99,6 @@ def validate_common(config: Any) -> None:
 def make_mesh() -> Mesh:
     """A 1-D mesh over every device, axis 'data'."""
     return jax.make_mesh((jax.device_count(),), ('data',), axis_types=(jax.sharding.AxisType.Auto,))
-
-
-def _config_dict(config: Any) -> dict[str, Any]:
-    return json.loads(config.to_json_best_effort(sort_keys=True))
-
-
-def _diff(old: dict, new: dict, prefix: str = 'config') -> list[str]:
-    out = []
-    for key in sorted(set(old) | set(new)):
-        a, b = old.get(key, '<missing>'), new.get(key, '<missing>')
-        if isinstance(a, dict) and isinstance(b, dict):
-            out += _diff(a, b, f'{prefix}.{key}')
-        elif a != b:
-            out.append(f'{prefix}.{key}: {a!r} -> {b!r}')
-    return out
-
-
-def prepare_workdir(config: Any, workdir: str, *, overwrite: bool = False) -> str:
-    """Decide what to do with `workdir`: 'new', 'resume' or 'finished'.
-
-    A workdir that holds a run with a different config is refused unless `overwrite`, which
-    deletes it. Raises ConfigError with the fields that differ.
-    """
-    if os.path.exists(workdir) and not os.path.isdir(workdir):
-        raise ConfigError(f'--workdir={workdir} exists and is not a directory')
-    config_path = os.path.join(workdir, 'config.json')
-    if overwrite and os.path.isdir(workdir):
-        shutil.rmtree(workdir)
-    if not os.path.exists(config_path):
-        try:
-            os.makedirs(workdir, exist_ok=True)
-        except OSError as e:
-            raise ConfigError(f'--workdir={workdir} cannot be created: {e.strerror}') from None
-        if not os.access(workdir, os.W_OK):
-            raise ConfigError(f'--workdir={workdir} is not writable')
-        return 'new'
-    with open(config_path) as f:
-        old = json.load(f)
-    diff = _diff(old, _config_dict(config))
-    finished = os.path.exists(os.path.join(workdir, 'results.json'))
-    if diff:
-        what = 'a finished run' if finished else 'an unfinished run'
-        raise ConfigError(
-            f'--workdir={workdir} holds {what} with a different config ({"; ".join(diff[:3])}'
-            f'{"; ..." if len(diff) > 3 else ""}); pass --overwrite to replace it or choose '
-            'another --workdir'
-        )
-    return 'finished' if finished else 'resume'
 
 
 class _Writer:
@@ -193,13 +166,13 @@ def train_and_evaluate(method: Method, config: Any, workdir: str, *, overwrite: 
       NonFiniteLossError: when a logged loss becomes non-finite (the run stops at that step).
     """
     validate_common(config)
-    status = prepare_workdir(config, workdir, overwrite=overwrite)
+    status = workdir_lib.prepare(config, workdir, overwrite=overwrite)
     results_path = os.path.join(workdir, 'results.json')
     if status == 'finished':
         print(f'{workdir} already holds this finished run; results: {results_path}', file=sys.stderr)
         with open(results_path) as f:
             return json.load(f)
-    _save_json(os.path.join(workdir, 'config.json'), _config_dict(config))
+    _save_json(os.path.join(workdir, 'config.json'), workdir_lib.config_dict(config))
 
     stages = method.stages or (Stage('train', method.train_step, config.train.steps),)
     for stage in stages:
@@ -253,15 +226,17 @@ def train_and_evaluate(method: Method, config: Any, workdir: str, *, overwrite: 
 
     if start == 0:
         evaluate_now(0)
-    from tqdm.auto import tqdm
+    def stage_of(step: int) -> int:
+        return min(bisect.bisect_right(ends, step), len(stages) - 1)
 
-    bar = tqdm(total=total, initial=start, desc=stages[0].name, mininterval=0.5, file=sys.stderr)
+    bar = progress_bar(total, start, stages[stage_of(start)].name)
     last_time, last_step = time.time(), start
+    step = start
     try:
         for step in range(start, total):
-            stage_idx = next(i for i, e in enumerate(ends) if step < e)
-            stage = stages[stage_idx]
-            bar.set_description(stage.name)
+            stage = stages[stage_of(step)]
+            if step == start or stage_of(step) != stage_of(step - 1):
+                bar.set_description(stage.name, refresh=False)
             batch = train_ds.batch(step)
             state, metrics = jitted[stage.name](state, batch, jax.random.fold_in(train_rng, step))
             metrics = {k: float(v) for k, v in _to_host(metrics).items()}
@@ -288,6 +263,13 @@ def train_and_evaluate(method: Method, config: Any, workdir: str, *, overwrite: 
             if done % config.train.checkpoint_every == 0 or done in ends:
                 manager.save(done, args=ocp.args.StandardSave(state))
         manager.wait_until_finished()
+    except KeyboardInterrupt:
+        manager.wait_until_finished()
+        kept = manager.latest_step()
+        where = f'the last checkpoint (step {kept}) is in {workdir}/ckpt' if kept else 'no checkpoint was written yet'
+        raise RunInterrupted(
+            f'the run stopped at step {step} of {total}; {where}; run the same command to resume'
+        ) from None
     finally:
         bar.close()
         writer.close()

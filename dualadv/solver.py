@@ -32,6 +32,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from dualadv import losses
 
@@ -49,6 +50,10 @@ class DualSolution(NamedTuple):
       kkt_residual: [] the certificate described in the module docstring.
       num_steps: [] iterations used.
       bandwidth: [] the RBF width used (1.0 for the linear kernel).
+      excess: [] value + (n_a + n_b) ln 2 >= 0, the distance above its floor: 0 when the
+        discriminator cannot tell A from B at all (alpha = 1/2 everywhere, e.g. A = B). `value`
+        itself is negative: it is the discriminator's log-likelihood, and at chance every point
+        contributes log(1/2) = -ln 2, so value / (n_a + n_b) tends to -0.6931 as A and B align.
     """
 
     value: jax.Array
@@ -58,6 +63,7 @@ class DualSolution(NamedTuple):
     kkt_residual: jax.Array
     num_steps: jax.Array
     bandwidth: jax.Array
+    excess: jax.Array
 
 
 def _kkt_from_logits(u: jax.Array, logit_alpha: jax.Array, y: jax.Array, alpha: jax.Array):
@@ -278,6 +284,19 @@ def _check_points(x_a: jax.Array, x_b: jax.Array) -> None:
         raise ValueError(f'x_a and x_b must have the same dimension; got {x_a.shape[1]} and {x_b.shape[1]}')
 
 
+def _check_positive(name: str, value) -> None:
+    """Raise if a concrete `value` is not a finite number > 0 (a traced one cannot be checked)."""
+    if isinstance(value, jax.core.Tracer):
+        return
+    try:
+        array = np.asarray(value, np.float64)
+        ok = bool(np.all(np.isfinite(array)) and np.all(array > 0))
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f'{name}={value!r} is not valid; it must be a finite number > 0')
+
+
 def adversarial_distance(
     x_a: jax.Array,
     x_b: jax.Array,
@@ -299,10 +318,12 @@ def adversarial_distance(
 
     Args:
       x_a: [n_a, d] points of A. x_b: [n_b, d] points of B.
-      lam: the discriminator's penalty (> 0).
+      lam: the discriminator's penalty, a finite number > 0. A concrete lam <= 0 raises; a
+        traced one (lam an argument of a jitted or vmapped function) cannot be checked, and the
+        value is then NaN wherever lam <= 0.
       kernel: 'linear' or 'rbf' (k(x, y) = exp(-|x - y|^2 / (2 bandwidth^2))).
-      bandwidth: RBF width; None means the median heuristic on the pooled points (it is held
-        fixed when differentiating).
+      bandwidth: RBF width (> 0, checked like lam); None means the median heuristic on the
+        pooled points (it is held fixed when differentiating).
       method: 'newton' (second order, the fast default) or 'pgd' (projected gradient).
       tol: KKT tolerance; default 1e-9 in float64, 1e-4 in float32.
       max_steps: iteration cap; default 100 for 'newton', 20000 for 'pgd'.
@@ -312,8 +333,12 @@ def adversarial_distance(
       A `DualSolution`; `value` is differentiable with respect to x_a and x_b.
 
     Raises:
-      ValueError: on an empty set, mismatched shapes, or an unknown kernel or method.
+      ValueError: on an empty set, mismatched shapes, an unknown kernel or method, or a concrete
+        lam or bandwidth that is not > 0.
     """
+    _check_positive('lam', lam)
+    if bandwidth is not None:
+        _check_positive('bandwidth', bandwidth)
     if kernel not in KERNELS:
         raise ValueError(f'kernel={kernel!r} is not valid; allowed: {", ".join(KERNELS)}')
     if method not in METHODS:
@@ -368,6 +393,7 @@ def adversarial_distance(
     else:
         q_aa, q_bb, q_ab = losses.gram_blocks(x_a, x_b, kernel='rbf', bandwidth=bw)
         value = losses.dual_objective(alpha_a, alpha_b, q_aa=q_aa, q_bb=q_bb, q_ab=q_ab, lam=lam)
+    value = jnp.where(jnp.asarray(lam) > 0, value, jnp.nan)  # a traced lam <= 0: NaN, not a number
     return DualSolution(
         value=value,
         alpha_a=alpha_a,
@@ -376,4 +402,5 @@ def adversarial_distance(
         kkt_residual=kkt,
         num_steps=steps,
         bandwidth=bw,
+        excess=value + (x_a.shape[0] + x_b.shape[0]) * jnp.log(2.0).astype(value.dtype),
     )

@@ -59,7 +59,16 @@ def gaussian_lr_distance(a: jax.Array, b: jax.Array) -> jax.Array:
 
     Returns:
       [] the per-example likelihood-ratio distance in nats.
+
+    Raises:
+      ValueError: unless a and b are [n, d] with the same n and d (the closed form pools the two
+        samples with equal weights).
     """
+    if a.ndim != 2 or b.ndim != 2 or a.shape != b.shape:
+        raise ValueError(
+            f'gaussian_lr_distance needs a and b of the same shape [n, d] (equal sample sizes); '
+            f'got {tuple(a.shape)} and {tuple(b.shape)}'
+        )
     mu_a, mu_b = jnp.mean(a, 0), jnp.mean(b, 0)
     s_a = jnp.cov(a, rowvar=False, bias=True).reshape(a.shape[1], a.shape[1])
     s_b = jnp.cov(b, rowvar=False, bias=True).reshape(b.shape[1], b.shape[1])

@@ -75,7 +75,7 @@ def validate(config: Any) -> None:
         )
     check_choice('config.model.transform', config.model.transform, models.TRANSFORMS)
     check_choice('config.model.density', config.model.density, models.DENSITIES)
-    check_choice('config.data.source', config.data.source, data_lib.SOURCES)
+    check_choice('config.data.source', config.data.source, (*data_lib.POINT_SOURCES, 'digits'))
     check_choice('config.model.embedding', _embedding(config), EMBEDDINGS)
     if _embedding(config) == 'vae':
         if config.data.source != 'digits' or config.data.get('format', 'image') != 'flat':

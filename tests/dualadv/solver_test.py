@@ -145,8 +145,33 @@ def test_float32_default_tolerance_converges(problem):
         (np.zeros(3), np.zeros((3, 1)), {}, r'shape \[n, d\]'),
         (np.zeros((3, 2)), np.zeros((3, 2)), {'kernel': 'poly'}, "kernel='poly'"),
         (np.zeros((3, 2)), np.zeros((3, 2)), {'method': 'sgd'}, "method='sgd'"),
+        (np.zeros((3, 2)), np.zeros((3, 2)), {'lam': 0.0}, 'lam=0.0 is not valid; it must be a finite number > 0'),
+        (np.zeros((3, 2)), np.zeros((3, 2)), {'lam': -1.0}, 'lam=-1.0 is not valid'),
+        (np.zeros((3, 2)), np.zeros((3, 2)), {'lam': jnp.asarray(-1.0)}, 'lam=Array'),
+        (np.zeros((3, 2)), np.zeros((3, 2)), {'lam': float('nan')}, 'lam=nan'),
+        (np.zeros((3, 2)), np.zeros((3, 2)), {'kernel': 'rbf', 'bandwidth': 0.0}, 'bandwidth=0.0'),
     ],
 )
 def test_bad_inputs_are_clear_errors(xa, xb, kwargs, match):
+    kwargs = {'lam': 1.0, **kwargs}
     with pytest.raises(ValueError, match=match):
-        solver.adversarial_distance(jnp.asarray(xa), jnp.asarray(xb), lam=1.0, **kwargs)
+        solver.adversarial_distance(jnp.asarray(xa), jnp.asarray(xb), **kwargs)
+
+
+def test_jit_with_static_kernel_and_method_and_a_traced_lam(problem):
+    """As the README says: kernel and method are static; lam may be traced (then lam <= 0 is NaN)."""
+    xa, xb = (jnp.asarray(x, jnp.float32) for x in problem)
+    jitted = jax.jit(solver.adversarial_distance, static_argnames=('kernel', 'method'))
+    direct = solver.adversarial_distance(xa, xb, lam=1.0, kernel='rbf', method='newton')
+    np.testing.assert_allclose(jitted(xa, xb, lam=1.0, kernel='rbf', method='newton').value, direct.value, rtol=1e-5)
+    assert np.isnan(jitted(xa, xb, lam=jnp.asarray(-1.0), kernel='rbf', method='newton').value)
+
+
+def test_excess_is_zero_when_aligned_and_value_is_its_floor_minus_n_ln2(problem):
+    xa, xb = (jnp.asarray(x) for x in problem)
+    same = solver.adversarial_distance(xa, xa[::-1], lam=1.0, kernel='rbf')
+    np.testing.assert_allclose(same.value, -2 * len(xa) * np.log(2.0), rtol=1e-5)
+    np.testing.assert_allclose(same.excess, 0.0, atol=1e-4)  # float32 rounding of a sum of ~28
+    apart = solver.adversarial_distance(xa, xb, lam=1.0, kernel='rbf')
+    np.testing.assert_allclose(apart.excess, apart.value + (len(xa) + len(xb)) * np.log(2.0), rtol=1e-6)
+    assert float(apart.excess) > 0.1

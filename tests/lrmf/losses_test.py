@@ -29,6 +29,8 @@ def test_gaussian_lr_distance_matches_numpy_and_is_zero_on_equal_moments(samples
     np.testing.assert_allclose(losses.gaussian_lr_distance(a, b), _np_lr_distance(a, b), rtol=1e-4)
     assert float(losses.gaussian_lr_distance(a, b)) > 0.1
     np.testing.assert_allclose(losses.gaussian_lr_distance(a, a[::-1]), 0.0, atol=1e-5)
+    with pytest.raises(ValueError, match=r'equal sample sizes\); got \(\d+, 2\) and \(\d+, 2\)'):
+        losses.gaussian_lr_distance(a, b[:-1])
 
 
 def test_lrmf_loss_with_ml_gaussians_equals_the_closed_form(samples):
