@@ -14,7 +14,7 @@ import json
 import os
 import sys
 
-from common import plots
+from common import grid, plots
 
 
 def write_result(directory: str, name: str, result: dict, lines: list[str]) -> str:
@@ -22,9 +22,11 @@ def write_result(directory: str, name: str, result: dict, lines: list[str]) -> s
     os.makedirs(directory, exist_ok=True)
     with open(os.path.join(directory, f'{name}.json'), 'w') as f:
         json.dump(result, f, indent=2)
+    grid.wrote(os.path.join(directory, f'{name}.json'))
     text = '\n'.join(lines) + '\n'
     with open(os.path.join(directory, f'{name}.md'), 'w') as f:
         f.write(text)
+    grid.wrote(os.path.join(directory, f'{name}.md'))
     return text
 
 

@@ -4,6 +4,11 @@
     python -m lrmf.experiments moons    # claims 2, 3 over seeds 0-2 through run.py (~10 min)
     python -m lrmf.experiments digits   # claim 5 over seeds 0-2 through run.py
 
+moons / digits run through `common.grid` (finished runs skipped, unfinished ones resumed); with
+other --seeds or --variants than the full claim they write their tables under
+runs/partial-results/lrmf/, so lrmf/results/ changes only from a full run. Every file written is
+printed.
+
 Claim 4 (the seed's Example 2.2, `MInner/lrmf` jax_gmm_vanishing_gradient.ipynb): A is an
 equal mixture of N(-1, 0.5^2) and N(1, 0.5^2) (100k samples); the model is an equal mixture
 with one component fixed at 0, both sigma = sqrt(0.5^2 + 1), the second mean mu free. The
@@ -14,20 +19,19 @@ on the middle 60 points. The authors found a = 0.6018, b = -1.1688, r = 0.99996.
 
 from __future__ import annotations
 
-import argparse
-import concurrent.futures
 import json
 import os
-import subprocess
 import sys
 
 import jax
 import numpy as np
 
+from common import grid
 from common.report import table_rows
 
 PAPER_GMM = {'a': 0.6018, 'b': -1.1688, 'r': 0.99996, 'source': 'MInner/lrmf jax_gmm_vanishing_gradient.ipynb'}
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results')
+SEEDS = (0, 1, 2)
 
 
 def gmm_gradient(mus: np.ndarray, *, samples: int = 100_000, seed: int = 0) -> np.ndarray:
@@ -85,6 +89,7 @@ def run_gmm(seeds=(0, 1, 2, 3, 4)) -> dict:
     os.makedirs(OUT, exist_ok=True)
     with open(os.path.join(OUT, 'gmm_vanishing_gradient.json'), 'w') as f:
         json.dump(result, f, indent=2)
+    grid.wrote(os.path.join(OUT, 'gmm_vanishing_gradient.json'))
     from common import plots
 
     fig, axes = plots.plt.subplots(1, 2, figsize=(10, 3.8))
@@ -101,60 +106,47 @@ def run_gmm(seeds=(0, 1, 2, 3, 4)) -> dict:
     for ax in axes:
         ax.set_xlabel('mu')
         ax.grid(alpha=0.3)
-    plots.save_figure(fig, os.path.join(OUT, 'gmm_vanishing_gradient.png'))
+    grid.wrote(plots.save_figure(fig, os.path.join(OUT, 'gmm_vanishing_gradient.png')))
     return result
 
 
-def _run_variants(variants, seeds, root: str, keys: tuple[str, ...], name: str, workers: int = 1) -> dict:
-    """Run every (variant, seed) through run.py (`workers` at a time: two XLA CPU processes on
-    two cores slow each other down ~10x on the Glow runs), collect `keys` of each
-    results.json, write results/<name>.json with the per-seed values and their means."""
-    jobs = [(v, s) for v in variants for s in seeds]
-
-    def run(job):
-        variant, seed = job
-        workdir = os.path.join(root, f'{variant}-seed{seed}')
-        cmd = [
-            sys.executable,
-            'run.py',
-            f'--config=lrmf/config.py:{variant}',
-            f'--config.seed={seed}',
-            f'--workdir={workdir}',
-        ]
-        subprocess.run(cmd, capture_output=True, text=True)
-        path = os.path.join(workdir, 'results.json')
-        return job, json.load(open(path)) if os.path.exists(path) else None
-
-    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-        done = list(pool.map(run, jobs))
-    table = {f'{v}-seed{s}': ({k: r[k] for k in keys if k in r} if r else 'failed') for (v, s), r in done}
+def _run_variants(variants, seeds, root: str, keys: tuple[str, ...], name: str, out: str, workers: int = 1) -> dict:
+    """Run every (variant, seed) through the grid runner (`workers` at a time: two XLA CPU
+    processes on two cores slow each other down ~10x on the Glow runs), collect `keys` of each
+    results.json, write <out>/<name>.json with the per-seed values and their means."""
+    jobs = [grid.Job(f'{v}-seed{s}', f'lrmf/config.py:{v}', (f'--config.seed={s}',)) for v in variants for s in seeds]
+    done = grid.run_jobs(jobs, root, workers=workers)
+    table = {job: ({k: r[k] for k in keys if k in r} if r else 'failed') for job, r in done.items()}
     summary = {}
     for v in variants:
         rows = [table[f'{v}-seed{s}'] for s in seeds if isinstance(table[f'{v}-seed{s}'], dict)]
         summary[v] = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]} if rows else 'failed'
-    os.makedirs(OUT, exist_ok=True)
-    with open(os.path.join(OUT, f'{name}.json'), 'w') as f:
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, f'{name}.json'), 'w') as f:
         json.dump({'per_seed': table, 'mean_over_seeds': summary, 'seeds': list(seeds)}, f, indent=2)
+    grid.wrote(os.path.join(out, f'{name}.json'))
     return summary
 
 
-def run_moons(seeds=(0, 1, 2), root: str = 'runs/lrmf-claims', variants: tuple[str, ...] | None = None) -> dict:
+def run_moons(seeds=SEEDS, root: str = 'runs/lrmf-claims', variants: tuple[str, ...] | None = None) -> dict:
     """Claim 2 through run.py: final losses of affine vs RealNVP T (warped moons) and of
     affine T on an affine copy, over seeds."""
     from lrmf.config import VARIANTS
 
+    out = grid.results_dir(OUT, 'lrmf', full=tuple(seeds) == SEEDS and variants is None)
     variants = variants or tuple(v for v in VARIANTS if v.startswith('moons_'))
     keys = ('train_lrmf_loss', 'test_lrmf_loss', 'arm_accuracy_before', 'arm_accuracy_after')
-    summary = _run_variants(variants, seeds, root, keys, 'moons_claims', workers=2)
-    _plot_semantics(root, seeds[0])
+    summary = _run_variants(variants, seeds, root, keys, 'moons_claims', out, workers=2)
+    _plot_semantics(root, seeds[0], out)
     return {'mean_over_seeds': summary}
 
 
-def run_digits(seeds=(0, 1, 2), root: str = 'runs/lrmf-digits', variants: tuple[str, ...] | None = None) -> dict:
+def run_digits(seeds=SEEDS, root: str = 'runs/lrmf-digits', variants: tuple[str, ...] | None = None) -> dict:
     """Claim 5 through run.py: UCI -> MNIST in a VAE embedding (LRMF and the baselines), and
     Glow in pixel space (UCI, and the intensity-copy control); writes results/digits_claims.*."""
     from lrmf.config import VARIANTS
 
+    out = grid.results_dir(OUT, 'lrmf', full=tuple(seeds) == SEEDS and variants is None)
     variants = variants or tuple(v for v in VARIANTS if v.startswith('digits_'))
     keys = (
         'train_lrmf_loss',
@@ -165,7 +157,7 @@ def run_digits(seeds=(0, 1, 2), root: str = 'runs/lrmf-digits', variants: tuple[
         'digit_accuracy_before',
         'digit_accuracy_after',
     )
-    summary = _run_variants(variants, seeds, root, keys, 'digits_claims')
+    summary = _run_variants(variants, seeds, root, keys, 'digits_claims', out)
     lines = [
         '# LRMF claim 5: UCI -> MNIST digits (16x16), means over seeds ' + ', '.join(map(str, seeds)),
         '',
@@ -178,12 +170,13 @@ def run_digits(seeds=(0, 1, 2), root: str = 'runs/lrmf-digits', variants: tuple[
     ]
     formats = [('train_lrmf_loss', '.3f'), ('test_lrmf_loss', '.3f'), ('digit_accuracy_b_test', '.3f')]
     lines += table_rows(summary, [*formats, ('digit_accuracy_before', '.3f'), ('digit_accuracy_after', '.3f')])
-    with open(os.path.join(OUT, 'digits_claims.md'), 'w') as f:
+    with open(os.path.join(out, 'digits_claims.md'), 'w') as f:
         f.write('\n'.join(lines) + '\n')
+    grid.wrote(os.path.join(out, 'digits_claims.md'))
     return {'mean_over_seeds': summary}
 
 
-def _plot_semantics(root: str, seed: int) -> None:
+def _plot_semantics(root: str, seed: int, out: str) -> None:
     """Claim 3's figure: T(A) coloured by A's true moon arm, for the four ways to align."""
     from common import plots
 
@@ -208,17 +201,22 @@ def _plot_semantics(root: str, seed: int) -> None:
         if len(axes[0].collections) == 0:
             axes[0].scatter(last['a'][:, 0], last['a'][:, 1], s=4, c=last['label_a'], cmap='coolwarm')
             axes[0].set_title(f'A (bent moons), arm acc {res["arm_accuracy_before"]:.3f}', fontsize=9)
-    plots.save_figure(fig, os.path.join(OUT, 'moons_semantics.png'))
+    grid.wrote(plots.save_figure(fig, os.path.join(out, 'moons_semantics.png')))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog='python -m lrmf.experiments')
+    from lrmf.config import VARIANTS
+
+    parser = grid.OneLineParser(prog='python -m lrmf.experiments')
     parser.add_argument('which', choices=('gmm', 'moons', 'digits'))
-    parser.add_argument('--seeds', default='0,1,2', help='comma-separated seeds (moons, digits)')
+    parser.add_argument('--seeds', default=SEEDS, type=grid.int_list, help='comma-separated seeds (moons, digits)')
     parser.add_argument('--variants', default='', help='comma-separated config variants (default: all of the claim)')
     args = parser.parse_args(argv)
-    seeds = tuple(int(s) for s in args.seeds.split(','))
+    seeds = args.seeds
     variants = tuple(args.variants.split(',')) if args.variants else None
+    unknown = sorted(set(variants or ()) - set(VARIANTS))
+    if unknown:
+        parser.error(f'--variants: {", ".join(unknown)} not valid; allowed: {", ".join(VARIANTS)}')
     runners = {
         'gmm': run_gmm,
         'moons': lambda: run_moons(seeds, variants=variants),

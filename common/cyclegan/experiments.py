@@ -13,52 +13,44 @@ reconstructions from the translation and from its quantized version).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import subprocess
 import sys
-import time
 
 import numpy as np
 
+from common import grid
 from common.report import table_rows, write_result
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results')
 VARIANTS = (('default', 'CycleGAN'), ('noise', '+ noise'), ('guess', '+ guess'), ('guess_noise', '+ guess + noise'))
+SEEDS = (0, 1, 2)
 KEYS = ('seg_accuracy', 'seg_miou', 'rh', 'sn_2', 'sn_8', 'reconstruction_l2')
 
 
-def run(seeds=(0, 1, 2), root: str = 'runs/cyclegan-table', reuse: bool = True) -> dict:
-    per_seed, runtime = {}, {}
-    for variant, _ in VARIANTS:
-        for seed in seeds:
-            workdir = os.path.join(root, f'{variant}-seed{seed}')
-            path = os.path.join(workdir, 'results.json')
-            if reuse and _finished(workdir, variant, seed):
-                print(f'{variant}-seed{seed}: reusing {path}', flush=True)
-                runtime[f'{variant}-seed{seed}'] = _recorded_runtime(workdir)
-            else:
-                t0 = time.time()
-                cmd = [
-                    sys.executable,
-                    'run.py',
-                    f'--config=common/cyclegan/config.py:{variant}',
-                    f'--config.seed={seed}',
-                ]
-                subprocess.run([*cmd, f'--workdir={workdir}', '--overwrite'], capture_output=True, text=True)
-                runtime[f'{variant}-seed{seed}'] = round(time.time() - t0, 1)
-                print(f'{variant}-seed{seed}: {runtime[f"{variant}-seed{seed}"]} s', flush=True)
-            res = json.load(open(path)) if os.path.exists(path) else None
-            per_seed[f'{variant}-seed{seed}'] = {k: res[k] for k in KEYS} if res else 'failed'
-    chance = None
-    first = os.path.join(root, f'default-seed{seeds[0]}', 'results.json')
-    if os.path.exists(first):
-        chance = json.load(open(first)).get('seg_accuracy_majority_class')
+def run(seeds=SEEDS, root: str = 'runs/cyclegan-table', reuse: bool = True) -> dict:
+    """Every variant x seed through the grid runner, then the table and the figures."""
+    out = grid.results_dir(OUT, 'cyclegan', full=tuple(seeds) == SEEDS)
+    jobs = [
+        grid.Job(f'{variant}-seed{seed}', f'common/cyclegan/config.py:{variant}', (f'--config.seed={seed}',))
+        for variant, _ in VARIANTS
+        for seed in seeds
+    ]
+
+    def finished(job: grid.Job, workdir: str) -> bool:
+        variant, seed = job.name.rsplit('-seed', 1)
+        return reuse and _finished(workdir, variant, int(seed))
+
+    seconds: dict[str, float] = {}
+    done = grid.run_jobs(jobs, root, reuse=finished, overwrite=True, seconds=seconds)
+    runtime = {name: seconds[name] if name in seconds else _recorded_runtime(os.path.join(root, name)) for name in done}
+    per_seed = {name: {k: res[k] for k in KEYS} if res else 'failed' for name, res in done.items()}
+    first = grid.read_results(os.path.join(root, f'default-seed{seeds[0]}')) or {}
+    chance = first.get('seg_accuracy_majority_class')
     result, lines = summarize(per_seed, runtime, seeds, chance)
-    write_result(OUT, 'table', result, lines)
-    _plot_hidden(root, seeds[0])
-    _plot_tradeoff(per_seed, seeds, chance)
+    write_result(out, 'table', result, lines)
+    _plot_hidden(root, seeds[0], out)
+    _plot_tradeoff(per_seed, seeds, chance, out)
     return result
 
 
@@ -199,7 +191,7 @@ def _recorded_runtime(workdir: str) -> float | None:
     return recorded
 
 
-def _plot_hidden(root: str, seed: int) -> None:
+def _plot_hidden(root: str, seed: int, out: str) -> None:
     from common import plots
 
     cols = ('a', 'seg', 'hidden', 'rec', 'rec_from_quantized')
@@ -220,10 +212,10 @@ def _plot_hidden(root: str, seed: int) -> None:
                 if r == 0:
                     ax.set_title(name, fontsize=7)
         axes[r, 0].set_ylabel(title, fontsize=8)
-    plots.save_figure(fig, os.path.join(OUT, 'hidden_signal.png'))
+    grid.wrote(plots.save_figure(fig, os.path.join(out, 'hidden_signal.png')))
 
 
-def _plot_tradeoff(per_seed: dict, seeds, chance: float | None) -> None:
+def _plot_tradeoff(per_seed: dict, seeds, chance: float | None, out: str) -> None:
     """Each run as a point: segmentation accuracy against RH and against SN(8), one marker per
     variant, runs of the same seed joined to plain CycleGAN."""
     from common import plots
@@ -253,16 +245,16 @@ def _plot_tradeoff(per_seed: dict, seeds, chance: float | None) -> None:
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
     fig.suptitle(f'Self-defense on 3D shapes, 32x32: every run (seeds {", ".join(map(str, seeds))}); grey: same seed')
-    plots.save_figure(fig, os.path.join(OUT, 'tradeoff.png'))
+    grid.wrote(plots.save_figure(fig, os.path.join(out, 'tradeoff.png')))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog='python -m common.cyclegan.experiments')
-    parser.add_argument('--seeds', default='0,1,2')
-    parser.add_argument('--root', default='runs/cyclegan-table')
+    parser = grid.OneLineParser(prog='python -m common.cyclegan.experiments')
+    parser.add_argument('--seeds', default=SEEDS, type=grid.int_list, help='comma-separated seeds (default 0,1,2)')
+    parser.add_argument('--root', default='runs/cyclegan-table', help='folder of the run workdirs')
     parser.add_argument('--rerun', action='store_true', help='train again even where a finished run exists')
     args = parser.parse_args(argv)
-    result = run(tuple(int(s) for s in args.seeds.split(',')), args.root, reuse=not args.rerun)
+    result = run(args.seeds, args.root, reuse=not args.rerun)
     print(json.dumps(result['mean'], indent=2))
     return 0
 
