@@ -419,7 +419,10 @@ def _shapes3d_pool(config: Any, split: str, seed: int):
 
 def _tfds_source(name: str, split: str, data_dir: str):
     import tensorflow_datasets as tfds
+    from absl import logging
 
+    verbosity = logging.get_verbosity()
+    logging.set_verbosity(logging.ERROR)  # tfds warns about a missing dataset before raising
     try:
         return tfds.data_source(name, split=split, data_dir=data_dir, download=False)
     except Exception as e:  # noqa: BLE001 - tfds reports a missing dataset in several ways
@@ -429,8 +432,10 @@ def _tfds_source(name: str, split: str, data_dir: str):
         )
         raise ConfigError(
             f'config.data.tfds_name={name!r}: split {split!r} is not prepared in config.data.data_dir={data_dir!r} '
-            f'({type(e).__name__}); {prepare}'
+            f'({type(e).__name__}); {prepare}, or set --config.data.data_dir to where it is'
         ) from None
+    finally:
+        logging.set_verbosity(verbosity)
 
 
 def _feature(record: dict[str, Any], path: str) -> Any:

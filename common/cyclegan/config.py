@@ -32,6 +32,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
 
     c.data = ml_collections.ConfigDict()
     c.data.source = 'shapes3d'
+    c.data.tfds_name = 'shapes3d'  # read when data.source='tfds': a dataset prepared in data_dir
+    c.data.data_dir = '~/tensorflow_datasets'  # TFDS never downloads at run time
     c.data.task = 'image_segmentation'
     c.data.image_size = 32
     c.data.pool_size = 2048

@@ -1,5 +1,8 @@
 """The TFDS path, offline: tensorflow_datasets' mock data through tfds.data_source + grain."""
 
+import importlib
+import os
+
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
@@ -36,9 +39,20 @@ def test_single_domain_datasets_split_by_an_attribute_same_schema():
         data.get_dataset(_config(tfds_name='mnist', domain_attribute='colour'), 'train', seed=0)
 
 
-def test_missing_dataset_is_one_clear_line_without_download(tmp_path):
+def test_missing_dataset_is_one_clear_line_without_download(tmp_path, caplog):
+    os.makedirs(tmp_path / 'mnist' / '3.0.1')  # a half-prepared folder: tfds would warn about it
     with pytest.raises(ConfigError, match=r'not prepared in config.data.data_dir=.*tfds build mnist'):
         data.get_dataset(_config(tfds_name='mnist', data_dir=str(tmp_path)), 'train', seed=0)
-    assert not any(tmp_path.iterdir())  # nothing fetched or written
+    assert os.listdir(tmp_path / 'mnist' / '3.0.1') == []  # nothing fetched or written
+    assert not [r for r in caplog.records if 'dataset_info' in r.getMessage()]  # tfds' own warning is silenced
     with pytest.raises(ConfigError, match="config.data.tfds_name='imagenet' is not valid"):
         data.get_dataset(_config(tfds_name='imagenet'), 'train', seed=0)
+
+
+@pytest.mark.parametrize('module', ['dualadv.config', 'lrmf.config', 'common.cyclegan.config'])
+def test_every_config_has_the_tfds_fields_the_error_names(module):
+    """The missing-dataset error tells the user to set data.tfds_name / data.data_dir: they exist."""
+    config_module = importlib.import_module(module)
+    for variant in config_module.VARIANTS:
+        config = config_module.get_config(variant)
+        assert isinstance(config.data.tfds_name, str) and config.data.data_dir == '~/tensorflow_datasets', variant
