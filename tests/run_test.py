@@ -65,6 +65,35 @@ def test_sigkill_then_same_command_resumes_exactly(tmp_path):
         )
 
 
+def test_ctrl_c_from_a_subfolder_is_one_line_saying_how_to_resume(tmp_path):
+    """Started from tests/ with a config path relative to the code; SIGINT after a checkpoint."""
+    workdir = str(tmp_path / 'run')
+    flags = ['--config=dualadv/config.py:tiny', '--config.train.steps=100000', '--config.train.checkpoint_every=25']
+    proc = subprocess.Popen(
+        [sys.executable, os.path.join(ROOT, 'run.py'), *flags, f'--workdir={workdir}'],
+        cwd=os.path.join(ROOT, 'tests'),
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    ckpt, deadline = os.path.join(workdir, 'ckpt'), time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if os.path.isdir(ckpt) and any(d.isdigit() for d in os.listdir(ckpt)):
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err[-1500:]
+    last = err.strip().splitlines()[-1]
+    assert re.fullmatch(
+        r'run\.py: stopped by Ctrl-C: the run stopped at step \d+ of 100000; the last checkpoint \(step \d+\) is in '
+        r'.*/ckpt; run the same command to resume',
+        last,
+    ), err[-1500:]
+    assert 'Traceback' not in err
+
+
 # Through run.py in a subprocess: what only the command line can get wrong, and a few values to
 # show the one-line path end to end.
 BAD_INPUTS = [
@@ -82,6 +111,11 @@ BAD_INPUTS = [
     (['--config=dualadv/config.py:tiny', '--config=dualadv/config.py:paper'], '--config is given 2 times'),
     (['--config=lrmf/config.py:nope'], "unknown variant 'nope' for lrmf/config.py"),
     (['--config=common/cyclegan/config.py:tiny', '--config.loss.gan=wgan'], "config.loss.gan='wgan'"),
+    (['--config.optim.lr=abc'], "flag --config.optim.lr=abc: could not convert string to float: 'abc'"),
+    (['--config.train.steps=50.5'], 'flag --config.train.steps=50.5: invalid literal for int()'),
+    (['--overwrite=yes'], 'flag --overwrite=yes is not valid; allowed: --overwrite, --overwrite=true'),
+    (['--steps=50'], "Unknown command line flag 'steps'; allowed: --config=<file>:<variant>"),
+    (['--config.data.scale=2'], 'config.data.scale=(2.0,) has 1 value, but config.data.dim=2 needs 2'),
 ]
 
 
@@ -95,9 +129,10 @@ def test_bad_inputs_give_one_clear_line_and_nonzero_exit(tmp_path):
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         results = list(pool.map(one, enumerate(BAD_INPUTS)))
     for args, expected, proc in results:
-        assert proc.returncode != 0, args
+        assert proc.returncode == 2, (args, proc.returncode, proc.stderr[-1500:])
         assert expected in proc.stderr, (args, proc.stderr[-1500:])
-        assert 'Traceback' not in proc.stderr, (args, proc.stderr[-1500:])
+        lines = [line for line in proc.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith('run.py: error: '), (args, proc.stderr[-1500:])
 
 
 # Values that parse but are not valid: the same checks run.py reaches after parsing (the common
@@ -119,6 +154,10 @@ BAD_VALUES = [
     ('dualadv/config.py:tiny', 'loss.lam', 0.0, 'config.loss.lam=0'),
     ('dualadv/config.py:tiny', 'model.transform', 'mlp', "config.model.transform='mlp'"),
     ('dualadv/config.py:tiny', 'data.source', 'svhn', "config.data.source='svhn' is not valid"),
+    ('dualadv/config.py:tiny', 'data.source', 'digits', "config.data.format='image' is not valid for dualadv"),
+    ('dualadv/config.py:tiny', 'data.source', 'shapes3d', "config.data.source='shapes3d' is not valid; allowed"),
+    ('lrmf/config.py:tiny', 'data.source', 'tfds', "config.data.source='tfds' is not valid; allowed"),
+    ('dualadv/config.py:tiny', 'data.dim', 1, 'config.data.scale=(1.3, 0.8) has 2 values, but config.data.dim=1'),
     ('dualadv/config.py:tiny', 'data.batch_size', 0, 'config.data.batch_size=0'),
     ('dualadv/config.py:tiny', 'data.scale', (0.0, 1.0), 'non-zero'),
     ('dualadv/config.py:tiny', 'seed', -1, 'config.seed=-1'),
