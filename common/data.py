@@ -56,6 +56,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from common.errors import ConfigError, check_choice, check_number
+from common.progress import progress_bar
 
 POINT_SOURCES = ('gaussian', 'mixture', 'moons')
 IMAGE_SOURCES = ('digits', 'shapes3d', 'tfds')
@@ -362,18 +363,26 @@ def _render_pool(size: int, n: int, seed: int, split: str, fixed: tuple | None =
     rng = np.random.default_rng([seed, SPLITS.index(split), 3301])
     out = {}
     render = jax.jit(shapes3d.render, static_argnums=1)
+    chunk = min(n, 256)
+    bar = progress_bar(2 * n, desc=f'render {split} scenes', unit='scene') if n > 256 else None
     for i, domain in enumerate('ab'):
         factors = shapes3d.sample_factors(rng, n)
         if fixed is not None:
             keep = np.asarray(fixed[i]) >= 0
             factors[:, keep] = np.asarray(fixed[i])[keep]
         images, segs = [], []
-        for j in range(0, n, 512):
-            image, seg = render(factors[j : j + 512], size)
-            images.append(np.asarray(image))
-            segs.append(np.asarray(seg))
+        for j in range(0, n, chunk):
+            part = factors[j : j + chunk]
+            padded = np.concatenate([part, np.repeat(part[-1:], chunk - len(part), 0)])  # one compiled shape
+            image, seg = render(padded, size)
+            images.append(np.asarray(image)[: len(part)])
+            segs.append(np.asarray(seg)[: len(part)])
+            if bar is not None:
+                bar.update(len(part))
         out[f'factors_{domain}'] = factors
         out[f'images_{domain}'], out[f'segs_{domain}'] = np.concatenate(images), np.concatenate(segs)
+    if bar is not None:
+        bar.close()
     return out
 
 

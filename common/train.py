@@ -38,6 +38,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from common import data as data_lib
 from common import plots
+from common.progress import progress_bar
 from common import workdir as workdir_lib
 from common.errors import ConfigError, check_number, get_field
 from common.state import TrainState
@@ -69,22 +70,6 @@ class NonFiniteLossError(RuntimeError):
 
 class RunInterrupted(KeyboardInterrupt):
     """Ctrl-C during training: the message says where the run stopped and how to resume it."""
-
-
-def progress_bar(total: int, initial: int, desc: str):
-    """A tqdm bar on stderr: live on a terminal, one line every 30 s in a log file."""
-    from tqdm.auto import tqdm
-
-    live = sys.stderr.isatty()
-    return tqdm(
-        total=total,
-        initial=initial,
-        desc=desc,
-        mininterval=0.5 if live else 30.0,
-        maxinterval=10.0 if live else 60.0,
-        ascii=not live,
-        file=sys.stderr,
-    )
 
 
 def validate_common(config: Any) -> None:
@@ -229,7 +214,7 @@ def train_and_evaluate(method: Method, config: Any, workdir: str, *, overwrite: 
     def stage_of(step: int) -> int:
         return min(bisect.bisect_right(ends, step), len(stages) - 1)
 
-    bar = progress_bar(total, start, stages[stage_of(start)].name)
+    bar = progress_bar(total, initial=start, desc=stages[stage_of(start)].name)
     last_time, last_step = time.time(), start
     step = start
     try:

@@ -162,8 +162,8 @@ def test_jit_with_static_kernel_and_method_and_a_traced_lam(problem):
     """As the README says: kernel and method are static; lam may be traced (then lam <= 0 is NaN)."""
     xa, xb = (jnp.asarray(x, jnp.float32) for x in problem)
     jitted = jax.jit(solver.adversarial_distance, static_argnames=('kernel', 'method'))
-    direct = solver.adversarial_distance(xa, xb, lam=1.0, kernel='rbf', method='newton')
-    np.testing.assert_allclose(jitted(xa, xb, lam=1.0, kernel='rbf', method='newton').value, direct.value, rtol=1e-5)
+    sol = jitted(xa, xb, lam=jnp.asarray(1.0), kernel='rbf', method='newton')
+    assert float(sol.kkt_residual) < 1e-4 and float(sol.excess) > 0.1  # solved, certified
     assert np.isnan(jitted(xa, xb, lam=jnp.asarray(-1.0), kernel='rbf', method='newton').value)
 
 
