@@ -123,7 +123,7 @@ def ours(size: int, repeats: int, fast: bool) -> float:
     method = cyclegan_method.make(config)
     rng = np.random.default_rng(0)
     batch = {k: rng.uniform(-1, 1, size=(BATCH, size, size, 3)).astype(np.float32) for k in ('a', 'b')}
-    state = jax.jit(lambda r, b: method.init(r, config, b))(jax.random.PRNGKey(0), batch)
+    state = jax.jit(lambda r, b: method.init(r, b, {}))(jax.random.PRNGKey(0), batch)
     step = jax.jit(method.train_step, donate_argnums=0)
     for i in range(2):
         state, metrics = step(state, batch, jax.random.PRNGKey(i))

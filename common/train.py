@@ -1,36 +1,27 @@
-"""The only training loop: `train_and_evaluate(method, config, workdir)`.
+"""The only training loop: `train_and_evaluate(method, config, workdir)`, and `restore(workdir)`.
 
 It owns everything a method should not write twice: jit of the method's step (state donated),
 data parallelism (the batch sharded over a 'data' mesh axis with `NamedSharding`, the state
 replicated; identical code on 1 CPU or many accelerators), the per-step key
 `fold_in(rng, step)`, stages run in order with a checkpoint between them, metric logging
-(`metrics.jsonl`, TensorBoard event files, a progress bar), evaluation cadence, Orbax
-checkpoints with automatic and exact resume, a non-finite-loss guard, and the final
-`results.json` and plots.
-
-A method is a `Method` of pure functions (in the spirit of optax's GradientTransformation):
-
-    init(rng, config, example_batch) -> TrainState
-    train_step(state, batch, rng) -> (state, metrics)     # jitted once here
-    eval_step(state, batch) -> metrics
-    sample(state, batch) -> dict of arrays                 # saved under samples/ for plots
-    evaluate(state, config) -> dict                        # written to results.json
-    stages: tuple of Stage(name, train_step, steps)        # optional phases, run in order
-    plot(state, config, workdir) -> list of paths          # optional method-specific figures
+(`metrics.jsonl`, TensorBoard event files, a progress bar; metrics reach the host only at log
+steps), evaluation cadence, Orbax checkpoints with automatic and exact resume, a non-finite
+guard (a device-side record of the first non-finite step and term, checked at every log step
+and before every checkpoint, so NaN parameters are never saved), and the final `results.json`
+and plots. The method contract it runs is `common.method.Method`.
 """
 
 from __future__ import annotations
 
 import bisect
 import json
-import math
 import os
 import sys
 import time
-from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import orbax.checkpoint as ocp
 from absl import logging
@@ -38,30 +29,11 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from common import data as data_lib
 from common import plots
-from common.progress import progress_bar
 from common import workdir as workdir_lib
-from common.errors import ConfigError, check_number, get_field
+from common.errors import check_number, get_field
+from common.method import Method, Stage
+from common.progress import progress_bar
 from common.state import TrainState
-
-
-class Stage(NamedTuple):
-    """A named training phase with its own step function and number of steps."""
-
-    name: str
-    train_step: Callable[..., tuple[TrainState, dict[str, jax.Array]]]
-    steps: int
-
-
-class Method(NamedTuple):
-    """The method contract (see the module docstring)."""
-
-    init: Callable[..., TrainState]
-    train_step: Callable[..., tuple[TrainState, dict[str, jax.Array]]]
-    eval_step: Callable[..., dict[str, jax.Array]]
-    sample: Callable[..., dict[str, jax.Array]]
-    evaluate: Callable[..., dict[str, Any]]
-    stages: tuple[Stage, ...] = ()
-    plot: Callable[..., list[str]] | None = None
 
 
 class NonFiniteLossError(RuntimeError):
@@ -111,12 +83,33 @@ class _Writer:
         self.tb.close()
 
 
-def _first_nonfinite(metrics: dict[str, float]) -> str | None:
-    keys = sorted(metrics, key=lambda k: (not k.startswith('loss'), k))
-    for k in keys:
-        if not math.isfinite(metrics[k]):
-            return k
-    return None
+def _ordered(metrics: dict[str, Any]) -> list[str]:
+    """Metric names with the loss terms first (the guard names the first non-finite one)."""
+    return sorted(metrics, key=lambda k: (not k.startswith('loss'), k))
+
+
+def _guarded(step_fn, stage_index: int):
+    """The jitted step: the method's step, the step counter, and the non-finite record.
+
+    guard = {'step', 'stage', 'term', 'value'}: step -1 until a metric is first non-finite, then
+    that step (1-based), its stage, the index of the term in `_ordered` order and its value.
+    """
+
+    def step(state: TrainState, guard: dict[str, jax.Array], batch: dict[str, jax.Array], rng: jax.Array):
+        new_state, metrics = step_fn(state, batch, rng)
+        values = jnp.stack([jnp.mean(jnp.asarray(metrics[k], jnp.float32)) for k in _ordered(metrics)])
+        finite = jnp.isfinite(values)
+        first = jnp.argmin(finite)
+        record = (guard['step'] < 0) & ~jnp.all(finite)
+        guard = {
+            'step': jnp.where(record, state.step + 1, guard['step']).astype(jnp.int32),
+            'stage': jnp.where(record, stage_index, guard['stage']).astype(jnp.int32),
+            'term': jnp.where(record, first, guard['term']).astype(jnp.int32),
+            'value': jnp.where(record, values[first], guard['value']).astype(jnp.float32),
+        }
+        return new_state.replace(step=state.step + 1), guard, metrics
+
+    return jax.jit(step, donate_argnums=(0, 1))
 
 
 def _restore(manager: ocp.CheckpointManager, abstract: Any) -> tuple[Any, int] | None:
@@ -143,12 +136,31 @@ def _to_host(tree: Any) -> Any:
     return jax.tree.map(np.asarray, jax.device_get(tree))
 
 
+def _abstract(state: Any) -> Any:
+    return jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=x.sharding), state)
+
+
+def _check_guard(guard: dict[str, jax.Array], stages, names: dict[int, list[str]], manager, workdir: str) -> None:
+    """Raise NonFiniteLossError if the device-side record says a metric went non-finite."""
+    record = {k: v.item() for k, v in jax.device_get(guard).items()}
+    if record['step'] < 0:
+        return
+    manager.wait_until_finished()
+    stage = stages[record['stage']]
+    term = names.get(record['stage'], [])[record['term']] if record['stage'] in names else f'term {record["term"]}'
+    raise NonFiniteLossError(
+        f'non-finite {term}={record["value"]} at step {record["step"]} (stage {stage.name!r}); '
+        f'the last good checkpoint (step {manager.latest_step()}) is kept in {workdir}/ckpt'
+    )
+
+
 def train_and_evaluate(method: Method, config: Any, workdir: str, *, overwrite: bool = False) -> dict[str, Any]:
     """Train `method` under `config`, checkpointing in `workdir`; return the final results.
 
     Raises:
       ConfigError: on invalid config fields or a workdir holding another run.
-      NonFiniteLossError: when a logged loss becomes non-finite (the run stops at that step).
+      NonFiniteLossError: when a training metric becomes non-finite (named with its step).
+      RunInterrupted: on Ctrl-C, saying where the run stopped and how to resume it.
     """
     validate_common(config)
     status = workdir_lib.prepare(config, workdir, overwrite=overwrite)
@@ -159,21 +171,16 @@ def train_and_evaluate(method: Method, config: Any, workdir: str, *, overwrite: 
             return json.load(f)
     _save_json(os.path.join(workdir, 'config.json'), workdir_lib.config_dict(config))
 
-    stages = method.stages or (Stage('train', method.train_step, config.train.steps),)
-    for stage in stages:
-        check_number(f'steps of stage {stage.name!r}', stage.steps, integer=True, positive=True)
+    stages = _stages(method, config)
     ends = np.cumsum([s.steps for s in stages]).tolist()
     total = ends[-1]
 
     mesh = make_mesh()
-    replicated = NamedSharding(mesh, PartitionSpec())
     train_ds = data_lib.get_dataset(config.data, 'train', seed=config.seed, mesh=mesh)
     eval_ds = data_lib.get_dataset(config.data, 'test', seed=config.seed, mesh=mesh)
     eval_batch = eval_ds.batch(0)
-
-    rng = jax.random.PRNGKey(config.seed)
-    init_rng, train_rng = jax.random.split(rng)
-    state = jax.jit(lambda r, b: method.init(r, config, b), out_shardings=replicated)(init_rng, train_ds.batch(0))
+    init_rng, train_rng = jax.random.split(jax.random.PRNGKey(config.seed))
+    state = _init(method, mesh, init_rng, train_ds)
 
     manager = ocp.CheckpointManager(
         os.path.abspath(os.path.join(workdir, 'ckpt')),
@@ -181,90 +188,127 @@ def train_and_evaluate(method: Method, config: Any, workdir: str, *, overwrite: 
     )
     start = 0
     if status == 'resume':
-        abstract = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=x.sharding), state)
-        restored = _restore(manager, abstract)
+        restored = _restore(manager, _abstract(state))
         if restored is not None:
             state, start = restored
             msg = f'resumed from step {start} of {total}'
             logging.info(msg)
             print(msg, file=sys.stderr)
 
-    def wrap(step_fn):
-        def step(state, batch, rng):
-            new_state, metrics = step_fn(state, batch, rng)
-            return new_state.replace(step=state.step + 1), metrics
-
-        return jax.jit(step, donate_argnums=0)
-
-    jitted = {s.name: wrap(s.train_step) for s in stages}
+    jitted = [_guarded(s.train_step, i) for i, s in enumerate(stages)]
     eval_fn = jax.jit(method.eval_step)
     sample_fn = jax.jit(method.sample)
     writer = _Writer(workdir, start)
     os.makedirs(os.path.join(workdir, 'samples'), exist_ok=True)
+    history = {step: samples for step, samples in plots.read_samples(workdir) if step <= start}
 
-    def evaluate_now(step: int) -> dict[str, float]:
-        metrics = {f'eval/{k}': float(v) for k, v in _to_host(eval_fn(state, eval_batch)).items()}
-        writer.write(step, metrics)
-        samples = _to_host(sample_fn(state, eval_batch))
-        np.savez(os.path.join(workdir, 'samples', f'{step:08d}.npz'), **samples)
-        return metrics
+    def evaluate_now(step: int) -> None:
+        writer.write(step, {f'eval/{k}': v for k, v in _to_host(eval_fn(state, eval_batch)).items()})
+        history[step] = _to_host(sample_fn(state, eval_batch))
+        np.savez(os.path.join(workdir, 'samples', f'{step:08d}.npz'), **history[step])
 
     if start == 0:
         evaluate_now(0)
+
     def stage_of(step: int) -> int:
         return min(bisect.bisect_right(ends, step), len(stages) - 1)
 
+    guard = {'step': jnp.int32(-1), 'stage': jnp.int32(0), 'term': jnp.int32(0), 'value': jnp.float32(0)}
+    names: dict[int, list[str]] = {}
     bar = progress_bar(total, initial=start, desc=stages[stage_of(start)].name)
-    last_time, last_step = time.time(), start
-    step = start
+    last_time, last_step, step = time.time(), start, start
     try:
         for step in range(start, total):
-            stage = stages[stage_of(step)]
-            if step == start or stage_of(step) != stage_of(step - 1):
-                bar.set_description(stage.name, refresh=False)
-            batch = train_ds.batch(step)
-            state, metrics = jitted[stage.name](state, batch, jax.random.fold_in(train_rng, step))
-            metrics = {k: float(v) for k, v in _to_host(metrics).items()}
-            bad = _first_nonfinite(metrics)
-            if bad is not None:
-                manager.wait_until_finished()
-                kept = manager.latest_step()
-                raise NonFiniteLossError(
-                    f'non-finite {bad}={metrics[bad]} at step {step + 1} (stage {stage.name!r}); '
-                    f'the last good checkpoint (step {kept}) is kept in {workdir}/ckpt'
-                )
+            index = stage_of(step)
+            if step == start or index != stage_of(step - 1):
+                bar.set_description(stages[index].name, refresh=False)
+            rng = jax.random.fold_in(train_rng, step)
+            state, guard, metrics = jitted[index](state, guard, train_ds.batch(step), rng)
+            names.setdefault(index, _ordered(metrics))
             done = step + 1
-            if done % config.train.log_every == 0 or done == total:
-                now = time.time()
-                metrics['perf/steps_per_sec'] = (done - last_step) / max(now - last_time, 1e-9)
-                last_time, last_step = now, done
-                writer.write(done, metrics)
-            loss_key = next((k for k in sorted(metrics) if k.startswith('loss')), None)
-            if loss_key is not None:
-                bar.set_postfix({loss_key: f'{metrics[loss_key]:.4g}'}, refresh=False)
             bar.update(1)
+            if done % config.train.log_every == 0 or done == total:
+                _check_guard(guard, stages, names, manager, workdir)
+                now = time.time()
+                logged = _to_host(metrics) | {'perf/steps_per_sec': (done - last_step) / max(now - last_time, 1e-9)}
+                last_time, last_step = now, done
+                writer.write(done, logged)
+                loss_key = next((k for k in names[index] if k.startswith('loss')), None)
+                if loss_key is not None:
+                    bar.set_postfix({loss_key: f'{float(logged[loss_key]):.4g}'}, refresh=False)
             if done % config.train.eval_every == 0 or done == total:
                 evaluate_now(done)
             if done % config.train.checkpoint_every == 0 or done in ends:
+                _check_guard(guard, stages, names, manager, workdir)
                 manager.save(done, args=ocp.args.StandardSave(state))
         manager.wait_until_finished()
     except KeyboardInterrupt:
         manager.wait_until_finished()
         kept = manager.latest_step()
         where = f'the last checkpoint (step {kept}) is in {workdir}/ckpt' if kept else 'no checkpoint was written yet'
-        raise RunInterrupted(
-            f'the run stopped at step {step} of {total}; {where}; run the same command to resume'
-        ) from None
+        raise RunInterrupted(f'the run stopped at step {step} of {total}; {where}; run the same command to resume') from None
     finally:
         bar.close()
         writer.close()
         manager.close()
 
-    results = {k: v for k, v in method.evaluate(state, config).items()}
+    pools = {'train': train_ds.full(), 'test': eval_ds.full()}
+    results = dict(method.evaluate(state, pools))
     results['steps'] = total
     _save_json(results_path, results)
     plots.plot_curves(workdir)
     if method.plot is not None:
-        method.plot(state, config, workdir)
+        method.plot(state, sorted(history.items()), workdir)
     print(f'results: {results_path}', file=sys.stderr)
     return results
+
+
+def _stages(method: Method, config: Any) -> tuple[Stage, ...]:
+    stages = method.stages or (Stage('train', method.train_step, config.train.steps),)
+    for stage in stages:
+        check_number(f'steps of stage {stage.name!r}', stage.steps, integer=True, positive=True)
+    return stages
+
+
+def _init(method: Method, mesh: Mesh, rng: jax.Array, train_ds: data_lib.Dataset) -> TrainState:
+    """The method's initial state, jitted, replicated over the mesh."""
+    info = train_ds.info
+    replicated = NamedSharding(mesh, PartitionSpec())
+    return jax.jit(lambda r, b: method.init(r, b, info), out_shardings=replicated)(rng, train_ds.batch(0))
+
+
+def restore(workdir: str, make_method: Any) -> tuple[Any, Method, TrainState]:
+    """(config, method, state) of the run in `workdir`, from its newest readable checkpoint.
+
+    For applying a trained (or interrupted) run to new inputs without retraining, e.g. in a
+    notebook: `config, method, state = train.restore('runs/dualadv-default', dualadv.method.make)`,
+    then `method.sample(state, batch)`. The method is rebuilt from the recorded config.
+
+    Raises:
+      ConfigError: when `workdir` holds no run or no readable checkpoint.
+    """
+    import ml_collections
+
+    from common.errors import ConfigError
+
+    try:
+        with open(os.path.join(workdir, 'config.json')) as f:
+            config = ml_collections.ConfigDict(json.load(f))
+    except (OSError, ValueError):
+        raise ConfigError(f'{workdir} holds no run (no readable config.json)') from None
+    method = make_method(config)
+    mesh = make_mesh()
+    train_ds = data_lib.get_dataset(config.data, 'train', seed=config.seed, mesh=mesh)
+    init_rng, _ = jax.random.split(jax.random.PRNGKey(config.seed))
+    abstract = jax.eval_shape(lambda: _init(method, mesh, init_rng, train_ds))
+    abstract = jax.tree.map(
+        lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=NamedSharding(mesh, PartitionSpec())), abstract
+    )
+    manager = ocp.CheckpointManager(os.path.abspath(os.path.join(workdir, 'ckpt')))
+    try:
+        restored = _restore(manager, abstract)
+    finally:
+        manager.close()
+    if restored is None:
+        raise ConfigError(f'{workdir} has no readable checkpoint in {workdir}/ckpt')
+    return config, method, restored[0]

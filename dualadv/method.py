@@ -24,11 +24,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import optax
 
-from common import data as data_lib
 from common import plots
 from common.errors import ConfigError, check_choice, check_number
+from common.method import Method
 from common.state import Player, TrainState
-from common.train import Method
 from dualadv import losses, models, solver
 
 OBJECTIVES = ('dual', 'minmax')
@@ -81,7 +80,6 @@ def make(config: Any) -> Method:
     lam = config.loss.lam
     kernel = config.loss.kernel
     critic_lr = config.optim.critic_lr if config.optim.critic_lr > 0 else config.optim.lr
-    has_map = config.data.source in data_lib.POINT_SOURCES and config.data.get('warp', 'none') == 'none'
 
     def distance(ta, b, extra, init=None):
         """The exact dual distance of the current T (the monitored quantity)."""
@@ -95,7 +93,7 @@ def make(config: Any) -> Method:
             init=init,
         )
 
-    def init(rng, config, batch):
+    def init(rng, batch, info):
         a = jnp.asarray(batch['a'])
         dim = a.shape[-1]
         tparams = models.init_transform(config.model.transform, dim)
@@ -114,8 +112,9 @@ def make(config: Any) -> Method:
             'ups_distance': jnp.zeros((), jnp.int32),
             'ups_error': jnp.zeros((), jnp.int32),
         }
-        if has_map:
-            m, c = data_lib.get_dataset(config.data, 'train', seed=config.seed).info['true_map']
+        true_map = info.get('true_map')
+        if true_map is not None and np.ndim(true_map[0]) == 2:  # a synthetic pair: the aligning map (M, c)
+            m, c = true_map
             extra['true_matrix'] = jnp.asarray(m, jnp.float32)
             extra['true_offset'] = jnp.asarray(c, jnp.float32)
         if config.loss.objective == 'minmax':
@@ -139,7 +138,7 @@ def make(config: Any) -> Method:
         n = a.shape[0] + b.shape[0]
         dist = sol.value / n
         ta = models.apply_transform(tparams, a)
-        err = _map_error(tparams, a, state.extra) if has_map else _gap(ta, b)
+        err = _map_error(tparams, a, state.extra) if 'true_matrix' in state.extra else _gap(ta, b)
         ex = state.extra
         tol = 1e-6 * (1.0 + jnp.abs(ex['prev_distance']))
         up_d = jnp.isfinite(ex['prev_distance']) & (dist > ex['prev_distance'] + tol)
@@ -217,7 +216,7 @@ def make(config: Any) -> Method:
         sol = distance(ta, batch['b'], state.extra)
         n = ta.shape[0] + batch['b'].shape[0]
         out = {'distance': sol.value / n, 'distance_excess': sol.excess / n, 'mean_gap': _gap(ta, batch['b'])}
-        if has_map:
+        if 'true_matrix' in state.extra:
             out['map_error'] = _map_error(tparams, batch['a'], state.extra)
         return out
 
@@ -230,8 +229,11 @@ def make(config: Any) -> Method:
             'label_b': batch['label_b'],
         }
 
-    def evaluate(state, config):
-        return _evaluate(state, config, distance, has_map)
+    def evaluate(state, pools):
+        return _evaluate(state, pools, config, distance)
+
+    def plot_fn(state, samples, workdir):
+        return plot(state, samples, workdir, config)
 
     return Method(
         init=init,
@@ -239,11 +241,11 @@ def make(config: Any) -> Method:
         eval_step=eval_step,
         sample=sample,
         evaluate=evaluate,
-        plot=plot,
+        plot=plot_fn,
     )
 
 
-def _evaluate(state, config, distance, has_map) -> dict[str, Any]:
+def _evaluate(state, pools, config, distance) -> dict[str, Any]:
     """Final numbers: distance, error, monotonicity counts, digit accuracies."""
     tparams = jax.device_get(state.params('transform'))
     steps = int(config.train.steps)
@@ -259,7 +261,8 @@ def _evaluate(state, config, distance, has_map) -> dict[str, Any]:
         'ups_error_fraction': int(state.extra['ups_error']) / max(steps - 1, 1),
         'paper': PAPER,
     }
-    test = data_lib.get_dataset(config.data, 'test', seed=config.seed).full()
+    has_map = 'true_matrix' in state.extra
+    test = pools['test']
     a, b = jnp.asarray(test['a']), jnp.asarray(test['b'])
     ta = models.apply_transform(tparams, a)
     n = a.shape[0] + b.shape[0]
@@ -276,7 +279,7 @@ def _evaluate(state, config, distance, has_map) -> dict[str, Any]:
     if config.data.source == 'digits':
         from sklearn.linear_model import LogisticRegression
 
-        train = data_lib.get_dataset(config.data, 'train', seed=config.seed).full()
+        train = pools['train']
         clf = LogisticRegression(max_iter=2000).fit(train['b'], train['label_b'])
         out['accuracy_mnist_test'] = float(clf.score(test['b'], test['label_b']))
         out['accuracy_uci_before'] = float(clf.score(np.asarray(a), test['label_a']))
@@ -284,11 +287,10 @@ def _evaluate(state, config, distance, has_map) -> dict[str, Any]:
     return out
 
 
-def plot(state: TrainState, config: Any, workdir: str) -> list[str]:
+def plot(state: TrainState, samples: list, workdir: str, config: Any) -> list[str]:
     """alignment.png: T(A) over B with trajectories (2-D), distance and error vs step."""
     del state
     series = plots.read_metrics(workdir)
-    samples = plots.read_samples(workdir)
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
     ax = axes[0]
     if samples:

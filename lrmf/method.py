@@ -25,6 +25,7 @@ and reports the LRMF loss of its T, so all four are judged by the same certifica
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
@@ -34,11 +35,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import optax
 
-from common import data as data_lib
 from common import plots
 from common.errors import ConfigError, check_choice, check_number
+from common.method import Method, Stage
 from common.state import Player, TrainState
-from common.train import Method, Stage
 from lrmf import losses, models
 
 PAPER = {
@@ -48,6 +48,7 @@ PAPER = {
 
 
 OBJECTIVES = ('lrmf', 'mmd', 'sinkhorn', 'back_to_back')
+SOURCES = ('gaussian', 'mixture', 'moons', 'digits')  # point clouds, or digits
 EMBEDDINGS = ('none', 'vae')
 POINT_DATA = (
     "point data: a point source, or digits with config.data.format='flat'/'pca' or config.model.embedding='vae'"
@@ -75,7 +76,7 @@ def validate(config: Any) -> None:
         )
     check_choice('config.model.transform', config.model.transform, models.TRANSFORMS)
     check_choice('config.model.density', config.model.density, models.DENSITIES)
-    check_choice('config.data.source', config.data.source, (*data_lib.POINT_SOURCES, 'digits'))
+    check_choice('config.data.source', config.data.source, SOURCES)
     check_choice('config.model.embedding', _embedding(config), EMBEDDINGS)
     if _embedding(config) == 'vae':
         if config.data.source != 'digits' or config.data.get('format', 'image') != 'flat':
@@ -112,11 +113,17 @@ def make(config: Any) -> Method:
     """Build the LRMF Method for `config`."""
     validate(config)
     use_vae = _embedding(config) == 'vae'
-    pool_a = data_lib.get_dataset(config.data, 'train', seed=config.seed).full()['a']
-    shape = (config.model.embed_dim,) if use_vae else pool_a.shape[1:]
-    flow = models.make_flow(config.model.transform, shape, **config.model.flow_kwargs)
-    density = models.make_density(config.model.density, shape, **config.model.density_kwargs)
-    vae = models.VAE(config.model.embed_dim, config.model.ae_hidden, pool_a.shape[1]) if use_vae else None
+
+    @functools.lru_cache(maxsize=None)
+    def nets(shape: tuple[int, ...]):
+        """(T's flow, the density family M) for examples of `shape` (the space T works in)."""
+        flow = models.make_flow(config.model.transform, shape, **config.model.flow_kwargs)
+        return flow, models.make_density(config.model.density, shape, **config.model.density_kwargs)
+
+    def vae_for(x):
+        """The VAE embedding of flat images x [n, d]."""
+        return models.VAE(config.model.embed_dim, config.model.ae_hidden, x.shape[-1])
+
     gaussian = config.model.density == 'gaussian'
     fit_steps = 1 if gaussian else config.train.fit_steps
 
@@ -124,14 +131,17 @@ def make(config: Any) -> Method:
         """The frozen VAE posterior mean of x, or x itself without an embedding."""
         if not use_vae:
             return x
-        mean, _ = vae.apply(state.params('embedding'), x, method=models.VAE.encode)
+        mean, _ = vae_for(x).apply(state.params('embedding'), x, method=models.VAE.encode)
         return jax.lax.stop_gradient(mean)
 
     def embedded(state, batch):
         return batch | {'a': embed(state, batch['a']), 'b': embed(state, batch['b'])}
 
-    def init(rng, config, batch):
+    def init(rng, batch, info):
+        del info
         k1, k2, k3 = jax.random.split(rng, 3)
+        shape = (config.model.embed_dim,) if use_vae else batch['a'].shape[1:]
+        flow, density = nets(shape)
         a = jnp.zeros((1, *shape))
         dparams = density.init(k2, a)
         fit_tx = optax.adam(config.optim.fit_lr)
@@ -144,14 +154,14 @@ def make(config: Any) -> Method:
         }
         if use_vae:
             x = jnp.asarray(batch['a'][:1])
-            players['embedding'] = Player.create(vae.init(k3, x, k3), optax.adam(config.optim.ae_lr))
+            players['embedding'] = Player.create(vae_for(x).init(k3, x, k3), optax.adam(config.optim.ae_lr))
         return TrainState.create(players)
 
     def ae_step(state, batch, rng):
         x = jnp.concatenate([batch['a'], batch['b']])
 
         def loss_fn(params):
-            logits, mean, log_var = vae.apply(params, x, rng)
+            logits, mean, log_var = vae_for(x).apply(params, x, rng)
             return losses.vae_loss(logits, jnp.clip(x, 0.0, 1.0), mean, log_var)
 
         loss, grads = jax.value_and_grad(loss_fn)(state.params('embedding'))
@@ -163,6 +173,7 @@ def make(config: Any) -> Method:
         """One fit of P_A on batch['a'] and P_B on batch['b'] (closed form for Gaussians)."""
         players = dict(players)
         metrics = {}
+        density = nets(batch['a'].shape[1:])[1]
         for name, x in (('private_a', batch['a']), ('private_b', batch['b'])):
             player = players[name]
             if gaussian:
@@ -189,6 +200,7 @@ def make(config: Any) -> Method:
 
     def transform(state, tparams, a):
         """(T(a), log|det dT/da|) for the trained T, or f_B(f_A^-1(a)) for back-to-back."""
+        flow, density = nets(a.shape[1:])
         if objective != 'back_to_back':
             return flow.apply(tparams, a)
         z, ld_a = density.apply(state.params('private_a'), a, method=models.FlowDensity.to_latent)
@@ -197,6 +209,7 @@ def make(config: Any) -> Method:
 
     def lrmf_terms(tparams, sparams, state, batch):
         ta, logdet = transform(state, tparams, batch['a'])
+        density = nets(batch['a'].shape[1:])[1]
         logp_a = jax.lax.stop_gradient(density.apply(state.params('private_a'), batch['a']))
         logp_b = jax.lax.stop_gradient(density.apply(state.params('private_b'), batch['b']))
         loss, aux = losses.lrmf_loss(
@@ -254,17 +267,16 @@ def make(config: Any) -> Method:
         out = {'a': batch['a'], 'b': batch['b'], 'ta': ta, 'label_a': batch['label_a'], 'label_b': batch['label_b']}
         return {k: v[:keep] for k, v in out.items()}
 
-    def evaluate(state, config):
+    def evaluate(state, pools):
         out: dict[str, Any] = {
             'objective': objective,
             'transform': config.model.transform,
             'density': config.model.density,
             'paper': PAPER,
         }
-        pools = {}
+        embedded_pools = {}
         for split in ('train', 'test'):
-            pool = data_lib.get_dataset(config.data, split, seed=config.seed).full()
-            batch = embedded(state, {k: jnp.asarray(v) for k, v in pool.items()})
+            batch = embedded(state, {k: jnp.asarray(v) for k, v in pools[split].items()})
             loss, (aux, ta) = lrmf_terms(state.params('transform'), state.params('shared'), state, batch)
             out[f'{split}_lrmf_loss'] = float(loss)
             out[f'{split}_gap_a'] = float(aux['gap_a'])
@@ -272,7 +284,7 @@ def make(config: Any) -> Method:
             mean_err, cov_err = _moments_error(ta, batch['b'])
             out[f'{split}_mean_error'] = float(mean_err)
             out[f'{split}_cov_error'] = float(cov_err)
-            pools[split] = (batch, ta)
+            embedded_pools[split] = (batch, ta)
             n = min(len(ta), len(batch['b']))
             if ta.ndim == 2 and ta.shape[1] <= 32:
                 out[f'{split}_gaussian_lr_distance'] = float(losses.gaussian_lr_distance(ta[:n], batch['b'][:n]))
@@ -287,7 +299,7 @@ def make(config: Any) -> Method:
                     out['arm_accuracy_before'] = float(clf.score(np.asarray(batch['a']), np.asarray(batch['label_a'])))
                     out['arm_accuracy_after'] = float(clf.score(np.asarray(ta), np.asarray(batch['label_a'])))
         if config.data.source == 'digits':
-            out |= digit_accuracies(pools)
+            out |= digit_accuracies(embedded_pools)
         return out
 
     return Method(
@@ -301,7 +313,7 @@ def make(config: Any) -> Method:
             Stage('fit_private', fit_step, fit_steps),
             Stage('lrmf', lrmf_step, config.train.steps),
         ),
-        plot=plot,
+        plot=lambda state, samples, workdir: plot(state, samples, workdir, config),
     )
 
 
@@ -322,10 +334,9 @@ def digit_accuracies(pools: dict[str, tuple[dict[str, jax.Array], jax.Array]]) -
     }
 
 
-def plot(state: TrainState, config: Any, workdir: str) -> list[str]:
+def plot(state: TrainState, samples: list, workdir: str, config: Any) -> list[str]:
     """alignment.png: A, B and T(A) (coloured by label), and the LRMF loss (the certificate)."""
     del state
-    samples = plots.read_samples(workdir)
     series = plots.read_metrics(workdir)
     fig, axes = plt.subplots(1, 4, figsize=(17, 4.0))
     if samples and samples[-1][1]['a'].ndim > 2:

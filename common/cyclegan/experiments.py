@@ -30,7 +30,7 @@ KEYS = ('seg_accuracy', 'seg_miou', 'rh', 'sn_2', 'sn_8', 'reconstruction_l2')
 
 def run(seeds=SEEDS, root: str = 'runs/cyclegan-table', reuse: bool = True) -> dict:
     """Every variant x seed through the grid runner, then the table and the figures."""
-    out = grid.results_dir(OUT, 'cyclegan', full=tuple(seeds) == SEEDS)
+    out = grid.results_dir(OUT, 'cyclegan', full=set(SEEDS) <= set(seeds))
     jobs = [
         grid.Job(f'{variant}-seed{seed}', f'common/cyclegan/config.py:{variant}', (f'--config.seed={seed}',))
         for variant, _ in VARIANTS

@@ -28,13 +28,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import optax
 
-from common import data as data_lib
 from common import gan, honesty, nets, plots
 from common.cyclegan import metrics
 from common.errors import ConfigError, check_choice, check_number
+from common.method import Method
 from common.state import Player, TrainState
 from common.synth import shapes3d
-from common.train import Method
 
 PAPER = {
     'source': 'Bashkirova et al. NeurIPS 2019, GTA V image <-> segmentation; RH / SN on the 0-255 scale',
@@ -74,7 +73,8 @@ def make(config: Any) -> Method:
     noise_std = config.loss.noise_std
     size = config.data.image_size
 
-    def init(rng, config, batch):
+    def init(rng, batch, info):
+        del batch, info
         keys = jax.random.split(rng, 6)
         x = jnp.zeros((1, size, size, 3))
         tx = optax.adam(config.optim.lr, b1=config.optim.b1, b2=0.999)
@@ -189,9 +189,9 @@ def make(config: Any) -> Method:
             'image_from_b': g_a(batch['b'][:8]),
         }
 
-    def evaluate(state, config):
+    def evaluate(state, pools):
         g_a, g_b = translators(state)
-        test = data_lib.get_dataset(config.data, 'test', seed=config.seed).full()
+        test = pools['test']
         n = min(config.eval.num_images, len(test['a']))
         out = metrics.evaluate_translation(
             g_a,
@@ -208,14 +208,18 @@ def make(config: Any) -> Method:
             'paper': PAPER,
         }
 
-    return Method(init=init, train_step=train_step, eval_step=eval_step, sample=sample, evaluate=evaluate, plot=plot)
+    def plot_fn(state, samples, workdir):
+        return plot(state, samples, workdir, config)
+
+    return Method(
+        init=init, train_step=train_step, eval_step=eval_step, sample=sample, evaluate=evaluate, plot=plot_fn
+    )
 
 
-def plot(state: TrainState, config: Any, workdir: str) -> list[str]:
+def plot(state: TrainState, samples: list, workdir: str, config: Any) -> list[str]:
     """translations.png: per test image, the translation, its quantized version, both
     reconstructions and the hidden signal (|translation - quantized| x 10); and the losses."""
     del state
-    samples = plots.read_samples(workdir)
     if not samples:
         return []
     last = samples[-1][1]

@@ -12,6 +12,7 @@ import pytest
 
 from common import train
 from common.errors import ConfigError
+from common.method import Method, Stage
 from common.state import Player, TrainState
 
 
@@ -32,7 +33,7 @@ def _config(steps=6, **train_kw):
 def _toy_method(config, stages=False):
     """Move a shift c so that mean(a + c) = mean(b); loss is NaN from step `nan_at` on."""
 
-    def init(rng, config, batch):
+    def init(rng, batch, info):
         return TrainState.create({'t': Player.create({'c': jnp.zeros(2)}, optax.sgd(config.optim.lr))})
 
     def step(state, batch, rng, scale=1.0):
@@ -47,15 +48,15 @@ def _toy_method(config, stages=False):
     stage_list = ()
     if stages:
         stage_list = (
-            train.Stage('warmup', lambda s, b, r: step(s, b, r, 0.0), 2),
-            train.Stage('fit', step, config.train.steps - 2),
+            Stage('warmup', lambda s, b, r: step(s, b, r, 0.0), 2),
+            Stage('fit', step, config.train.steps - 2),
         )
-    return train.Method(
+    return Method(
         init=init,
         train_step=step,
         eval_step=lambda s, b: {'gap': jnp.sum(s.params('t')['c'])},
         sample=lambda s, b: {'c': s.params('t')['c']},
-        evaluate=lambda s, c: {'c': np.asarray(s.params('t')['c']).tolist(), 'final_step': int(s.step)},
+        evaluate=lambda s, pools: {'c': np.asarray(s.params('t')['c']).tolist(), 'final_step': int(s.step)},
         stages=stage_list,
     )
 
@@ -87,6 +88,26 @@ def test_nonfinite_loss_stops_with_step_and_term_and_keeps_checkpoint(tmp_path):
         train.train_and_evaluate(_toy_method(cfg), cfg, str(tmp_path))
     assert sorted(int(d) for d in os.listdir(tmp_path / 'ckpt') if d.isdigit())[-1] == 4
     assert not os.path.exists(tmp_path / 'results.json')
+
+
+def test_nonfinite_between_log_steps_is_caught_at_its_step_before_any_save(tmp_path):
+    """Metrics reach the host only every 5 steps; the device-side record still names step 3."""
+    cfg = _config(steps=10, log_every=5, checkpoint_every=2, eval_every=100)
+    cfg.nan_at = 3
+    with pytest.raises(train.NonFiniteLossError, match=r"non-finite loss/gap=nan at step 3 \(stage 'train'\).*step 2\)"):
+        train.train_and_evaluate(_toy_method(cfg), cfg, str(tmp_path))
+    assert sorted(int(d) for d in os.listdir(tmp_path / 'ckpt') if d.isdigit()) == [2]  # 4 was never saved
+
+
+def test_restore_returns_config_method_and_the_trained_state(tmp_path):
+    cfg = _config(steps=6)
+    res = train.train_and_evaluate(_toy_method(cfg), cfg, str(tmp_path))
+    config, method, state = train.restore(str(tmp_path), _toy_method)
+    assert config.train.steps == 6 and int(state.step) == 6
+    np.testing.assert_array_equal(np.asarray(state.params('t')['c']), res['c'])
+    assert method.evaluate(state, {}) == {k: res[k] for k in ('c', 'final_step')}
+    with pytest.raises(ConfigError, match='holds no run'):
+        train.restore(str(tmp_path / 'nothing'), _toy_method)
 
 
 def test_corrupt_latest_checkpoint_falls_back_with_a_warning(tmp_path, capsys):

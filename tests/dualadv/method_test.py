@@ -25,7 +25,7 @@ def test_train_step_compiles_once_and_moves_the_transform():
     config = get_config('tiny')
     method = dualadv_method.make(config)
     ds = data.get_dataset(config.data, 'train', seed=0)
-    state = jax.jit(lambda r, b: method.init(r, config, b))(jax.random.PRNGKey(0), ds.batch(0))
+    state = jax.jit(lambda r, b: method.init(r, b, ds.info))(jax.random.PRNGKey(0), ds.batch(0))
     step = jax.jit(chex.assert_max_traces(method.train_step, n=1))
     before = np.asarray(state.params('transform')['offset'])
     for i in range(2):
@@ -39,6 +39,6 @@ def test_digits_config_builds_and_steps():
     config.data.batch_size = 16
     method = dualadv_method.make(config)
     ds = data.get_dataset(config.data, 'train', seed=0)
-    state = jax.jit(lambda r, b: method.init(r, config, b))(jax.random.PRNGKey(0), ds.batch(0))
+    state = jax.jit(lambda r, b: method.init(r, b, ds.info))(jax.random.PRNGKey(0), ds.batch(0))
     state, metrics = jax.jit(method.train_step)(state, ds.batch(0), jax.random.PRNGKey(0))
     assert np.isfinite(float(metrics['loss/distance']))

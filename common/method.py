@@ -1,0 +1,56 @@
+"""The method contract: what a method gives the training loop (`common.train`), and what it gets.
+
+A method is a `Method` of pure functions, in the spirit of optax's GradientTransformation. It is
+built once by `<method>.method.make(config)`, which binds the config (no function below takes
+it again). Data flows one way: the loop builds the dataset once and hands the method what it
+needs, so no method calls `common.data` or imports the loop.
+
+    init(rng, example_batch, info) -> TrainState
+        example_batch: the first training batch (its shapes and dtypes; `init` runs under jit);
+        info: what the data source knows besides the batches (e.g. 'true_map' of a synthetic
+        point pair: the exact map that aligns A to B, or None when there is none).
+    train_step(state, batch, rng) -> (state, metrics)       # pure; jitted once by the loop
+    eval_step(state, batch) -> metrics                      # on the test split's first batch
+    sample(state, batch) -> dict of arrays                  # kept for plots (and saved to disk)
+    evaluate(state, pools) -> dict                          # the final numbers -> results.json
+        pools: {'train': ..., 'test': ...}, each split whole as one dict of NumPy arrays
+        (the batch schema: 'a', 'b', labels or factors where the source has them).
+    stages: tuple of Stage(name, train_step, steps)         # optional phases, run in order,
+                                                            # with a checkpoint between them
+    plot(state, samples, workdir) -> list of paths          # optional figures, after evaluate
+        samples: [(step, sample dict)] of every evaluation of the run, oldest first.
+
+Metrics are scalars with stable names (`loss/<term>`, `grad_norm/<player>`, ...); the loop adds
+`eval/` to eval_step's names. A non-finite training metric stops the run, naming the step and the term.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+
+from common.state import TrainState
+
+Metrics = dict[str, jax.Array]
+
+
+class Stage(NamedTuple):
+    """A named training phase with its own step function and number of steps."""
+
+    name: str
+    train_step: Callable[[TrainState, dict[str, jax.Array], jax.Array], tuple[TrainState, Metrics]]
+    steps: int
+
+
+class Method(NamedTuple):
+    """The method contract (see the module docstring)."""
+
+    init: Callable[[jax.Array, dict[str, jax.Array], dict[str, Any]], TrainState]
+    train_step: Callable[[TrainState, dict[str, jax.Array], jax.Array], tuple[TrainState, Metrics]]
+    eval_step: Callable[[TrainState, dict[str, jax.Array]], Metrics]
+    sample: Callable[[TrainState, dict[str, jax.Array]], dict[str, jax.Array]]
+    evaluate: Callable[[TrainState, dict[str, dict[str, Any]]], dict[str, Any]]
+    stages: tuple[Stage, ...] = ()
+    plot: Callable[[TrainState, list[tuple[int, dict[str, Any]]], str], list[str]] | None = None
