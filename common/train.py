@@ -53,11 +53,6 @@ def validate_common(config: Any) -> None:
     get_field(config, 'data.source')
 
 
-def make_mesh() -> Mesh:
-    """A 1-D mesh over every device, axis 'data'."""
-    return jax.make_mesh((jax.device_count(),), ('data',), axis_types=(jax.sharding.AxisType.Auto,))
-
-
 class _Writer:
     """metrics.jsonl + TensorBoard scalars."""
 
@@ -175,7 +170,7 @@ def train_and_evaluate(method: Method, config: Any, workdir: str, *, overwrite: 
     ends = np.cumsum([s.steps for s in stages]).tolist()
     total = ends[-1]
 
-    mesh = make_mesh()
+    mesh = data_lib.make_mesh()
     train_ds = data_lib.get_dataset(config.data, 'train', seed=config.seed, mesh=mesh)
     eval_ds = data_lib.get_dataset(config.data, 'test', seed=config.seed, mesh=mesh)
     eval_batch = eval_ds.batch(0)
@@ -246,7 +241,9 @@ def train_and_evaluate(method: Method, config: Any, workdir: str, *, overwrite: 
         manager.wait_until_finished()
         kept = manager.latest_step()
         where = f'the last checkpoint (step {kept}) is in {workdir}/ckpt' if kept else 'no checkpoint was written yet'
-        raise RunInterrupted(f'the run stopped at step {step} of {total}; {where}; run the same command to resume') from None
+        raise RunInterrupted(
+            f'the run stopped at step {step} of {total}; {where}; run the same command to resume'
+        ) from None
     finally:
         bar.close()
         writer.close()
@@ -297,7 +294,7 @@ def restore(workdir: str, make_method: Any) -> tuple[Any, Method, TrainState]:
     except (OSError, ValueError):
         raise ConfigError(f'{workdir} holds no run (no readable config.json)') from None
     method = make_method(config)
-    mesh = make_mesh()
+    mesh = data_lib.make_mesh()
     train_ds = data_lib.get_dataset(config.data, 'train', seed=config.seed, mesh=mesh)
     init_rng, _ = jax.random.split(jax.random.PRNGKey(config.seed))
     abstract = jax.eval_shape(lambda: _init(method, mesh, init_rng, train_ds))

@@ -211,9 +211,7 @@ def make(config: Any) -> Method:
     def plot_fn(state, samples, workdir):
         return plot(state, samples, workdir, config)
 
-    return Method(
-        init=init, train_step=train_step, eval_step=eval_step, sample=sample, evaluate=evaluate, plot=plot_fn
-    )
+    return Method(init=init, train_step=train_step, eval_step=eval_step, sample=sample, evaluate=evaluate, plot=plot_fn)
 
 
 def plot(state: TrainState, samples: list, workdir: str, config: Any) -> list[str]:

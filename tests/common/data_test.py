@@ -6,7 +6,6 @@ import pytest
 
 from common import data
 from common.errors import ConfigError
-from common.train import make_mesh
 
 
 def _cfg(**kw):
@@ -56,7 +55,7 @@ def test_digits_are_real_shuffled_and_split():
 
 
 def test_batches_are_sharded_over_the_data_axis():
-    mesh = make_mesh()
+    mesh = data.make_mesh()
     batch = data.get_dataset(_cfg(), 'train', seed=0, mesh=mesh).batch(0)
     assert len(batch['a'].sharding.device_set) == mesh.shape['data'] == 2
 
@@ -69,7 +68,11 @@ def test_batches_are_sharded_over_the_data_axis():
         ({'batch_size': 0}, 'train', 'config.data.batch_size=0'),
         ({'batch_size': 2.5}, 'train', 'must be an integer'),
         ({'dim': -1}, 'train', 'config.data.dim=-1'),
-        ({'scale': (1.0, 2.0, 3.0)}, 'train', r'config.data.scale=\(1.0, 2.0, 3.0\) has 3 values, but config.data.dim=2'),
+        (
+            {'scale': (1.0, 2.0, 3.0)},
+            'train',
+            r'config.data.scale=\(1.0, 2.0, 3.0\) has 3 values, but config.data.dim=2',
+        ),
         ({'scale': (2,)}, 'train', r"has 1 value, but config.data.dim=2 needs 2 .* --config.data.scale='\(1, 1\)'"),
         ({'dim': 1}, 'train', r"config.data.dim=1 needs 1 .* --config.data.scale='\(1,\)'"),
         ({'shift': 'far'}, 'train', "config.data.shift='far' is not valid"),
@@ -98,4 +101,4 @@ def test_bad_digit_config_is_one_clear_error(fields, match):
 
 def test_batch_not_divisible_by_devices_is_a_clear_error():
     with pytest.raises(ConfigError, match='not divisible by the 2 devices'):
-        data.get_dataset(_cfg(batch_size=15), 'train', seed=0, mesh=make_mesh()).batch(0)
+        data.get_dataset(_cfg(batch_size=15), 'train', seed=0, mesh=data.make_mesh()).batch(0)

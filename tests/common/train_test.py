@@ -94,7 +94,9 @@ def test_nonfinite_between_log_steps_is_caught_at_its_step_before_any_save(tmp_p
     """Metrics reach the host only every 5 steps; the device-side record still names step 3."""
     cfg = _config(steps=10, log_every=5, checkpoint_every=2, eval_every=100)
     cfg.nan_at = 3
-    with pytest.raises(train.NonFiniteLossError, match=r"non-finite loss/gap=nan at step 3 \(stage 'train'\).*step 2\)"):
+    with pytest.raises(
+        train.NonFiniteLossError, match=r"non-finite loss/gap=nan at step 3 \(stage 'train'\).*step 2\)"
+    ):
         train.train_and_evaluate(_toy_method(cfg), cfg, str(tmp_path))
     assert sorted(int(d) for d in os.listdir(tmp_path / 'ckpt') if d.isdigit()) == [2]  # 4 was never saved
 

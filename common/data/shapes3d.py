@@ -1,0 +1,93 @@
+"""Scenes of the procedural 3D-shapes world (source 'shapes3d', `common.synth.shapes3d`).
+
+Rendered at `data.image_size` (16, 32 or 64) from factors drawn uniformly with the seed
+(`data.pool_size` train scenes, a quarter as many test scenes, from other draws). `data.task`:
+'image_segmentation' (many-to-one): A = images, B = segmentation maps, each domain drawn from its
+own factors (unpaired), with the exact ground truth of each: 'seg_a' (the segmentation of each A
+image), 'image_b' (the image of each B map), 'factors_a', 'factors_b'. 'factor_domains'
+(many-to-many, for RIFT): both domains are images; in A only the factors named in `data.vary_a`
+vary, in B only those in `data.vary_b`; every other factor keeps its value in
+`data.fixed_factors` (6 indices). Keys 'a', 'b', 'factors_a', 'factors_b'.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import numpy as np
+
+from common.data.base import SPLITS
+from common.errors import ConfigError, check_choice, check_number
+from common.progress import progress_bar
+
+TASKS = ('image_segmentation', 'factor_domains')
+
+
+def _render_pool(size: int, n: int, seed: int, split: str, fixed: tuple | None = None) -> dict[str, np.ndarray]:
+    """Render n scenes per domain. `fixed`: None (every factor drawn) or, per domain, a
+    6-tuple of fixed indices with -1 where the factor is drawn."""
+    from common.synth import shapes3d
+
+    rng = np.random.default_rng([seed, SPLITS.index(split), 3301])
+    out = {}
+    render = jax.jit(shapes3d.render, static_argnums=1)
+    chunk = min(n, 256)
+    bar = progress_bar(2 * n, desc=f'render {split} scenes', unit='scene') if n > 256 else None
+    for i, domain in enumerate('ab'):
+        factors = shapes3d.sample_factors(rng, n)
+        if fixed is not None:
+            keep = np.asarray(fixed[i]) >= 0
+            factors[:, keep] = np.asarray(fixed[i])[keep]
+        images, segs = [], []
+        for j in range(0, n, chunk):
+            part = factors[j : j + chunk]
+            padded = np.concatenate([part, np.repeat(part[-1:], chunk - len(part), 0)])  # one compiled shape
+            image, seg = render(padded, size)
+            images.append(np.asarray(image)[: len(part)])
+            segs.append(np.asarray(seg)[: len(part)])
+            if bar is not None:
+                bar.update(len(part))
+        out[f'factors_{domain}'] = factors
+        out[f'images_{domain}'], out[f'segs_{domain}'] = np.concatenate(images), np.concatenate(segs)
+    if bar is not None:
+        bar.close()
+    return out
+
+
+def pool(config: Any, split: str, seed: int):
+    """(pool, info) of a rendered split."""
+    task = config.get('task', 'image_segmentation')
+    check_choice('config.data.task', task, TASKS)
+    size = config.get('image_size', 32)
+    check_choice('config.data.image_size', size, (16, 32, 64))
+    n = config.get('pool_size', 2048)
+    check_number('config.data.pool_size', n, integer=True, positive=True)
+    n = n if split == 'train' else max(1, n // 4)
+    if task == 'factor_domains':
+        from common.synth import shapes3d
+
+        base = tuple(config.get('fixed_factors', (0, 5, 3, 4, 0, 7)))
+        if len(base) != 6 or any(not 0 <= int(v) < c for v, c in zip(base, shapes3d.CARDINALITIES, strict=False)):
+            raise ConfigError(
+                f'config.data.fixed_factors={base!r} is not valid; it must be 6 indices below {shapes3d.CARDINALITIES}'
+            )
+        fixed = []
+        for field in ('vary_a', 'vary_b'):
+            names = tuple(config.get(field, ()))
+            for name in names:
+                check_choice(f'config.data.{field}', name, shapes3d.FACTORS)
+            fixed.append(tuple(-1 if f in names else int(v) for f, v in zip(shapes3d.FACTORS, base, strict=True)))
+        r = _render_pool(size, n, seed, split, tuple(fixed))
+        pool = {'a': r['images_a'], 'b': r['images_b'], 'factors_a': r['factors_a'], 'factors_b': r['factors_b']}
+        return pool, {'image_size': size, 'task': task}
+    r = _render_pool(size, n, seed, split)
+    pool = {
+        'a': r['images_a'],
+        'b': r['segs_b'],
+        'seg_a': r['segs_a'],
+        'image_b': r['images_b'],
+        'factors_a': r['factors_a'],
+        'factors_b': r['factors_b'],
+    }
+    return pool, {'image_size': size, 'task': task}

@@ -1,0 +1,109 @@
+"""Public datasets a user has already prepared (source 'tfds'), never downloaded at run time.
+
+Read with `tfds.data_source` and grain from `data.data_dir` (array_record format), no
+TensorFlow; a missing one is a ConfigError telling how to prepare it. `data.tfds_name`: 'mnist',
+'svhn_cropped', 'shapes3d', 'celeb_a' or 'cycle_gan/<name>'. cycle_gan's domains are its A and B
+splits; for the others A holds the records whose `data.domain_attribute` (a feature path, e.g.
+'label' or 'attributes/Male') equals `data.domain_value`, B the rest; datasets without a test
+split are split 80/20 by the seed. `data.pool_size` records per domain, in a seeded order,
+resized to `data.image_size`, in [-1, 1]; labels from 'label' where there is one.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import jax
+import numpy as np
+
+from common.data.base import two_domain_pool
+from common.errors import ConfigError, check_number
+
+NAMES = ('mnist', 'svhn_cropped', 'shapes3d', 'celeb_a', 'cycle_gan/<name>')
+
+
+def _tfds_source(name: str, split: str, data_dir: str):
+    import tensorflow_datasets as tfds
+    from absl import logging
+
+    verbosity = logging.get_verbosity()
+    logging.set_verbosity(logging.ERROR)  # tfds warns about a missing dataset before raising
+    try:
+        return tfds.data_source(name, split=split, data_dir=data_dir, download=False)
+    except Exception as e:  # noqa: BLE001 - tfds reports a missing dataset in several ways
+        prepare = (
+            f'prepare it once on a machine with internet: tfds build {name} --data_dir={data_dir} '
+            '--file_format=array_record'
+        )
+        raise ConfigError(
+            f'config.data.tfds_name={name!r}: split {split!r} is not prepared in config.data.data_dir={data_dir!r} '
+            f'({type(e).__name__}); {prepare}, or set --config.data.data_dir to where it is'
+        ) from None
+    finally:
+        logging.set_verbosity(verbosity)
+
+
+def _feature(record: dict[str, Any], path: str) -> Any:
+    for part in path.split('/'):
+        if part not in record:
+            raise ConfigError(
+                f'config.data.domain_attribute={path!r}: no feature {part!r}; allowed: {", ".join(record)}'
+            )
+        record = record[part]
+    return record
+
+
+def pool(config: Any, split: str, seed: int):
+    """(pool, info) of a prepared TFDS dataset's split."""
+    import grain
+
+    name = config.get('tfds_name', 'mnist')
+    if not isinstance(name, str) or not (name in NAMES[:-1] or name.startswith('cycle_gan/')):
+        raise ConfigError(f'config.data.tfds_name={name!r} is not valid; allowed: {", ".join(NAMES)}')
+    data_dir = os.path.expanduser(config.get('data_dir', '~/tensorflow_datasets'))
+    size = config.get('image_size', 32)
+    check_number('config.data.image_size', size, integer=True, positive=True)
+    n = config.get('pool_size', 1024)
+    check_number('config.data.pool_size', n, integer=True, positive=True)
+
+    def records(tfds_split, part=None):
+        src = _tfds_source(name, tfds_split, data_dir)
+        ds = grain.MapDataset.source(src).shuffle(seed=seed)
+        if part is not None:  # an 80/20 split of a dataset that has no test split
+            cut = int(0.8 * len(src))
+            ds = ds[:cut] if part == 'train' else ds[cut:]
+        return ds
+
+    if name.startswith('cycle_gan/'):
+        domains = {'a': records(f'{split}A')[:n], 'b': records(f'{split}B')[:n]}
+        chosen = {d: [ds[i] for i in range(len(ds))] for d, ds in domains.items()}
+    else:
+        has_test = name in ('mnist', 'svhn_cropped', 'celeb_a')
+        ds = records(split, None) if has_test else records('train', split)
+        attribute = config.get('domain_attribute', 'label')
+        value = config.get('domain_value', 0)
+        chosen = {'a': [], 'b': []}
+        for i in range(len(ds)):
+            record = ds[i]
+            domain = 'a' if np.asarray(_feature(record, attribute)) == value else 'b'
+            if len(chosen[domain]) < n:
+                chosen[domain].append(record)
+            if min(len(v) for v in chosen.values()) >= n:
+                break
+    for d, recs in chosen.items():
+        if not recs:
+            raise ConfigError(f'config.data: domain {d.upper()} of {name!r} ({split}) is empty; check domain_attribute')
+
+    def images(recs):
+        out = []
+        for r in recs:  # one by one: some datasets' images differ in size
+            x = np.asarray(r['image'], np.float32) / 127.5 - 1.0
+            out.append(np.asarray(jax.image.resize(x, (size, size, x.shape[-1]), 'linear', antialias=True)))
+        return np.clip(np.stack(out), -1.0, 1.0)
+
+    def labels(recs):
+        return np.array([int(np.asarray(r.get('label', 0))) for r in recs], np.int32)
+
+    pool = two_domain_pool(images(chosen['a']), images(chosen['b']), labels(chosen['a']), labels(chosen['b']))
+    return pool, {'image_size': size, 'tfds_name': name}
