@@ -23,6 +23,19 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from common.kernels import median_bandwidth, rbf_gram
+
+__all__ = [
+    'binary_entropy_term',
+    'dual_objective',
+    'dual_objective_linear',
+    'gram_blocks',
+    'median_bandwidth',
+    'primal_objective',
+    'primal_objective_kernel',
+    'rbf_gram',
+]
+
 
 def binary_entropy_term(alpha: jax.Array) -> jax.Array:
     """Sum of alpha log alpha + (1 - alpha) log(1 - alpha) (<= 0), with 0 log 0 = 0.
@@ -128,37 +141,6 @@ def dual_objective_linear(
     """
     v = alpha_a @ x_a - alpha_b @ x_b
     return v @ v / (2.0 * lam) + binary_entropy_term(alpha_a) + binary_entropy_term(alpha_b)
-
-
-def rbf_gram(x: jax.Array, y: jax.Array, *, bandwidth: jax.Array | float) -> jax.Array:
-    """RBF Gram matrix k(x, y) = exp(-|x - y|^2 / (2 bandwidth^2)).
-
-    Args:
-      x: [n, d], y: [m, d] points.
-      bandwidth: the kernel width (> 0).
-
-    Returns:
-      [n, m] the Gram matrix.
-    """
-    sq = jnp.sum(x * x, -1)[:, None] + jnp.sum(y * y, -1)[None, :] - 2.0 * x @ y.T
-    return jnp.exp(-jnp.maximum(sq, 0.0) / (2.0 * bandwidth**2))
-
-
-def median_bandwidth(x_a: jax.Array, x_b: jax.Array) -> jax.Array:
-    """Median heuristic: the median pairwise distance over the pooled points (never 0).
-
-    Args:
-      x_a: [n_a, d], x_b: [n_b, d].
-
-    Returns:
-      [] the bandwidth.
-    """
-    x = jnp.concatenate([x_a, x_b], 0)
-    sq = jnp.sum((x[:, None, :] - x[None, :, :]) ** 2, -1)
-    n = x.shape[0]
-    iu = jnp.triu_indices(n, 1)
-    med = jnp.sqrt(jnp.median(sq[iu])) if n > 1 else jnp.asarray(1.0, x.dtype)
-    return jnp.where(med > 0, med, jnp.asarray(1.0, x.dtype))
 
 
 def gram_blocks(

@@ -28,7 +28,7 @@ from common import plots
 from common.errors import ConfigError, check_choice, check_number
 from common.method import Method
 from common.state import Player, TrainState
-from dualadv import losses, models, solver
+from dualadv import losses, metrics, models, solver
 
 OBJECTIVES = ('dual', 'minmax')
 SOURCES = ('gaussian', 'mixture', 'moons', 'digits')  # points, or digits as vectors
@@ -53,7 +53,7 @@ def validate(config: Any) -> None:
     check_choice('config.data.source', config.data.source, SOURCES)
     if config.data.source == 'digits' and config.data.get('format', 'image') not in ('flat', 'pca'):
         raise ConfigError(
-            f"config.data.format={config.data.get('format', 'image')!r} is not valid for dualadv (it aligns "
+            f'config.data.format={config.data.get("format", "image")!r} is not valid for dualadv (it aligns '
             "vectors); allowed: 'flat', 'pca' (--config=dualadv/config.py:digits_rbf sets up the digits)"
         )
 
@@ -62,190 +62,164 @@ def _optimizer(config: Any, lr: float) -> optax.GradientTransformation:
     return optax.sgd(lr) if config.optim.optimizer == 'sgd' else optax.adam(lr)
 
 
-def _gap(ta: jax.Array, b: jax.Array) -> jax.Array:
-    return jnp.linalg.norm(jnp.mean(ta, 0) - jnp.mean(b, 0))
-
-
-def _map_error(params: dict, a: jax.Array, extra: dict) -> jax.Array:
-    """RMS over A of |T(x) - T*(x)|, or the mean gap when the true map is unknown."""
-    if 'true_matrix' not in extra:
-        return jnp.asarray(jnp.nan)
-    target = a @ extra['true_matrix'].T + extra['true_offset']
-    return jnp.sqrt(jnp.mean(jnp.sum((models.apply_transform(params, a) - target) ** 2, -1)))
-
-
-def make(config: Any) -> Method:
-    """Build the dualadv Method for `config`."""
-    validate(config)
-    lam = config.loss.lam
-    kernel = config.loss.kernel
-    critic_lr = config.optim.critic_lr if config.optim.critic_lr > 0 else config.optim.lr
-
-    def distance(ta, b, extra, init=None):
-        """The exact dual distance of the current T (the monitored quantity)."""
-        return solver.adversarial_distance(
-            ta,
-            b,
-            lam=lam,
-            kernel=kernel,
-            bandwidth=extra['bandwidth'] if kernel == 'rbf' else None,
-            method=config.loss.solver,
-            init=init,
-        )
-
-    def init(rng, batch, info):
-        a = jnp.asarray(batch['a'])
-        dim = a.shape[-1]
-        tparams = models.init_transform(config.model.transform, dim)
-        players = {'transform': Player.create(tparams, _optimizer(config, config.optim.lr))}
-        bw = config.loss.bandwidth
-        if bw <= 0:
-            bw = losses.median_bandwidth(a, jnp.asarray(batch['b']))
-        n_a, n_b = batch['a'].shape[0], batch['b'].shape[0]
-        extra = {
-            'bandwidth': jnp.asarray(bw, jnp.float32),
-            'alpha_a': jnp.full((n_a,), 0.5, jnp.float32),
-            'alpha_b': jnp.full((n_b,), 0.5, jnp.float32),
-            'bias': jnp.zeros((), jnp.float32),
-            'prev_distance': jnp.asarray(jnp.inf, jnp.float32),
-            'prev_error': jnp.asarray(jnp.inf, jnp.float32),
-            'ups_distance': jnp.zeros((), jnp.int32),
-            'ups_error': jnp.zeros((), jnp.int32),
-        }
-        true_map = info.get('true_map')
-        if true_map is not None and np.ndim(true_map[0]) == 2:  # a synthetic pair: the aligning map (M, c)
-            m, c = true_map
-            extra['true_matrix'] = jnp.asarray(m, jnp.float32)
-            extra['true_offset'] = jnp.asarray(c, jnp.float32)
-        if config.loss.objective == 'minmax':
-            feat_dim = dim if kernel == 'linear' else config.loss.rff_features
-            critic = {'w': jnp.zeros((feat_dim,), jnp.float32), 'b': jnp.zeros((), jnp.float32)}
-            # Ascent: the critic minimises the negated objective.
-            players['critic'] = Player.create(critic, _optimizer(config, critic_lr))
-            k1, k2 = jax.random.split(rng)
-            extra['rff_omega'] = jax.random.normal(k1, (dim, feat_dim), jnp.float32)
-            extra['rff_phase'] = jax.random.uniform(k2, (feat_dim,), jnp.float32, 0, 2 * jnp.pi)
-        return TrainState.create(players, extra)
-
-    def features(x, extra):
-        if kernel == 'linear':
-            return x
-        return models.random_fourier_features(x, extra['rff_omega'], extra['rff_phase'], bandwidth=extra['bandwidth'])
-
-    def monitor(state, batch, tparams, sol):
-        """Distance/error bookkeeping shared by both objectives."""
-        a, b = batch['a'], batch['b']
-        n = a.shape[0] + b.shape[0]
-        dist = sol.value / n
-        ta = models.apply_transform(tparams, a)
-        err = _map_error(tparams, a, state.extra) if 'true_matrix' in state.extra else _gap(ta, b)
-        ex = state.extra
-        tol = 1e-6 * (1.0 + jnp.abs(ex['prev_distance']))
-        up_d = jnp.isfinite(ex['prev_distance']) & (dist > ex['prev_distance'] + tol)
-        up_e = jnp.isfinite(ex['prev_error']) & (err > ex['prev_error'] + 1e-6)
-        extra = dict(
-            ex,
-            prev_distance=dist.astype(jnp.float32),
-            prev_error=err.astype(jnp.float32),
-            ups_distance=ex['ups_distance'] + up_d.astype(jnp.int32),
-            ups_error=ex['ups_error'] + up_e.astype(jnp.int32),
-            alpha_a=sol.alpha_a.astype(jnp.float32),
-            alpha_b=sol.alpha_b.astype(jnp.float32),
-            bias=sol.bias.astype(jnp.float32),
-        )
-        metrics = {
-            'loss/distance': dist,
-            'align/distance_excess': sol.excess / n,
-            'align/error': err,
-            'align/mean_gap': _gap(ta, b),
-            'solver/kkt_residual': sol.kkt_residual,
-            'solver/num_steps': sol.num_steps.astype(jnp.float32),
-        }
-        return extra, metrics
-
-    def warm(extra):
-        zero = jnp.zeros((), jnp.float32)
-        return solver.DualSolution(
-            zero, extra['alpha_a'], extra['alpha_b'], extra['bias'], zero, 0, extra['bandwidth'], zero
-        )
-
-    def dual_step(state, batch, rng):
-        del rng
-        tparams = state.params('transform')
-        n = batch['a'].shape[0] + batch['b'].shape[0]
-
-        def loss_fn(p):
-            sol = distance(models.apply_transform(p, batch['a']), batch['b'], state.extra, warm(state.extra))
-            return sol.value / n, sol
-
-        (_, sol), grads = jax.value_and_grad(loss_fn, has_aux=True)(tparams)
-        extra, metrics = monitor(state, batch, tparams, sol)
-        metrics['grad_norm/transform'] = optax.global_norm(grads)
-        players = {'transform': state.players['transform'].apply_gradients(grads)}
-        return state.replace(players=players, extra=extra), metrics
-
-    def primal(tparams, cparams, batch, extra):
-        """Normalised primal objective J(T, w, b), to be maximised by the critic."""
-        fa = features(models.apply_transform(tparams, batch['a']), extra) @ cparams['w'] + cparams['b']
-        fb = features(batch['b'], extra) @ cparams['w'] + cparams['b']
-        n = fa.shape[0] + fb.shape[0]
-        obj = (
-            jnp.sum(jax.nn.log_sigmoid(fa)) + jnp.sum(jax.nn.log_sigmoid(-fb)) - 0.5 * lam * cparams['w'] @ cparams['w']
-        )
-        return obj / n
-
-    def minmax_step(state, batch, rng):
-        del rng
-        tparams, cparams = state.params('transform'), state.params('critic')
-        obj, (g_t, g_c) = jax.value_and_grad(primal, argnums=(0, 1))(tparams, cparams, batch, state.extra)
-        ta = models.apply_transform(tparams, batch['a'])
-        sol = distance(ta, batch['b'], state.extra, warm(state.extra))
-        extra, metrics = monitor(state, batch, tparams, sol)
-        metrics['loss/critic_objective'] = obj
-        metrics['grad_norm/transform'] = optax.global_norm(g_t)
-        metrics['grad_norm/critic'] = optax.global_norm(g_c)
-        players = {
-            'transform': state.players['transform'].apply_gradients(g_t),
-            'critic': state.players['critic'].apply_gradients(jax.tree.map(jnp.negative, g_c)),
-        }
-        return state.replace(players=players, extra=extra), metrics
-
-    def eval_step(state, batch):
-        tparams = state.params('transform')
-        ta = models.apply_transform(tparams, batch['a'])
-        sol = distance(ta, batch['b'], state.extra)
-        n = ta.shape[0] + batch['b'].shape[0]
-        out = {'distance': sol.value / n, 'distance_excess': sol.excess / n, 'mean_gap': _gap(ta, batch['b'])}
-        if 'true_matrix' in state.extra:
-            out['map_error'] = _map_error(tparams, batch['a'], state.extra)
-        return out
-
-    def sample(state, batch):
-        return {
-            'a': batch['a'],
-            'b': batch['b'],
-            'ta': models.apply_transform(state.params('transform'), batch['a']),
-            'label_a': batch['label_a'],
-            'label_b': batch['label_b'],
-        }
-
-    def evaluate(state, pools):
-        return _evaluate(state, pools, config, distance)
-
-    def plot_fn(state, samples, workdir):
-        return plot(state, samples, workdir, config)
-
-    return Method(
+def distance(ta: jax.Array, b: jax.Array, extra: dict, config: Any, init=None) -> solver.DualSolution:
+    """The exact dual distance d(T(A), B) of the current T (the monitored quantity)."""
+    return solver.adversarial_distance(
+        ta,
+        b,
+        lam=config.loss.lam,
+        kernel=config.loss.kernel,
+        bandwidth=extra['bandwidth'] if config.loss.kernel == 'rbf' else None,
+        method=config.loss.solver,
         init=init,
-        train_step=dual_step if config.loss.objective == 'dual' else minmax_step,
-        eval_step=eval_step,
-        sample=sample,
-        evaluate=evaluate,
-        plot=plot_fn,
     )
 
 
-def _evaluate(state, pools, config, distance) -> dict[str, Any]:
+def init(rng: jax.Array, batch: dict, info: dict, config: Any) -> TrainState:
+    """T at the identity; the solver's warm start; the monitors; the critic for min-max."""
+    a = jnp.asarray(batch['a'])
+    dim = a.shape[-1]
+    tparams = models.init_transform(config.model.transform, dim)
+    players = {'transform': Player.create(tparams, _optimizer(config, config.optim.lr))}
+    bw = config.loss.bandwidth
+    if bw <= 0:
+        bw = losses.median_bandwidth(a, jnp.asarray(batch['b']))
+    n_a, n_b = batch['a'].shape[0], batch['b'].shape[0]
+    extra = {
+        'bandwidth': jnp.asarray(bw, jnp.float32),
+        'alpha_a': jnp.full((n_a,), 0.5, jnp.float32),
+        'alpha_b': jnp.full((n_b,), 0.5, jnp.float32),
+        'bias': jnp.zeros((), jnp.float32),
+        'prev_distance': jnp.asarray(jnp.inf, jnp.float32),
+        'prev_error': jnp.asarray(jnp.inf, jnp.float32),
+        'ups_distance': jnp.zeros((), jnp.int32),
+        'ups_error': jnp.zeros((), jnp.int32),
+    }
+    true_map = info.get('true_map')
+    if true_map is not None and np.ndim(true_map[0]) == 2:  # a synthetic pair: the aligning map (M, c)
+        m, c = true_map
+        extra['true_matrix'] = jnp.asarray(m, jnp.float32)
+        extra['true_offset'] = jnp.asarray(c, jnp.float32)
+    if config.loss.objective == 'minmax':
+        feat_dim = dim if config.loss.kernel == 'linear' else config.loss.rff_features
+        critic = {'w': jnp.zeros((feat_dim,), jnp.float32), 'b': jnp.zeros((), jnp.float32)}
+        # Ascent: the critic minimises the negated objective.
+        critic_lr = config.optim.critic_lr if config.optim.critic_lr > 0 else config.optim.lr
+        players['critic'] = Player.create(critic, _optimizer(config, critic_lr))
+        k1, k2 = jax.random.split(rng)
+        extra['rff_omega'] = jax.random.normal(k1, (dim, feat_dim), jnp.float32)
+        extra['rff_phase'] = jax.random.uniform(k2, (feat_dim,), jnp.float32, 0, 2 * jnp.pi)
+    return TrainState.create(players, extra)
+
+
+def _features(x: jax.Array, extra: dict, kernel: str) -> jax.Array:
+    """The min-max critic's features: x itself (linear) or random Fourier features (RBF)."""
+    if kernel == 'linear':
+        return x
+    return models.random_fourier_features(x, extra['rff_omega'], extra['rff_phase'], bandwidth=extra['bandwidth'])
+
+
+def _monitor(state: TrainState, batch: dict, tparams: dict, sol: solver.DualSolution):
+    """Distance / error bookkeeping shared by both objectives: (extra, metrics)."""
+    a, b = batch['a'], batch['b']
+    n = a.shape[0] + b.shape[0]
+    dist = sol.value / n
+    ta = models.apply_transform(tparams, a)
+    err = metrics.map_error(tparams, a, state.extra) if 'true_matrix' in state.extra else metrics.mean_gap(ta, b)
+    ex = state.extra
+    tol = 1e-6 * (1.0 + jnp.abs(ex['prev_distance']))
+    up_d = jnp.isfinite(ex['prev_distance']) & (dist > ex['prev_distance'] + tol)
+    up_e = jnp.isfinite(ex['prev_error']) & (err > ex['prev_error'] + 1e-6)
+    extra = dict(
+        ex,
+        prev_distance=dist.astype(jnp.float32),
+        prev_error=err.astype(jnp.float32),
+        ups_distance=ex['ups_distance'] + up_d.astype(jnp.int32),
+        ups_error=ex['ups_error'] + up_e.astype(jnp.int32),
+        alpha_a=sol.alpha_a.astype(jnp.float32),
+        alpha_b=sol.alpha_b.astype(jnp.float32),
+        bias=sol.bias.astype(jnp.float32),
+    )
+    out = {
+        'loss/distance': dist,
+        'align/distance_excess': sol.excess / n,
+        'align/error': err,
+        'align/mean_gap': metrics.mean_gap(ta, b),
+        'solver/kkt_residual': sol.kkt_residual,
+        'solver/num_steps': sol.num_steps.astype(jnp.float32),
+    }
+    return extra, out
+
+
+def _warm(extra: dict) -> solver.DualSolution:
+    """The previous step's solution as the solver's warm start."""
+    zero = jnp.zeros((), jnp.float32)
+    return solver.DualSolution(
+        zero, extra['alpha_a'], extra['alpha_b'], extra['bias'], zero, 0, extra['bandwidth'], zero
+    )
+
+
+def dual_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
+    """min_T min_alpha D(alpha; T(A), B): solve for alpha (warm), step T by the envelope gradient."""
+    del rng
+    tparams = state.params('transform')
+    n = batch['a'].shape[0] + batch['b'].shape[0]
+
+    def loss_fn(p):
+        sol = distance(models.apply_transform(p, batch['a']), batch['b'], state.extra, config, _warm(state.extra))
+        return sol.value / n, sol
+
+    (_, sol), grads = jax.value_and_grad(loss_fn, has_aux=True)(tparams)
+    extra, out = _monitor(state, batch, tparams, sol)
+    out['grad_norm/transform'] = optax.global_norm(grads)
+    players = {'transform': state.players['transform'].apply_gradients(grads)}
+    return state.replace(players=players, extra=extra), out
+
+
+def _primal(tparams: dict, cparams: dict, batch: dict, extra: dict, config: Any) -> jax.Array:
+    """Normalised primal objective J(T, w, b) (`losses.primal_objective` on the critic's
+    features of T(A) and B), to be maximised by the critic."""
+    phi_a = _features(models.apply_transform(tparams, batch['a']), extra, config.loss.kernel)
+    phi_b = _features(batch['b'], extra, config.loss.kernel)
+    obj = losses.primal_objective(cparams['w'], cparams['b'], phi_a, phi_b, lam=config.loss.lam)
+    return obj / (phi_a.shape[0] + phi_b.shape[0])
+
+
+def minmax_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
+    """min_T max_{w,b} J: one simultaneous descent step on T and ascent step on the critic."""
+    del rng
+    tparams, cparams = state.params('transform'), state.params('critic')
+    obj, (g_t, g_c) = jax.value_and_grad(_primal, argnums=(0, 1))(tparams, cparams, batch, state.extra, config)
+    ta = models.apply_transform(tparams, batch['a'])
+    sol = distance(ta, batch['b'], state.extra, config, _warm(state.extra))
+    extra, out = _monitor(state, batch, tparams, sol)
+    out['loss/critic_objective'] = obj
+    out['grad_norm/transform'] = optax.global_norm(g_t)
+    out['grad_norm/critic'] = optax.global_norm(g_c)
+    players = {
+        'transform': state.players['transform'].apply_gradients(g_t),
+        'critic': state.players['critic'].apply_gradients(jax.tree.map(jnp.negative, g_c)),
+    }
+    return state.replace(players=players, extra=extra), out
+
+
+def eval_step(state: TrainState, batch: dict, config: Any) -> dict:
+    tparams = state.params('transform')
+    ta = models.apply_transform(tparams, batch['a'])
+    sol = distance(ta, batch['b'], state.extra, config)
+    n = ta.shape[0] + batch['b'].shape[0]
+    out = {'distance': sol.value / n, 'distance_excess': sol.excess / n, 'mean_gap': metrics.mean_gap(ta, batch['b'])}
+    if 'true_matrix' in state.extra:
+        out['map_error'] = metrics.map_error(tparams, batch['a'], state.extra)
+    return out
+
+
+def sample(state: TrainState, batch: dict) -> dict:
+    keys = ('a', 'b', 'label_a', 'label_b')
+    return {k: batch[k] for k in keys} | {'ta': models.apply_transform(state.params('transform'), batch['a'])}
+
+
+def evaluate(state: TrainState, pools: dict, config: Any) -> dict[str, Any]:
     """Final numbers: distance, error, monotonicity counts, digit accuracies."""
     tparams = jax.device_get(state.params('transform'))
     steps = int(config.train.steps)
@@ -261,30 +235,37 @@ def _evaluate(state, pools, config, distance) -> dict[str, Any]:
         'ups_error_fraction': int(state.extra['ups_error']) / max(steps - 1, 1),
         'paper': PAPER,
     }
-    has_map = 'true_matrix' in state.extra
     test = pools['test']
     a, b = jnp.asarray(test['a']), jnp.asarray(test['b'])
     ta = models.apply_transform(tparams, a)
     n = a.shape[0] + b.shape[0]
-    out['test_distance_before'] = float(distance(a, b, state.extra).value / n)
-    out['test_distance_after'] = float(distance(ta, b, state.extra).value / n)
+    out['test_distance_before'] = float(distance(a, b, state.extra, config).value / n)
+    out['test_distance_after'] = float(distance(ta, b, state.extra, config).value / n)
     out['test_distance_excess_before'] = out['test_distance_before'] + float(np.log(2.0))
     out['test_distance_excess_after'] = out['test_distance_after'] + float(np.log(2.0))
-    out['test_mean_gap_before'] = float(_gap(a, b))
-    out['test_mean_gap_after'] = float(_gap(ta, b))
-    if has_map:
+    out['test_mean_gap_before'] = float(metrics.mean_gap(a, b))
+    out['test_mean_gap_after'] = float(metrics.mean_gap(ta, b))
+    if 'true_matrix' in state.extra:
         ident = models.init_transform('shift', a.shape[1])
-        out['test_map_error_before'] = float(_map_error(ident, a, state.extra))
-        out['test_map_error_after'] = float(_map_error(tparams, a, state.extra))
+        out['test_map_error_before'] = float(metrics.map_error(ident, a, state.extra))
+        out['test_map_error_after'] = float(metrics.map_error(tparams, a, state.extra))
     if config.data.source == 'digits':
-        from sklearn.linear_model import LogisticRegression
-
-        train = pools['train']
-        clf = LogisticRegression(max_iter=2000).fit(train['b'], train['label_b'])
-        out['accuracy_mnist_test'] = float(clf.score(test['b'], test['label_b']))
-        out['accuracy_uci_before'] = float(clf.score(np.asarray(a), test['label_a']))
-        out['accuracy_uci_after'] = float(clf.score(np.asarray(ta), test['label_a']))
+        out |= metrics.digit_accuracies(pools['train'], test, np.asarray(ta))
     return out
+
+
+def make(config: Any) -> Method:
+    """Build the dualadv Method for `config` (wiring only: the bodies are the functions above)."""
+    validate(config)
+    step = dual_step if config.loss.objective == 'dual' else minmax_step
+    return Method(
+        init=lambda rng, batch, info: init(rng, batch, info, config),
+        train_step=lambda state, batch, rng: step(state, batch, rng, config),
+        eval_step=lambda state, batch: eval_step(state, batch, config),
+        sample=sample,
+        evaluate=lambda state, pools: evaluate(state, pools, config),
+        plot=lambda state, samples, workdir: plot(state, samples, workdir, config),
+    )
 
 
 def plot(state: TrainState, samples: list, workdir: str, config: Any) -> list[str]:

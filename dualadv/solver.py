@@ -82,19 +82,40 @@ def _rounding_slack(value):
     return 16 * jnp.finfo(value.dtype).eps * (1.0 + jnp.abs(value))
 
 
-def _backtrack(objective_at, p0, slope, max_halvings: int = 40):
-    """Armijo backtracking from the full Newton step: the largest t = 2^-k with
-    objective_at(t) <= p0 + 1e-4 t slope (0 if none within `max_halvings`). Near the optimum
-    the full step is accepted at once, so this costs one objective evaluation there."""
+def _armijo(evaluate, reference, slope, *, max_trials: int):
+    """Armijo backtracking from the full step: t = 1, 1/2, 1/4, ... until
+    value(t) <= reference + 1e-4 t slope (up to rounding), at most `max_trials` evaluations.
 
-    slack = _rounding_slack(p0)
+    Args:
+      evaluate: t -> (value, aux), the objective at step length t and whatever the caller keeps.
+      reference: the current value (the monotone rule of the Newton solvers), or the largest of
+        the last few values (the non-monotone rule of Grippo, Lampariello, Lucidi, which keeps
+        Barzilai-Borwein's fast steps in the projected-gradient solver).
+      slope: the directional derivative along the step (< 0 for a descent direction).
+      max_trials: how many step lengths to try.
+
+    Returns:
+      (t, value, aux, accepted) at the last step length tried; `accepted` says whether it passed.
+      Near the optimum the full step passes at once, so this costs one evaluation there.
+    """
+    slack = _rounding_slack(reference)
+
+    def passes(t, value):
+        return value <= reference + 1e-4 * t * slope + slack
 
     def cond(carry):
-        t, k = carry
-        return (k < max_halvings) & ~(objective_at(t) <= p0 + 1e-4 * t * slope + slack)
+        t, k, value, _ = carry
+        return (k < max_trials) & ~passes(t, value)
 
-    t, k = jax.lax.while_loop(cond, lambda c: (0.5 * c[0], c[1] + 1), (jnp.ones_like(p0), 0))
-    return jnp.where(k < max_halvings, t, 0.0)
+    def body(carry):
+        t, k, _, _ = carry
+        t = 0.5 * t
+        value, aux = evaluate(t)
+        return t, k + 1, value, aux
+
+    one = jnp.ones_like(reference)
+    t, _, value, aux = jax.lax.while_loop(cond, body, (one, 1, *evaluate(one)))
+    return t, value, aux, passes(t, value)
 
 
 def _softplus_sigmoid(margin):
@@ -136,21 +157,10 @@ def _linear_newton(x, y, lam, w0, b0, tol, max_steps):
         dmargin = -y * (xa @ step)
         slope = grad @ step
 
-        def trial(carry):
-            t, k, _, _ = carry
-            val, new_sig = evaluate(theta + t * step, margin + t * dmargin)
-            return 0.5 * t, k + 1, val, new_sig
-
-        slack = _rounding_slack(p0)
-
-        def rejected(carry):
-            t, k, val, _ = carry
-            return (k < 40) & ~(val <= p0 + 1e-4 * (2.0 * t) * slope + slack)
-
-        one = jnp.ones_like(p0)
-        t, k, val, new_sig = jax.lax.while_loop(rejected, trial, trial((one, 0, p0, sig)))
-        accepted = val <= p0 + 1e-4 * (2.0 * t) * slope + slack
-        t = jnp.where(accepted, 2.0 * t, 0.0)
+        t, val, new_sig, accepted = _armijo(
+            lambda t: evaluate(theta + t * step, margin + t * dmargin), p0, slope, max_trials=40
+        )
+        t = jnp.where(accepted, t, 0.0)
         theta, margin = theta + t * step, margin + t * dmargin
         p1, sig = jnp.where(accepted, val, p0), jnp.where(accepted, new_sig, sig)
         return theta, margin, p1, sig, it + 1, kkt(margin, sig)
@@ -196,7 +206,8 @@ def _kernel_newton(q, y, lam, c0, b0, tol, max_steps):
         dc, db = step[:n], step[n]
         slope = (q @ r) @ dc + g_b * db
         p0 = objective(c, b)
-        t = _backtrack(lambda t: objective(c + t * dc, b + t * db), p0, slope)
+        t, _, _, accepted = _armijo(lambda t: (objective(c + t * dc, b + t * db), None), p0, slope, max_trials=40)
+        t = jnp.where(accepted, t, 0.0)
         c, b = c + t * dc, b + t * db
         return c, b, it + 1, kkt(c, b)
 
@@ -250,16 +261,12 @@ def _dual_pgd(q_matvec, y, lam, alpha0, tol, max_steps):
         direction = project_box_equality(alpha - step * g, y, eps, 1 - eps) - alpha
         slope = g @ direction
 
-        def trial(c):
-            t, k, _ = c
-            return 0.5 * t, k + 1, evaluate(alpha + t * direction)
+        def at(t):
+            new_value, new_g, res = evaluate(alpha + t * direction)
+            return new_value, (new_g, res)
 
-        def rejected(c):
-            t, k, (v, _, _) = c
-            return (k < 30) & ~(v <= reference + 1e-4 * (2.0 * t) * slope + _rounding_slack(reference))
-
-        t, _, (new_value, new_g, res) = jax.lax.while_loop(rejected, trial, trial((jnp.ones_like(value), 0, None)))
-        new = alpha + 2.0 * t * direction
+        t, new_value, (new_g, res), _ = _armijo(at, reference, slope, max_trials=30)
+        new = alpha + t * direction
         s, dg = new - alpha, new_g - g
         curv = s @ dg
         step = jnp.where(curv > 0, (s @ s) / jnp.where(curv > 0, curv, 1.0), step)

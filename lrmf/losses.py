@@ -18,6 +18,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from common.kernels import rbf_gram
+
 
 def lrmf_loss(
     logdet_t: jax.Array,
@@ -92,8 +94,7 @@ def mmd2(x: jax.Array, y: jax.Array, *, bandwidth: float) -> jax.Array:
     """
 
     def k(u, v):
-        sq = jnp.sum(u * u, -1)[:, None] + jnp.sum(v * v, -1)[None, :] - 2.0 * u @ v.T
-        return jnp.exp(-jnp.maximum(sq, 0.0) / (2.0 * bandwidth**2))
+        return rbf_gram(u, v, bandwidth=bandwidth)
 
     return jnp.mean(k(x, x)) + jnp.mean(k(y, y)) - 2.0 * jnp.mean(k(x, y))
 

@@ -25,7 +25,6 @@ and reports the LRMF loss of its T, so all four are judged by the same certifica
 
 from __future__ import annotations
 
-import functools
 import os
 from typing import Any
 
@@ -39,7 +38,7 @@ from common import plots
 from common.errors import ConfigError, check_choice, check_number
 from common.method import Method, Stage
 from common.state import Player, TrainState
-from lrmf import losses, models
+from lrmf import losses, metrics, models
 
 PAPER = {
     'claim': 'the LRMF loss is >= 0 and reaches 0 only when T(A) and B are aligned under M; '
@@ -101,237 +100,227 @@ def validate(config: Any) -> None:
     check_number('config.optim.shared_lr', config.optim.shared_lr)
 
 
-def _moments_error(ta: jax.Array, b: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """(|mean(T(A)) - mean(B)|, |cov(T(A)) - cov(B)|_F), images flattened."""
-    ta, b = ta.reshape(len(ta), -1), b.reshape(len(b), -1)
-    d = ta.shape[1]
-    cov = lambda x: jnp.cov(x, rowvar=False, bias=True).reshape(d, d)  # noqa: E731
-    return jnp.linalg.norm(ta.mean(0) - b.mean(0)), jnp.linalg.norm(cov(ta) - cov(b))
+def nets(config: Any, shape: tuple[int, ...]):
+    """(T's flow, the density family M) for examples of `shape` (the space T works in)."""
+    flow = models.make_flow(config.model.transform, shape, **config.model.flow_kwargs)
+    return flow, models.make_density(config.model.density, shape, **config.model.density_kwargs)
+
+
+def _vae(config: Any, x: jax.Array) -> models.VAE:
+    """The VAE embedding of flat images x [n, d]."""
+    return models.VAE(config.model.embed_dim, config.model.ae_hidden, x.shape[-1])
+
+
+def embedded(state: TrainState, batch: dict, config: Any) -> dict:
+    """The batch with 'a' and 'b' replaced by the frozen VAE posterior means (or as it is)."""
+    if _embedding(config) != 'vae':
+        return batch
+
+    def embed(x):
+        mean, _ = _vae(config, x).apply(state.params('embedding'), x, method=models.VAE.encode)
+        return jax.lax.stop_gradient(mean)
+
+    return batch | {'a': embed(batch['a']), 'b': embed(batch['b'])}
+
+
+def init(rng: jax.Array, batch: dict, info: dict, config: Any) -> TrainState:
+    """The private, shared and transform players (and the VAE with an embedding)."""
+    del info
+    use_vae = _embedding(config) == 'vae'
+    k1, k2, k3 = jax.random.split(rng, 3)
+    shape = (config.model.embed_dim,) if use_vae else batch['a'].shape[1:]
+    flow, density = nets(config, shape)
+    a = jnp.zeros((1, *shape))
+    dparams = density.init(k2, a)
+    fit_tx = optax.adam(config.optim.fit_lr)
+    shared_lr = config.optim.shared_lr if config.optim.shared_lr > 0 else config.optim.lr
+    players = {
+        'private_a': Player.create(dparams, fit_tx),
+        'private_b': Player.create(dparams, fit_tx),
+        'shared': Player.create(dparams, optax.adam(shared_lr)),
+        'transform': Player.create(flow.init(k1, a), optax.adam(config.optim.lr)),
+    }
+    if use_vae:
+        x = jnp.asarray(batch['a'][:1])
+        players['embedding'] = Player.create(_vae(config, x).init(k3, x, k3), optax.adam(config.optim.ae_lr))
+    return TrainState.create(players)
+
+
+def ae_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
+    """Stage 'autoencode': one VAE step on both domains' flat images (the negative ELBO)."""
+    x = jnp.concatenate([batch['a'], batch['b']])
+
+    def loss_fn(params):
+        logits, mean, log_var = _vae(config, x).apply(params, x, rng)
+        return losses.vae_loss(logits, jnp.clip(x, 0.0, 1.0), mean, log_var)
+
+    loss, grads = jax.value_and_grad(loss_fn)(state.params('embedding'))
+    players = dict(state.players)
+    players['embedding'] = players['embedding'].apply_gradients(grads)
+    return state.replace(players=players), {'loss/vae': loss}
+
+
+def fit_privates(players: dict, batch: dict, config: Any):
+    """One fit of P_A on batch['a'] and P_B on batch['b'] (closed form for Gaussians)."""
+    players = dict(players)
+    out = {}
+    density = nets(config, batch['a'].shape[1:])[1]
+    for name, x in (('private_a', batch['a']), ('private_b', batch['b'])):
+        player = players[name]
+        if config.model.density == 'gaussian':
+            params = {'params': models.gaussian_ml_params(x)}
+            player = player.replace(params=params)
+            nll = -jnp.mean(density.apply(params, x))
+        else:
+            nll, grads = jax.value_and_grad(lambda p, x=x: -jnp.mean(density.apply(p, x)))(player.params)
+            player = player.apply_gradients(grads)
+        players[name] = player
+        out[f'loss/nll_{name[-1]}'] = nll
+    return players, out
+
+
+def fit_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
+    """Stage 'fit_private': fit P_A and P_B; the shared model starts as P_B."""
+    del rng
+    batch = embedded(state, batch, config)
+    players, out = fit_privates(state.players, batch, config)
+    shared = players['shared']
+    players['shared'] = shared.replace(params=players['private_b'].params, opt_state=shared.tx.init(shared.params))
+    return state.replace(players=players), out
+
+
+def transform(state: TrainState, tparams: dict, a: jax.Array, config: Any):
+    """(T(a), log|det dT/da|) for the trained T, or f_B(f_A^-1(a)) for back-to-back."""
+    flow, density = nets(config, a.shape[1:])
+    if config.loss.objective != 'back_to_back':
+        return flow.apply(tparams, a)
+    z, ld_a = density.apply(state.params('private_a'), a, method=models.FlowDensity.to_latent)
+    ta, ld_b = density.apply(state.params('private_b'), z, method=models.FlowDensity.from_latent)
+    return ta, ld_a + ld_b
+
+
+def lrmf_terms(tparams: dict, sparams: dict, state: TrainState, batch: dict, config: Any):
+    """(`losses.lrmf_loss` of T and the shared model S on an embedded batch, (its aux, T(A)))."""
+    ta, logdet = transform(state, tparams, batch['a'], config)
+    density = nets(config, batch['a'].shape[1:])[1]
+    logp_a = jax.lax.stop_gradient(density.apply(state.params('private_a'), batch['a']))
+    logp_b = jax.lax.stop_gradient(density.apply(state.params('private_b'), batch['b']))
+    loss, aux = losses.lrmf_loss(logdet, density.apply(sparams, ta), density.apply(sparams, batch['b']), logp_a, logp_b)
+    return loss, (aux, ta)
+
+
+def baseline_loss(tparams: dict, state: TrainState, batch: dict, config: Any) -> jax.Array:
+    """The MMD^2 or Sinkhorn divergence between T(A) and B (the baselines' objective)."""
+    ta, _ = transform(state, tparams, batch['a'], config)
+    if config.loss.objective == 'mmd':
+        return losses.mmd2(ta, batch['b'], bandwidth=config.loss.mmd_bandwidth)
+    return losses.sinkhorn_divergence(ta, batch['b'], epsilon=config.loss.sinkhorn_epsilon)
+
+
+def lrmf_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
+    """Stage 'lrmf': one Adam step on T (by its objective) and on S (by the LRMF loss)."""
+    del rng
+    objective = config.loss.objective
+    batch = embedded(state, batch, config)
+    (loss, (aux, ta)), (g_t, g_s) = jax.value_and_grad(lrmf_terms, argnums=(0, 1), has_aux=True)(
+        state.params('transform'), state.params('shared'), state, batch, config
+    )
+    mean_err, cov_err = metrics.moments_error(ta, batch['b'])
+    players = dict(state.players)
+    out = {}
+    if objective in ('mmd', 'sinkhorn'):
+        base, g_t = jax.value_and_grad(baseline_loss)(state.params('transform'), state, batch, config)
+        out[f'loss/{objective}'] = base
+    if objective != 'back_to_back':
+        players['transform'] = players['transform'].apply_gradients(g_t)
+    players['shared'] = players['shared'].apply_gradients(g_s)
+    if config.train.get('refit_private', False) and config.model.density != 'gaussian':
+        players, fit_metrics = fit_privates(players, batch, config)  # step for step with the shared model
+        out |= fit_metrics
+    out |= {
+        'loss/lrmf': loss,
+        'lrmf/gap_a': aux['gap_a'],
+        'lrmf/gap_b': aux['gap_b'],
+        'align/mean_error': mean_err,
+        'align/cov_error': cov_err,
+        'grad_norm/transform': optax.global_norm(g_t),
+        'grad_norm/shared': optax.global_norm(g_s),
+    }
+    if config.model.density == 'gaussian':
+        out['align/gaussian_lr_distance'] = losses.gaussian_lr_distance(ta, batch['b'])
+    return state.replace(players=players), out
+
+
+def eval_step(state: TrainState, batch: dict, config: Any) -> dict:
+    batch = embedded(state, batch, config)
+    loss, (_, ta) = lrmf_terms(state.params('transform'), state.params('shared'), state, batch, config)
+    mean_err, cov_err = metrics.moments_error(ta, batch['b'])
+    return {'lrmf': loss, 'mean_error': mean_err, 'cov_error': cov_err}
+
+
+def sample(state: TrainState, batch: dict, config: Any) -> dict:
+    batch = embedded(state, batch, config)
+    ta, _ = transform(state, state.params('transform'), batch['a'], config)
+    keep = 32 if ta.ndim > 2 else len(ta)  # a few images, or every point
+    out = {'a': batch['a'], 'b': batch['b'], 'ta': ta, 'label_a': batch['label_a'], 'label_b': batch['label_b']}
+    return {k: v[:keep] for k, v in out.items()}
+
+
+def evaluate(state: TrainState, pools: dict, config: Any) -> dict[str, Any]:
+    """The certificate (LRMF loss) on both splits, moment errors, and the label accuracies."""
+    out: dict[str, Any] = {
+        'objective': config.loss.objective,
+        'transform': config.model.transform,
+        'density': config.model.density,
+        'paper': PAPER,
+    }
+    embedded_pools = {}
+    for split in ('train', 'test'):
+        batch = embedded(state, {k: jnp.asarray(v) for k, v in pools[split].items()}, config)
+        loss, (aux, ta) = lrmf_terms(state.params('transform'), state.params('shared'), state, batch, config)
+        out[f'{split}_lrmf_loss'] = float(loss)
+        out[f'{split}_gap_a'] = float(aux['gap_a'])
+        out[f'{split}_gap_b'] = float(aux['gap_b'])
+        mean_err, cov_err = metrics.moments_error(ta, batch['b'])
+        out[f'{split}_mean_error'] = float(mean_err)
+        out[f'{split}_cov_error'] = float(cov_err)
+        embedded_pools[split] = (batch, ta)
+        n = min(len(ta), len(batch['b']))
+        if ta.ndim == 2 and ta.shape[1] <= 32:
+            out[f'{split}_gaussian_lr_distance'] = float(losses.gaussian_lr_distance(ta[:n], batch['b'][:n]))
+    test, ta = embedded_pools['test']
+    mean0, cov0 = metrics.moments_error(test['a'], test['b'])
+    out['test_mean_error_before'] = float(mean0)
+    out['test_cov_error_before'] = float(cov0)
+    if config.data.source == 'moons':
+        out |= metrics.arm_accuracies(test, ta)
+    if config.data.source == 'digits':
+        out |= metrics.digit_accuracies(embedded_pools)
+    return out
 
 
 def make(config: Any) -> Method:
-    """Build the LRMF Method for `config`."""
+    """Build the LRMF Method for `config` (wiring only: the bodies are the functions above)."""
     validate(config)
-    use_vae = _embedding(config) == 'vae'
 
-    @functools.lru_cache(maxsize=None)
-    def nets(shape: tuple[int, ...]):
-        """(T's flow, the density family M) for examples of `shape` (the space T works in)."""
-        flow = models.make_flow(config.model.transform, shape, **config.model.flow_kwargs)
-        return flow, models.make_density(config.model.density, shape, **config.model.density_kwargs)
+    def bind(fn):
+        return lambda state, batch, rng: fn(state, batch, rng, config)
 
-    def vae_for(x):
-        """The VAE embedding of flat images x [n, d]."""
-        return models.VAE(config.model.embed_dim, config.model.ae_hidden, x.shape[-1])
-
-    gaussian = config.model.density == 'gaussian'
-    fit_steps = 1 if gaussian else config.train.fit_steps
-
-    def embed(state, x):
-        """The frozen VAE posterior mean of x, or x itself without an embedding."""
-        if not use_vae:
-            return x
-        mean, _ = vae_for(x).apply(state.params('embedding'), x, method=models.VAE.encode)
-        return jax.lax.stop_gradient(mean)
-
-    def embedded(state, batch):
-        return batch | {'a': embed(state, batch['a']), 'b': embed(state, batch['b'])}
-
-    def init(rng, batch, info):
-        del info
-        k1, k2, k3 = jax.random.split(rng, 3)
-        shape = (config.model.embed_dim,) if use_vae else batch['a'].shape[1:]
-        flow, density = nets(shape)
-        a = jnp.zeros((1, *shape))
-        dparams = density.init(k2, a)
-        fit_tx = optax.adam(config.optim.fit_lr)
-        shared_lr = config.optim.shared_lr if config.optim.shared_lr > 0 else config.optim.lr
-        players = {
-            'private_a': Player.create(dparams, fit_tx),
-            'private_b': Player.create(dparams, fit_tx),
-            'shared': Player.create(dparams, optax.adam(shared_lr)),
-            'transform': Player.create(flow.init(k1, a), optax.adam(config.optim.lr)),
-        }
-        if use_vae:
-            x = jnp.asarray(batch['a'][:1])
-            players['embedding'] = Player.create(vae_for(x).init(k3, x, k3), optax.adam(config.optim.ae_lr))
-        return TrainState.create(players)
-
-    def ae_step(state, batch, rng):
-        x = jnp.concatenate([batch['a'], batch['b']])
-
-        def loss_fn(params):
-            logits, mean, log_var = vae_for(x).apply(params, x, rng)
-            return losses.vae_loss(logits, jnp.clip(x, 0.0, 1.0), mean, log_var)
-
-        loss, grads = jax.value_and_grad(loss_fn)(state.params('embedding'))
-        players = dict(state.players)
-        players['embedding'] = players['embedding'].apply_gradients(grads)
-        return state.replace(players=players), {'loss/vae': loss}
-
-    def fit_privates(players, batch):
-        """One fit of P_A on batch['a'] and P_B on batch['b'] (closed form for Gaussians)."""
-        players = dict(players)
-        metrics = {}
-        density = nets(batch['a'].shape[1:])[1]
-        for name, x in (('private_a', batch['a']), ('private_b', batch['b'])):
-            player = players[name]
-            if gaussian:
-                params = {'params': models.gaussian_ml_params(x)}
-                player = player.replace(params=params)
-                nll = -jnp.mean(density.apply(params, x))
-            else:
-                nll, grads = jax.value_and_grad(lambda p, x=x: -jnp.mean(density.apply(p, x)))(player.params)
-                player = player.apply_gradients(grads)
-            players[name] = player
-            metrics[f'loss/nll_{name[-1]}'] = nll
-        return players, metrics
-
-    def fit_step(state, batch, rng):
-        del rng
-        batch = embedded(state, batch)
-        players, metrics = fit_privates(state.players, batch)
-        shared = players['shared']
-        players['shared'] = shared.replace(params=players['private_b'].params, opt_state=shared.tx.init(shared.params))
-        return state.replace(players=players), metrics
-
-    objective = config.loss.objective
-    refit = config.train.get('refit_private', False) and not gaussian
-
-    def transform(state, tparams, a):
-        """(T(a), log|det dT/da|) for the trained T, or f_B(f_A^-1(a)) for back-to-back."""
-        flow, density = nets(a.shape[1:])
-        if objective != 'back_to_back':
-            return flow.apply(tparams, a)
-        z, ld_a = density.apply(state.params('private_a'), a, method=models.FlowDensity.to_latent)
-        ta, ld_b = density.apply(state.params('private_b'), z, method=models.FlowDensity.from_latent)
-        return ta, ld_a + ld_b
-
-    def lrmf_terms(tparams, sparams, state, batch):
-        ta, logdet = transform(state, tparams, batch['a'])
-        density = nets(batch['a'].shape[1:])[1]
-        logp_a = jax.lax.stop_gradient(density.apply(state.params('private_a'), batch['a']))
-        logp_b = jax.lax.stop_gradient(density.apply(state.params('private_b'), batch['b']))
-        loss, aux = losses.lrmf_loss(
-            logdet, density.apply(sparams, ta), density.apply(sparams, batch['b']), logp_a, logp_b
-        )
-        return loss, (aux, ta)
-
-    def baseline_loss(tparams, state, batch):
-        ta, _ = transform(state, tparams, batch['a'])
-        if objective == 'mmd':
-            return losses.mmd2(ta, batch['b'], bandwidth=config.loss.mmd_bandwidth)
-        return losses.sinkhorn_divergence(ta, batch['b'], epsilon=config.loss.sinkhorn_epsilon)
-
-    def lrmf_step(state, batch, rng):
-        del rng
-        batch = embedded(state, batch)
-        (loss, (aux, ta)), (g_t, g_s) = jax.value_and_grad(lrmf_terms, argnums=(0, 1), has_aux=True)(
-            state.params('transform'), state.params('shared'), state, batch
-        )
-        mean_err, cov_err = _moments_error(ta, batch['b'])
-        players = dict(state.players)
-        metrics = {}
-        if objective in ('mmd', 'sinkhorn'):
-            base, g_t = jax.value_and_grad(baseline_loss)(state.params('transform'), state, batch)
-            metrics[f'loss/{objective}'] = base
-        if objective != 'back_to_back':
-            players['transform'] = players['transform'].apply_gradients(g_t)
-        players['shared'] = players['shared'].apply_gradients(g_s)
-        if refit:  # the private models keep fitting, step for step with the shared one
-            players, fit_metrics = fit_privates(players, batch)
-            metrics |= fit_metrics
-        metrics |= {
-            'loss/lrmf': loss,
-            'lrmf/gap_a': aux['gap_a'],
-            'lrmf/gap_b': aux['gap_b'],
-            'align/mean_error': mean_err,
-            'align/cov_error': cov_err,
-            'grad_norm/transform': optax.global_norm(g_t),
-            'grad_norm/shared': optax.global_norm(g_s),
-        }
-        if gaussian:
-            metrics['align/gaussian_lr_distance'] = losses.gaussian_lr_distance(ta, batch['b'])
-        return state.replace(players=players), metrics
-
-    def eval_step(state, batch):
-        batch = embedded(state, batch)
-        loss, (aux, ta) = lrmf_terms(state.params('transform'), state.params('shared'), state, batch)
-        mean_err, cov_err = _moments_error(ta, batch['b'])
-        return {'lrmf': loss, 'mean_error': mean_err, 'cov_error': cov_err}
-
-    def sample(state, batch):
-        batch = embedded(state, batch)
-        ta, _ = transform(state, state.params('transform'), batch['a'])
-        keep = 32 if ta.ndim > 2 else len(ta)  # a few images, or every point
-        out = {'a': batch['a'], 'b': batch['b'], 'ta': ta, 'label_a': batch['label_a'], 'label_b': batch['label_b']}
-        return {k: v[:keep] for k, v in out.items()}
-
-    def evaluate(state, pools):
-        out: dict[str, Any] = {
-            'objective': objective,
-            'transform': config.model.transform,
-            'density': config.model.density,
-            'paper': PAPER,
-        }
-        embedded_pools = {}
-        for split in ('train', 'test'):
-            batch = embedded(state, {k: jnp.asarray(v) for k, v in pools[split].items()})
-            loss, (aux, ta) = lrmf_terms(state.params('transform'), state.params('shared'), state, batch)
-            out[f'{split}_lrmf_loss'] = float(loss)
-            out[f'{split}_gap_a'] = float(aux['gap_a'])
-            out[f'{split}_gap_b'] = float(aux['gap_b'])
-            mean_err, cov_err = _moments_error(ta, batch['b'])
-            out[f'{split}_mean_error'] = float(mean_err)
-            out[f'{split}_cov_error'] = float(cov_err)
-            embedded_pools[split] = (batch, ta)
-            n = min(len(ta), len(batch['b']))
-            if ta.ndim == 2 and ta.shape[1] <= 32:
-                out[f'{split}_gaussian_lr_distance'] = float(losses.gaussian_lr_distance(ta[:n], batch['b'][:n]))
-            if split == 'test':
-                mean0, cov0 = _moments_error(batch['a'], batch['b'])
-                out['test_mean_error_before'] = float(mean0)
-                out['test_cov_error_before'] = float(cov0)
-                if config.data.source == 'moons':
-                    from sklearn.neighbors import KNeighborsClassifier
-
-                    clf = KNeighborsClassifier(5).fit(np.asarray(batch['b']), np.asarray(batch['label_b']))
-                    out['arm_accuracy_before'] = float(clf.score(np.asarray(batch['a']), np.asarray(batch['label_a'])))
-                    out['arm_accuracy_after'] = float(clf.score(np.asarray(ta), np.asarray(batch['label_a'])))
-        if config.data.source == 'digits':
-            out |= digit_accuracies(embedded_pools)
-        return out
-
+    fit_steps = 1 if config.model.density == 'gaussian' else config.train.fit_steps
+    autoencode = (Stage('autoencode', bind(ae_step), config.train.ae_steps),) if _embedding(config) == 'vae' else ()
     return Method(
-        init=init,
-        train_step=lrmf_step,
-        eval_step=eval_step,
-        sample=sample,
-        evaluate=evaluate,
+        init=lambda rng, batch, info: init(rng, batch, info, config),
+        train_step=bind(lrmf_step),
+        eval_step=lambda state, batch: eval_step(state, batch, config),
+        sample=lambda state, batch: sample(state, batch, config),
+        evaluate=lambda state, pools: evaluate(state, pools, config),
         stages=(
-            *((Stage('autoencode', ae_step, config.train.ae_steps),) if use_vae else ()),
-            Stage('fit_private', fit_step, fit_steps),
-            Stage('lrmf', lrmf_step, config.train.steps),
+            *autoencode,
+            Stage('fit_private', bind(fit_step), fit_steps),
+            Stage('lrmf', bind(lrmf_step), config.train.steps),
         ),
         plot=lambda state, samples, workdir: plot(state, samples, workdir, config),
     )
-
-
-def digit_accuracies(pools: dict[str, tuple[dict[str, jax.Array], jax.Array]]) -> dict[str, float]:
-    """A 5-NN digit classifier fit on B's train split (MNIST, in the space T works in), scored
-    on B's test split (the reference), on A's test split (UCI) before and after T."""
-    from sklearn.neighbors import KNeighborsClassifier
-
-    flat = lambda x: np.asarray(x).reshape(len(x), -1)  # noqa: E731
-    train, _ = pools['train']
-    test, ta = pools['test']
-    clf = KNeighborsClassifier(5).fit(flat(train['b']), np.asarray(train['label_b']))
-    label_a = np.asarray(test['label_a'])
-    return {
-        'digit_accuracy_b_test': float(clf.score(flat(test['b']), np.asarray(test['label_b']))),
-        'digit_accuracy_before': float(clf.score(flat(test['a']), label_a)),
-        'digit_accuracy_after': float(clf.score(flat(ta), label_a)),
-    }
 
 
 def plot(state: TrainState, samples: list, workdir: str, config: Any) -> list[str]:
