@@ -23,7 +23,7 @@ import jax.numpy as jnp
 KINDS = ('lsgan', 'nonsaturating', 'hinge')
 
 
-def discriminator_loss(kind: str, real: jax.Array, fake: jax.Array) -> jax.Array:
+def discriminator_loss(real: jax.Array, fake: jax.Array, *, kind: str = 'lsgan') -> jax.Array:
     """The discriminator's loss on logits for real and for generated data (see module doc)."""
     if kind == 'lsgan':
         return 0.5 * (jnp.mean((real - 1.0) ** 2) + jnp.mean(fake**2))
@@ -34,7 +34,7 @@ def discriminator_loss(kind: str, real: jax.Array, fake: jax.Array) -> jax.Array
     raise ValueError(f'GAN loss {kind!r} is not valid; allowed: {", ".join(KINDS)}')
 
 
-def generator_loss(kind: str, fake: jax.Array) -> jax.Array:
+def generator_loss(fake: jax.Array, *, kind: str = 'lsgan') -> jax.Array:
     """The generator's loss on the discriminator's logits for generated data."""
     if kind == 'lsgan':
         return jnp.mean((fake - 1.0) ** 2)

@@ -42,18 +42,22 @@ def add_noise(x: jax.Array, rng: jax.Array, std: float) -> jax.Array:
     return x + std * jax.random.normal(rng, x.shape, x.dtype)
 
 
-def guess_discriminator_loss(kind: str, d_guess: Fn, original: jax.Array, reconstruction: jax.Array) -> jax.Array:
+def guess_discriminator_loss(
+    d_guess: Fn, original: jax.Array, reconstruction: jax.Array, *, kind: str = 'lsgan'
+) -> jax.Array:
     """D_g's loss: (original, reconstruction) is the 'real' order, the swapped pair the 'fake'."""
     right = d_guess(jnp.concatenate([original, reconstruction], -1))
     wrong = d_guess(jnp.concatenate([reconstruction, original], -1))
-    return gan.discriminator_loss(kind, right, wrong)
+    return gan.discriminator_loss(right, wrong, kind=kind)
 
 
-def guess_generator_loss(kind: str, d_guess: Fn, original: jax.Array, reconstruction: jax.Array) -> jax.Array:
+def guess_generator_loss(
+    d_guess: Fn, original: jax.Array, reconstruction: jax.Array, *, kind: str = 'lsgan'
+) -> jax.Array:
     """The generators' guess loss: D_g's loss with the orders' labels exchanged (fool it)."""
     right = d_guess(jnp.concatenate([original, reconstruction], -1))
     wrong = d_guess(jnp.concatenate([reconstruction, original], -1))
-    return gan.discriminator_loss(kind, wrong, right)
+    return gan.discriminator_loss(wrong, right, kind=kind)
 
 
 def _norms(x: jax.Array) -> jax.Array:

@@ -2,7 +2,7 @@
 common loop.
 
 Domains: A = images, B = segmentation maps (3D shapes, `common.data` source 'shapes3d').
-Players: 'generators' {g_ab = G_B: image -> segmentation, g_ba = G_A: segmentation -> image},
+Players: 'generators' {g_b = G_B: image -> segmentation (A -> B), g_a = G_A: segmentation -> image},
 'discriminators' {d_a, d_b} (PatchGAN), and with `loss.guess_weight` > 0 'guess' {a, b}
 (6-channel PatchGANs). One training step updates all of them once (Adam, lr 2e-4, b1 0.5):
 
@@ -62,156 +62,181 @@ def validate(config: Any) -> None:
         check_number('config.eval.sigmas', s, positive=True)
 
 
-def make(config: Any) -> Method:
-    """Build the CycleGAN Method for `config`."""
-    validate(config)
+def networks(config: Any) -> tuple[nets.ResnetGenerator, nets.PatchDiscriminator]:
+    """(the generator, the discriminator) modules of `config.model`."""
     fast = bool(config.model.get('fast_convs', False))
     gen = nets.ResnetGenerator(3, config.model.ngf, config.model.num_blocks, fast=fast)
-    disc = nets.PatchDiscriminator(config.model.ndf, config.model.num_layers, fast=fast)
-    kind = config.loss.gan
-    use_guess = config.loss.guess_weight > 0
-    noise_std = config.loss.noise_std
+    return gen, nets.PatchDiscriminator(config.model.ndf, config.model.num_layers, fast=fast)
+
+
+def init(rng: jax.Array, batch: dict, info: dict, config: Any) -> TrainState:
+    """Both generators, both discriminators (and the guess discriminators), the image pools."""
+    del batch, info
+    gen, disc = networks(config)
     size = config.data.image_size
+    keys = jax.random.split(rng, 6)
+    x = jnp.zeros((1, size, size, 3))
+    tx = optax.adam(config.optim.lr, b1=config.optim.b1, b2=0.999)
+    players = {
+        'generators': Player.create({'g_b': gen.init(keys[0], x), 'g_a': gen.init(keys[1], x)}, tx),
+        'discriminators': Player.create({'d_a': disc.init(keys[2], x), 'd_b': disc.init(keys[3], x)}, tx),
+    }
+    if config.loss.guess_weight > 0:
+        pair = jnp.zeros((1, size, size, 6))
+        players['guess'] = Player.create({'a': disc.init(keys[4], pair), 'b': disc.init(keys[5], pair)}, tx)
+    extra = {
+        f'pool_{d}_{k}': v
+        for d in ('a', 'b')
+        for k, v in gan.ImagePool.create(config.loss.pool_size, (size, size, 3))._asdict().items()
+    }
+    return TrainState.create(players, extra)
 
-    def init(rng, batch, info):
-        del batch, info
-        keys = jax.random.split(rng, 6)
-        x = jnp.zeros((1, size, size, 3))
-        tx = optax.adam(config.optim.lr, b1=config.optim.b1, b2=0.999)
-        players = {
-            'generators': Player.create({'g_ab': gen.init(keys[0], x), 'g_ba': gen.init(keys[1], x)}, tx),
-            'discriminators': Player.create({'d_a': disc.init(keys[2], x), 'd_b': disc.init(keys[3], x)}, tx),
+
+def _pools(state: TrainState) -> dict[str, gan.ImagePool]:
+    return {d: gan.ImagePool(state.extra[f'pool_{d}_images'], state.extra[f'pool_{d}_count']) for d in 'ab'}
+
+
+def cycle(gparams: dict, a: jax.Array, b: jax.Array, rng: jax.Array, config: Any):
+    """(G_A(b), G_B(a), G_A(n(G_B(a))), G_B(n(G_A(b)))), n the noise defence (identity at std 0)."""
+    gen, _ = networks(config)
+    noise_std = config.loss.noise_std
+    k_a, k_b = jax.random.split(rng)
+    fake_b = gen.apply(gparams['g_b'], a)
+    fake_a = gen.apply(gparams['g_a'], b)
+    noisy_b = honesty.add_noise(fake_b, k_a, noise_std) if noise_std > 0 else fake_b
+    noisy_a = honesty.add_noise(fake_a, k_b, noise_std) if noise_std > 0 else fake_a
+    return fake_a, fake_b, gen.apply(gparams['g_a'], noisy_b), gen.apply(gparams['g_b'], noisy_a)
+
+
+def _guess_total(guess_params: dict, a, b, rec_a, rec_b, config: Any, *, generator: bool) -> jax.Array:
+    """The guess loss of both domains: the generators' (fool D_g) or D_g's own."""
+    _, disc = networks(config)
+    loss = honesty.guess_generator_loss if generator else honesty.guess_discriminator_loss
+    return sum(
+        loss(lambda p, d=d: disc.apply(guess_params[d], p), x, rec, kind=config.loss.gan)
+        for d, x, rec in (('a', a, rec_a), ('b', b, rec_b))
+    )
+
+
+def train_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
+    """One update of the generators, then the discriminators (on pooled fakes), then D_g."""
+    _, disc = networks(config)
+    kind = config.loss.gan
+    a, b = batch['a'], batch['b']
+    k_cycle, k_pool_a, k_pool_b = jax.random.split(rng, 3)
+    dparams = state.params('discriminators')
+    use_guess = config.loss.guess_weight > 0
+
+    def generator_loss(gparams):
+        fake_a, fake_b, rec_a, rec_b = cycle(gparams, a, b, k_cycle, config)
+        terms = {
+            'gan_ab': gan.generator_loss(disc.apply(dparams['d_b'], fake_b), kind=kind),
+            'gan_ba': gan.generator_loss(disc.apply(dparams['d_a'], fake_a), kind=kind),
+            'cycle_a': config.loss.cycle_a * jnp.mean(jnp.abs(rec_a - a)),
+            'cycle_b': config.loss.cycle_b * jnp.mean(jnp.abs(rec_b - b)),
         }
         if use_guess:
-            pair = jnp.zeros((1, size, size, 6))
-            players['guess'] = Player.create({'a': disc.init(keys[4], pair), 'b': disc.init(keys[5], pair)}, tx)
-        extra = {
-            f'pool_{d}_{k}': v
-            for d in ('a', 'b')
-            for k, v in gan.ImagePool.create(config.loss.pool_size, (size, size, 3))._asdict().items()
-        }
-        return TrainState.create(players, extra)
+            guess = _guess_total(state.params('guess'), a, b, rec_a, rec_b, config, generator=True)
+            terms['guess'] = config.loss.guess_weight * guess
+        return sum(terms.values()), (terms, fake_a, fake_b, rec_a, rec_b)
 
-    def pools(state):
-        return {d: gan.ImagePool(state.extra[f'pool_{d}_images'], state.extra[f'pool_{d}_count']) for d in 'ab'}
+    (g_total, (terms, fake_a, fake_b, rec_a, rec_b)), g_grads = jax.value_and_grad(generator_loss, has_aux=True)(
+        state.params('generators')
+    )
+    fake_a, fake_b, rec_a, rec_b = jax.lax.stop_gradient((fake_a, fake_b, rec_a, rec_b))
+    pool = _pools(state)
+    pool_a, shown_a = gan.query(pool['a'], fake_a, k_pool_a)
+    pool_b, shown_b = gan.query(pool['b'], fake_b, k_pool_b)
 
-    def cycle(gparams, a, b, rng):
-        k_a, k_b = jax.random.split(rng)
-        fake_b = gen.apply(gparams['g_ab'], a)
-        fake_a = gen.apply(gparams['g_ba'], b)
-        noisy_b = honesty.add_noise(fake_b, k_a, noise_std) if noise_std > 0 else fake_b
-        noisy_a = honesty.add_noise(fake_a, k_b, noise_std) if noise_std > 0 else fake_a
-        return fake_a, fake_b, gen.apply(gparams['g_ba'], noisy_b), gen.apply(gparams['g_ab'], noisy_a)
+    def discriminator_loss(dparams):
+        d_a = gan.discriminator_loss(disc.apply(dparams['d_a'], a), disc.apply(dparams['d_a'], shown_a), kind=kind)
+        d_b = gan.discriminator_loss(disc.apply(dparams['d_b'], b), disc.apply(dparams['d_b'], shown_b), kind=kind)
+        return d_a + d_b, {'d_a': d_a, 'd_b': d_b}
 
-    def train_step(state, batch, rng):
-        a, b = batch['a'], batch['b']
-        k_cycle, k_pool_a, k_pool_b = jax.random.split(rng, 3)
-        dparams = state.params('discriminators')
-        guess_params = state.params('guess') if use_guess else None
-
-        def generator_loss(gparams):
-            fake_a, fake_b, rec_a, rec_b = cycle(gparams, a, b, k_cycle)
-            terms = {
-                'gan_ab': gan.generator_loss(kind, disc.apply(dparams['d_b'], fake_b)),
-                'gan_ba': gan.generator_loss(kind, disc.apply(dparams['d_a'], fake_a)),
-                'cycle_a': config.loss.cycle_a * jnp.mean(jnp.abs(rec_a - a)),
-                'cycle_b': config.loss.cycle_b * jnp.mean(jnp.abs(rec_b - b)),
-            }
-            if use_guess:
-                guess = sum(
-                    honesty.guess_generator_loss(kind, lambda p, d=d: disc.apply(guess_params[d], p), x, rec)
-                    for d, x, rec in (('a', a, rec_a), ('b', b, rec_b))
-                )
-                terms['guess'] = config.loss.guess_weight * guess
-            return sum(terms.values()), (terms, fake_a, fake_b, rec_a, rec_b)
-
-        (g_total, (terms, fake_a, fake_b, rec_a, rec_b)), g_grads = jax.value_and_grad(generator_loss, has_aux=True)(
-            state.params('generators')
+    (d_total, d_terms), d_grads = jax.value_and_grad(discriminator_loss, has_aux=True)(dparams)
+    players = dict(state.players)
+    players['generators'] = players['generators'].apply_gradients(g_grads)
+    players['discriminators'] = players['discriminators'].apply_gradients(d_grads)
+    out = {f'loss/g_{k}': v for k, v in terms.items()} | {f'loss/{k}': v for k, v in d_terms.items()}
+    out['loss/generators'] = g_total
+    out['loss/discriminators'] = d_total
+    if use_guess:
+        q_total, q_grads = jax.value_and_grad(_guess_total)(
+            state.params('guess'), a, b, rec_a, rec_b, config, generator=False
         )
-        fake_a, fake_b, rec_a, rec_b = jax.lax.stop_gradient((fake_a, fake_b, rec_a, rec_b))
-        pool = pools(state)
-        pool_a, shown_a = gan.query(pool['a'], fake_a, k_pool_a)
-        pool_b, shown_b = gan.query(pool['b'], fake_b, k_pool_b)
+        players['guess'] = players['guess'].apply_gradients(q_grads)
+        out['loss/guess_discriminators'] = q_total
+    extra = dict(state.extra)
+    for d, p in (('a', pool_a), ('b', pool_b)):
+        extra[f'pool_{d}_images'], extra[f'pool_{d}_count'] = p.images, p.count
+    return state.replace(players=players, extra=extra), out
 
-        def discriminator_loss(dparams):
-            d_a = gan.discriminator_loss(kind, disc.apply(dparams['d_a'], a), disc.apply(dparams['d_a'], shown_a))
-            d_b = gan.discriminator_loss(kind, disc.apply(dparams['d_b'], b), disc.apply(dparams['d_b'], shown_b))
-            return d_a + d_b, {'d_a': d_a, 'd_b': d_b}
 
-        (d_total, d_terms), d_grads = jax.value_and_grad(discriminator_loss, has_aux=True)(dparams)
-        players = dict(state.players)
-        players['generators'] = players['generators'].apply_gradients(g_grads)
-        players['discriminators'] = players['discriminators'].apply_gradients(d_grads)
-        metrics_out = {f'loss/g_{k}': v for k, v in terms.items()} | {f'loss/{k}': v for k, v in d_terms.items()}
-        metrics_out['loss/generators'] = g_total
-        metrics_out['loss/discriminators'] = d_total
-        if use_guess:
+def translators(state: TrainState, config: Any):
+    """(G_A: segmentation -> image, G_B: image -> segmentation) as functions of images."""
+    gen, _ = networks(config)
+    gparams = state.params('generators')
+    return (lambda s: gen.apply(gparams['g_a'], s)), (lambda x: gen.apply(gparams['g_b'], x))
 
-            def guess_loss(params):
-                return sum(
-                    honesty.guess_discriminator_loss(kind, lambda p, d=d: disc.apply(params[d], p), x, rec)
-                    for d, x, rec in (('a', a, rec_a), ('b', b, rec_b))
-                )
 
-            q_total, q_grads = jax.value_and_grad(guess_loss)(guess_params)
-            players['guess'] = players['guess'].apply_gradients(q_grads)
-            metrics_out['loss/guess_discriminators'] = q_total
-        extra = dict(state.extra)
-        for d, p in (('a', pool_a), ('b', pool_b)):
-            extra[f'pool_{d}_images'], extra[f'pool_{d}_count'] = p.images, p.count
-        return state.replace(players=players, extra=extra), metrics_out
+def eval_step(state: TrainState, batch: dict, config: Any) -> dict:
+    g_a, g_b = translators(state, config)
+    pred = g_b(batch['a'])
+    acc = jnp.mean(shapes3d.labels(pred) == shapes3d.labels(batch['seg_a']))
+    rh = honesty.reconstruction_honesty(g_a, g_b, batch['a'], shapes3d.quantize)
+    rec = jnp.mean(jnp.abs(g_a(pred) - batch['a']))
+    return {'seg_accuracy': acc, 'rh': rh, 'cycle_l1_a': rec}
 
-    def translators(state):
-        gparams = state.params('generators')
-        return (lambda s: gen.apply(gparams['g_ba'], s)), (lambda x: gen.apply(gparams['g_ab'], x))
 
-    def eval_step(state, batch):
-        g_a, g_b = translators(state)
-        pred = g_b(batch['a'])
-        acc = jnp.mean(shapes3d.labels(pred) == shapes3d.labels(batch['seg_a']))
-        rh = honesty.reconstruction_honesty(g_a, g_b, batch['a'], shapes3d.quantize)
-        rec = jnp.mean(jnp.abs(g_a(pred) - batch['a']))
-        return {'seg_accuracy': acc, 'rh': rh, 'cycle_l1_a': rec}
+def sample(state: TrainState, batch: dict, config: Any) -> dict:
+    g_a, g_b = translators(state, config)
+    x = batch['a'][:8]
+    seg = g_b(x)
+    quant = shapes3d.quantize(seg)
+    return {
+        'a': x,
+        'seg_true': batch['seg_a'][:8],
+        'seg': seg,
+        'seg_quantized': quant,
+        'rec': g_a(seg),
+        'rec_from_quantized': g_a(quant),
+        'b': batch['b'][:8],
+        'image_from_b': g_a(batch['b'][:8]),
+    }
 
-    def sample(state, batch):
-        g_a, g_b = translators(state)
-        x = batch['a'][:8]
-        seg = g_b(x)
-        quant = shapes3d.quantize(seg)
-        return {
-            'a': x,
-            'seg_true': batch['seg_a'][:8],
-            'seg': seg,
-            'seg_quantized': quant,
-            'rec': g_a(seg),
-            'rec_from_quantized': g_a(quant),
-            'b': batch['b'][:8],
-            'image_from_b': g_a(batch['b'][:8]),
-        }
 
-    def evaluate(state, pools):
-        g_a, g_b = translators(state)
-        test = pools['test']
-        n = min(config.eval.num_images, len(test['a']))
-        out = metrics.evaluate_translation(
-            g_a,
-            g_b,
-            test['a'][:n],
-            test['seg_a'][:n],
-            sigmas=tuple(config.eval.sigmas),
-            rng=jax.random.PRNGKey(config.seed + 1),
-        )
-        return {
-            'defences': {'noise_std': noise_std, 'guess_weight': config.loss.guess_weight},
-            'num_test_images': n,
-            **out,
-            'paper': PAPER,
-        }
+def evaluate(state: TrainState, pools: dict, config: Any) -> dict[str, Any]:
+    """Segmentation accuracy / IoU against the exact ground truth, RH, SN on the test split."""
+    g_a, g_b = translators(state, config)
+    test = pools['test']
+    n = min(config.eval.num_images, len(test['a']))
+    out = metrics.evaluate_translation(
+        g_a,
+        g_b,
+        test['a'][:n],
+        test['seg_a'][:n],
+        sigmas=tuple(config.eval.sigmas),
+        rng=jax.random.PRNGKey(config.seed + 1),
+    )
+    return {
+        'defences': {'noise_std': config.loss.noise_std, 'guess_weight': config.loss.guess_weight},
+        'num_test_images': n,
+        **out,
+        'paper': PAPER,
+    }
 
-    def plot_fn(state, samples, workdir):
-        return plot(state, samples, workdir, config)
 
-    return Method(init=init, train_step=train_step, eval_step=eval_step, sample=sample, evaluate=evaluate, plot=plot_fn)
+def make(config: Any) -> Method:
+    """Build the CycleGAN Method for `config` (wiring only: the bodies are the functions above)."""
+    validate(config)
+    return Method(
+        init=lambda rng, batch, info: init(rng, batch, info, config),
+        train_step=lambda state, batch, rng: train_step(state, batch, rng, config),
+        eval_step=lambda state, batch: eval_step(state, batch, config),
+        sample=lambda state, batch: sample(state, batch, config),
+        evaluate=lambda state, pools: evaluate(state, pools, config),
+        plot=lambda state, samples, workdir: plot(state, samples, workdir, config),
+    )
 
 
 def plot(state: TrainState, samples: list, workdir: str, config: Any) -> list[str]:

@@ -24,13 +24,13 @@ def _softplus(x):
     ],
 )
 def test_losses_match_numpy(kind, d_ref, g_ref):
-    np.testing.assert_allclose(gan.discriminator_loss(kind, REAL, FAKE), d_ref, rtol=1e-5)
-    np.testing.assert_allclose(gan.generator_loss(kind, FAKE), g_ref, rtol=1e-5)
+    np.testing.assert_allclose(gan.discriminator_loss(REAL, FAKE, kind=kind), d_ref, rtol=1e-5)
+    np.testing.assert_allclose(gan.generator_loss(FAKE, kind=kind), g_ref, rtol=1e-5)
 
 
 def test_unknown_loss_is_a_clear_error():
     with pytest.raises(ValueError, match="GAN loss 'wgan' is not valid; allowed: lsgan"):
-        gan.discriminator_loss('wgan', REAL, FAKE)
+        gan.discriminator_loss(REAL, FAKE, kind='wgan')
 
 
 def test_pool_fills_then_swaps_with_stored_images():
