@@ -7,17 +7,38 @@ import os
 import shutil
 from typing import Any
 
+import chex
+
 from common import train
+from common.method import Method
+
+
+def traced_once(method: Method) -> Method:
+    """`method` with every step wrapped in `chex.assert_max_traces(n=1)`: a loop that retraces a
+    step (a changing shape, dtype, sharding or Python value in the state) fails instead of
+    compiling again."""
+    chex.clear_trace_counter()  # chex tells functions apart by name and source: start afresh
+
+    def once(fn, name):
+        def step(state, batch, rng):
+            return fn(state, batch, rng)
+
+        step.__name__ = step.__qualname__ = name  # one counter per stage
+        return chex.assert_max_traces(step, n=1)
+
+    stages = tuple(s._replace(train_step=once(s.train_step, f'stage_{s.name}')) for s in method.stages)
+    return method._replace(train_step=once(method.train_step, 'train_step'), stages=stages)
 
 
 def assert_resume_exact(make_method: Any, config: Any, tmp_path: Any, *, resume_at: int) -> dict:
     """Run `config` to the end; then resume a copy of that run from its checkpoint at
-    `resume_at` (later checkpoints and results removed) and check it ends identically.
+    `resume_at` (later checkpoints and results removed) and check it ends identically. Each run
+    must compile each of its steps once (`traced_once`).
 
     Returns the results of the uninterrupted run.
     """
     full, cut = os.path.join(tmp_path, 'full'), os.path.join(tmp_path, 'cut')
-    ref = train.train_and_evaluate(make_method(config), config, full)
+    ref = train.train_and_evaluate(traced_once(make_method(config)), config, full)
     shutil.copytree(full, cut)
     os.remove(os.path.join(cut, 'results.json'))
     ckpt = os.path.join(cut, 'ckpt')
@@ -26,6 +47,6 @@ def assert_resume_exact(make_method: Any, config: Any, tmp_path: Any, *, resume_
     for step in steps:
         if step > resume_at:
             shutil.rmtree(os.path.join(ckpt, str(step)))
-    resumed = train.train_and_evaluate(make_method(config), config, cut)
+    resumed = train.train_and_evaluate(traced_once(make_method(config)), config, cut)
     assert json.dumps(resumed, sort_keys=True) == json.dumps(ref, sort_keys=True)
     return ref

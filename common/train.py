@@ -83,7 +83,7 @@ def _ordered(metrics: dict[str, Any]) -> list[str]:
     return sorted(metrics, key=lambda k: (not k.startswith('loss'), k))
 
 
-def _guarded(step_fn, stage_index: int):
+def _guarded(step_fn, stage_index: int, replicated: NamedSharding):
     """The jitted step: the method's step, the step counter, and the non-finite record.
 
     guard = {'step', 'stage', 'term', 'value'}: step -1 until a metric is first non-finite, then
@@ -104,7 +104,9 @@ def _guarded(step_fn, stage_index: int):
         }
         return new_state.replace(step=state.step + 1), guard, metrics
 
-    return jax.jit(step, donate_argnums=(0, 1))
+    # The state stays replicated step after step (else a value derived from the sharded batch, such
+    # as a per-example weight, comes back sharded and the next call compiles again).
+    return jax.jit(step, donate_argnums=(0, 1), out_shardings=replicated)
 
 
 def _restore(manager: ocp.CheckpointManager, abstract: Any) -> tuple[Any, int] | None:
@@ -190,7 +192,8 @@ def train_and_evaluate(method: Method, config: Any, workdir: str, *, overwrite: 
             logging.info(msg)
             print(msg, file=sys.stderr)
 
-    jitted = [_guarded(s.train_step, i) for i, s in enumerate(stages)]
+    replicated = NamedSharding(mesh, PartitionSpec())
+    jitted = [_guarded(s.train_step, i, replicated) for i, s in enumerate(stages)]
     eval_fn = jax.jit(method.eval_step)
     sample_fn = jax.jit(method.sample)
     writer = _Writer(workdir, start)
@@ -209,6 +212,7 @@ def train_and_evaluate(method: Method, config: Any, workdir: str, *, overwrite: 
         return min(bisect.bisect_right(ends, step), len(stages) - 1)
 
     guard = {'step': jnp.int32(-1), 'stage': jnp.int32(0), 'term': jnp.int32(0), 'value': jnp.float32(0)}
+    guard = jax.device_put(guard, replicated)
     names: dict[int, list[str]] = {}
     bar = progress_bar(total, initial=start, desc=stages[stage_of(start)].name)
     last_time, last_step, step = time.time(), start, start

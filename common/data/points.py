@@ -111,3 +111,9 @@ def pool(config: Any, split: str, seed: int):
         a[:, 1] += strength * np.sin(2.0 * a[:, 0])
         info['true_map'] = None  # no affine map undoes the bend
     return two_domain_pool(a, b, label_a, label_b), info
+
+
+def describe(config: Any, split: str) -> tuple[dict[str, tuple[int, tuple[int, ...], Any]], dict[str, Any]]:
+    """{key: (rows, shape of one row, dtype)} and info of the split (built: point pools are cheap)."""
+    built, info = pool(config, split, seed=0)
+    return {k: (len(v), v.shape[1:], v.dtype) for k, v in built.items()}, info

@@ -55,8 +55,10 @@ def _render_pool(size: int, n: int, seed: int, split: str, fixed: tuple | None =
     return out
 
 
-def pool(config: Any, split: str, seed: int):
-    """(pool, info) of a rendered split."""
+def _checked(config: Any, split: str) -> tuple[str, int, int, tuple | None]:
+    """(task, image size, scenes per domain, per-domain fixed factors) after checking the fields."""
+    from common.synth import shapes3d
+
     task = config.get('task', 'image_segmentation')
     check_choice('config.data.task', task, TASKS)
     size = config.get('image_size', 32)
@@ -64,21 +66,37 @@ def pool(config: Any, split: str, seed: int):
     n = config.get('pool_size', 2048)
     check_number('config.data.pool_size', n, integer=True, positive=True)
     n = n if split == 'train' else max(1, n // 4)
-    if task == 'factor_domains':
-        from common.synth import shapes3d
+    if task != 'factor_domains':
+        return task, size, n, None
+    base = tuple(config.get('fixed_factors', (0, 5, 3, 4, 0, 7)))
+    if len(base) != 6 or any(not 0 <= int(v) < c for v, c in zip(base, shapes3d.CARDINALITIES, strict=False)):
+        raise ConfigError(
+            f'config.data.fixed_factors={base!r} is not valid; it must be 6 indices below {shapes3d.CARDINALITIES}'
+        )
+    fixed = []
+    for field in ('vary_a', 'vary_b'):
+        names = tuple(config.get(field, ()))
+        for name in names:
+            check_choice(f'config.data.{field}', name, shapes3d.FACTORS)
+        fixed.append(tuple(-1 if f in names else int(v) for f, v in zip(shapes3d.FACTORS, base, strict=True)))
+    return task, size, n, tuple(fixed)
 
-        base = tuple(config.get('fixed_factors', (0, 5, 3, 4, 0, 7)))
-        if len(base) != 6 or any(not 0 <= int(v) < c for v, c in zip(base, shapes3d.CARDINALITIES, strict=False)):
-            raise ConfigError(
-                f'config.data.fixed_factors={base!r} is not valid; it must be 6 indices below {shapes3d.CARDINALITIES}'
-            )
-        fixed = []
-        for field in ('vary_a', 'vary_b'):
-            names = tuple(config.get(field, ()))
-            for name in names:
-                check_choice(f'config.data.{field}', name, shapes3d.FACTORS)
-            fixed.append(tuple(-1 if f in names else int(v) for f, v in zip(shapes3d.FACTORS, base, strict=True)))
-        r = _render_pool(size, n, seed, split, tuple(fixed))
+
+def describe(config: Any, split: str) -> tuple[dict[str, tuple[int, tuple[int, ...], Any]], dict[str, Any]]:
+    """{key: (rows, shape of one row, dtype)} and info of the split, without rendering a scene."""
+    task, size, n, _ = _checked(config, split)
+    image, factors = (n, (size, size, 3), np.float32), (n, (6,), np.int32)
+    specs = {'a': image, 'b': image, 'factors_a': factors, 'factors_b': factors}
+    if task == 'image_segmentation':
+        specs |= {'seg_a': image, 'image_b': image}
+    return specs, {'image_size': size, 'task': task}
+
+
+def pool(config: Any, split: str, seed: int):
+    """(pool, info) of a rendered split."""
+    task, size, n, fixed = _checked(config, split)
+    if task == 'factor_domains':
+        r = _render_pool(size, n, seed, split, fixed)
         pool = {'a': r['images_a'], 'b': r['images_b'], 'factors_a': r['factors_a'], 'factors_b': r['factors_b']}
         return pool, {'image_size': size, 'task': task}
     r = _render_pool(size, n, seed, split)

@@ -54,18 +54,36 @@ def _feature(record: dict[str, Any], path: str) -> Any:
     return record
 
 
-def pool(config: Any, split: str, seed: int):
-    """(pool, info) of a prepared TFDS dataset's split."""
-    import grain
-
+def _checked(config: Any) -> tuple[str, int, int]:
+    """(dataset name, image size, records per domain) after checking the fields."""
     name = config.get('tfds_name', 'mnist')
     if not isinstance(name, str) or not (name in NAMES[:-1] or name.startswith('cycle_gan/')):
         raise ConfigError(f'config.data.tfds_name={name!r} is not valid; allowed: {", ".join(NAMES)}')
-    data_dir = os.path.expanduser(config.get('data_dir', '~/tensorflow_datasets'))
     size = config.get('image_size', 32)
     check_number('config.data.image_size', size, integer=True, positive=True)
     n = config.get('pool_size', 1024)
     check_number('config.data.pool_size', n, integer=True, positive=True)
+    return name, size, n
+
+
+def describe(config: Any, split: str) -> tuple[dict[str, tuple[int, tuple[int, ...], Any]], dict[str, Any]]:
+    """{key: (rows, shape of one row, dtype)} and info of the split, without reading a record (rows:
+    at most `pool_size` per domain; a small dataset may hold fewer)."""
+    del split
+    name, size, n = _checked(config)
+    image = (n, (size, size, 1 if name == 'mnist' else 3), np.float32)
+    return {'a': image, 'b': image, 'label_a': (n, (), np.int32), 'label_b': (n, (), np.int32)}, {
+        'image_size': size,
+        'tfds_name': name,
+    }
+
+
+def pool(config: Any, split: str, seed: int):
+    """(pool, info) of a prepared TFDS dataset's split."""
+    import grain
+
+    name, size, n = _checked(config)
+    data_dir = os.path.expanduser(config.get('data_dir', '~/tensorflow_datasets'))
 
     def records(tfds_split, part=None):
         src = _tfds_source(name, tfds_split, data_dir)

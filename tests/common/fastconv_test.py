@@ -10,11 +10,8 @@ from common import fastconv
 
 
 @pytest.fixture(autouse=True)
-def _fast_compile():
-    """Small convolutions, each compiled once: XLA's optimizations are not worth their compile time."""
-    jax.config.update('jax_disable_most_optimizations', True)
-    yield
-    jax.config.update('jax_disable_most_optimizations', False)
+def _fast(fast_compile):
+    """Compile time dominates these small calls: XLA's optimizations off (tests/conftest.py)."""
 
 
 def _assert_same_gradients(ref, fast, params, x, out_shape, rtol=1e-7):

@@ -8,11 +8,8 @@ from common import nets
 
 
 @pytest.fixture(autouse=True)
-def _fast_compile():
-    """Tiny conv nets: compile time dominates; XLA's optimizations are not worth it."""
-    jax.config.update('jax_disable_most_optimizations', True)
-    yield
-    jax.config.update('jax_disable_most_optimizations', False)
+def _fast(fast_compile):
+    """Compile time dominates these small calls: XLA's optimizations off (tests/conftest.py)."""
 
 
 def _init_apply(module, x, seed):

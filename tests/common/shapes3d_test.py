@@ -9,11 +9,8 @@ from common.synth import shapes3d
 
 
 @pytest.fixture(autouse=True)
-def _fast_compile():
-    """A few renders of a few scenes each: compile time dominates; XLA's optimizations are not worth it."""
-    jax.config.update('jax_disable_most_optimizations', True)
-    yield
-    jax.config.update('jax_disable_most_optimizations', False)
+def _fast(fast_compile):
+    """Compile time dominates these small calls: XLA's optimizations off (tests/conftest.py)."""
 
 
 BASE = np.array([0, 5, 3, 4, 0, 7], np.int32)

@@ -5,7 +5,7 @@ import jax
 import numpy as np
 import pytest
 
-from common import data, train
+from common import data, testing, train
 from dualadv import method as dualadv_method
 from dualadv.config import get_config
 
@@ -13,7 +13,7 @@ from dualadv.config import get_config
 @pytest.mark.parametrize('variant', ['tiny', 'tiny_minmax'])
 def test_tiny_run_end_to_end(tmp_path, variant):
     config = get_config(variant)
-    res = train.train_and_evaluate(dualadv_method.make(config), config, str(tmp_path))
+    res = train.train_and_evaluate(testing.traced_once(dualadv_method.make(config)), config, str(tmp_path))
     assert res['objective'] == ('minmax' if variant.endswith('minmax') else 'dual')
     assert res['test_map_error_after'] < res['test_map_error_before']
     assert res['test_distance_after'] < res['test_distance_before'] <= 0

@@ -1,6 +1,7 @@
 """LRMF end to end on the tiny config: both stages, exact resume, and the Gaussian claim."""
 
-import jax
+import json
+
 import pytest
 
 from common import testing, train
@@ -13,7 +14,9 @@ def test_tiny_runs_both_stages_and_resumes_exactly(tmp_path):
     config = get_config('tiny')
     res = testing.assert_resume_exact(lrmf_method.make, config, str(tmp_path), resume_at=5)
     assert res['steps'] == 1 + config.train.steps
-    assert res['train_lrmf_loss'] < 0.5 * res['train_gaussian_lr_distance'] + 20  # finite, sane
+    # The closed form is the minimum over the shared Gaussian: the trained one can only be above it.
+    assert res['train_gaussian_lr_distance'] - 1e-4 <= res['train_lrmf_loss'] < res['train_gaussian_lr_distance'] + 1
+    assert res['train_lrmf_loss'] == pytest.approx(res['train_gap_a'] + res['train_gap_b'], rel=1e-5)
     assert res['test_mean_error'] < res['test_mean_error_before']
     assert (tmp_path / 'full' / 'alignment.png').exists()
 
@@ -37,8 +40,15 @@ def test_baseline_objectives_run_and_report_the_certificate(tmp_path, objective)
     config.model.density = 'realnvp'
     config.loss.objective = objective
     res = train.train_and_evaluate(lrmf_method.make(config), config, str(tmp_path))
-    assert res['objective'] == objective and 0.0 <= res['arm_accuracy_after'] <= 1.0
-    assert abs(res['test_lrmf_loss']) < 50
+    assert res['objective'] == objective
+    # Every objective is judged by the same certificate, reported with its two halves.
+    assert res['test_lrmf_loss'] == pytest.approx(res['test_gap_a'] + res['test_gap_b'], rel=1e-5)
+    logged = [json.loads(line) for line in open(tmp_path / 'metrics.jsonl')]
+    if objective in ('mmd', 'sinkhorn'):  # T is trained by the baseline's own loss, logged beside
+        own = [r[f'loss/{objective}'] for r in logged if f'loss/{objective}' in r]
+        assert len(own) >= 2 and own[-1] < own[0]
+    else:  # back-to-back: T = f_B o f_A^-1 is not trained
+        assert not any('grad_norm/transform' in r and r['grad_norm/transform'] > 0 for r in logged)
 
 
 def _tiny_digits(variant):
@@ -55,24 +65,20 @@ def _tiny_digits(variant):
 
 
 @pytest.mark.parametrize('variant', ['digits_realnvp', 'digits_glow_copy'])
-def test_digits_pipelines_run_end_to_end(tmp_path, variant):
+def test_digits_pipelines_run_end_to_end(tmp_path, variant, request):
     """The VAE-embedding pipeline (three stages) and the pixel-space Glow one, a few steps each
     (Glow compiled without XLA's optimizations: its compile time dominates)."""
-    jax.config.update('jax_disable_most_optimizations', 'glow' in variant)
-    try:
-        _digits_run(tmp_path, variant)
-    finally:
-        jax.config.update('jax_disable_most_optimizations', False)
+    if 'glow' in variant:
+        request.getfixturevalue('fast_compile')
+    _digits_run(tmp_path, variant)
 
 
 def _digits_run(tmp_path, variant):
     config = _tiny_digits(variant)
     res = train.train_and_evaluate(lrmf_method.make(config), config, str(tmp_path))
     assert res['steps'] == (3 if variant == 'digits_realnvp' else 0) + 3 + 3
-    for key in ('digit_accuracy_before', 'digit_accuracy_after', 'digit_accuracy_b_test'):
-        assert 0.0 <= res[key] <= 1.0
     assert res['digit_accuracy_b_test'] > 0.3  # the 5-NN reads digits in this space
-    assert abs(res['test_lrmf_loss']) < 1e4
+    assert res['test_lrmf_loss'] == pytest.approx(res['test_gap_a'] + res['test_gap_b'], rel=1e-5)
     assert (tmp_path / 'alignment.png').exists()
 
 

@@ -35,14 +35,6 @@ def test_flow_round_trip_and_logdet_against_jacfwd(kind):
     assert kind == 'shift' or float(jnp.max(jnp.abs(y - x))) > 1e-2  # the perturbation is felt
 
 
-@pytest.fixture
-def fast_compile():
-    """Compile time dominates these small checks; XLA's optimizations are not worth it."""
-    jax.config.update('jax_disable_most_optimizations', True)
-    yield
-    jax.config.update('jax_disable_most_optimizations', False)
-
-
 def test_glow_round_trip_and_logdet_against_jacfwd(fast_compile):
     """Two levels (two squeezes), every parameter perturbed: actnorm, 1x1 conv, couplings."""
     x = jax.random.normal(jax.random.PRNGKey(0), (3, 4, 4, 2))

@@ -1,6 +1,7 @@
 """CycleGAN end to end on the tiny config (both defences on), exact resume, bad config."""
 
-import jax
+import math
+
 import pytest
 
 from common import testing
@@ -10,11 +11,8 @@ from common.errors import ConfigError
 
 
 @pytest.fixture(autouse=True)
-def _fast_compile():
-    """Conv nets: compile time dominates a few tiny steps; XLA's optimizations are not worth it."""
-    jax.config.update('jax_disable_most_optimizations', True)
-    yield
-    jax.config.update('jax_disable_most_optimizations', False)
+def _fast(fast_compile):
+    """Compile time dominates these small calls: XLA's optimizations off (tests/conftest.py)."""
 
 
 def test_tiny_with_both_defences_runs_and_resumes_exactly(tmp_path):
@@ -24,8 +22,8 @@ def test_tiny_with_both_defences_runs_and_resumes_exactly(tmp_path):
     res = testing.assert_resume_exact(cyclegan_method.make, config, str(tmp_path), resume_at=2)
     assert res['steps'] == config.train.steps
     for key in ('seg_accuracy', 'seg_miou', 'rh', 'sn_2', 'sn_8', 'reconstruction_l2'):
-        assert res[key] == res[key]  # finite numbers
-    assert 0.0 <= res['seg_accuracy'] <= 1.0 and res['sn_8'] > 0
+        assert math.isfinite(res[key]), key
+    assert res['sn_8'] > res['sn_2'] > 0  # more noise on the translation, a larger change
     assert (tmp_path / 'full' / 'translations.png').exists()
 
 
