@@ -34,13 +34,14 @@ def define_flags() -> None:
     flags.DEFINE_bool('overwrite', False, 'Replace a workdir that holds another run.')
 
 
-def method_registry() -> dict:
-    """config.method -> a function building the Method from the config."""
-    from common.cyclegan import method as cyclegan_method
-    from dualadv import method as dualadv_method
-    from lrmf import method as lrmf_method
+METHODS = {'dualadv': 'dualadv.method', 'lrmf': 'lrmf.method', 'cyclegan': 'common.cyclegan.method'}
 
-    return {'dualadv': dualadv_method.make, 'lrmf': lrmf_method.make, 'cyclegan': cyclegan_method.make}
+
+def method_registry() -> dict:
+    """config.method -> the function building the Method from the config (imports every method)."""
+    import importlib
+
+    return {name: importlib.import_module(module).make for name, module in METHODS.items()}
 
 
 def parse_flags(argv: list[str]) -> list[str]:
@@ -73,15 +74,16 @@ def default_workdir(method: str) -> str:
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise ConfigError(f'unexpected positional arguments: {" ".join(argv[1:])}; use --flag=value')
+    config = FLAGS.config
+    name = config.get('method')
+    if name not in METHODS:
+        raise ConfigError(f'config.method={name!r} is not valid; allowed: {", ".join(METHODS)}')
+    import importlib
+
     from common import train
 
     logging.set_verbosity(logging.WARNING)  # orbax logs every save at INFO
-    config = FLAGS.config
-    registry = method_registry()
-    name = config.get('method')
-    if name not in registry:
-        raise ConfigError(f'config.method={name!r} is not valid; allowed: {", ".join(registry)}')
-    method = registry[name](config)
+    method = importlib.import_module(METHODS[name]).make(config)
     workdir = FLAGS.workdir or default_workdir(name)
     logging.info('workdir: %s', workdir)
     train.train_and_evaluate(method, config, workdir, overwrite=FLAGS.overwrite)
@@ -134,7 +136,7 @@ def precheck(argv: list[str]) -> None:
 
 
 def _run() -> None:
-    from common.train import NonFiniteLossError, RunInterrupted
+    from common.errors import NonFiniteLossError, RunInterrupted
 
     try:
         args = sys.argv[1:]

@@ -1,6 +1,8 @@
 """One exception for bad user input, and small checks that name the field and allowed values.
 
-`run.py` prints a `ConfigError` as one line and exits with status 2; nothing else catches it.
+`run.py` prints a `ConfigError` as one line and exits with status 2; nothing else catches it. The
+loop's two ways of stopping a run early live here too, so `run.py` names them without importing
+the loop (JAX, orbax) before it has read its flags.
 """
 
 from __future__ import annotations
@@ -11,6 +13,14 @@ from typing import Any
 
 class ConfigError(ValueError):
     """Invalid flag, config value, data source, shape or workdir. The message is one line."""
+
+
+class NonFiniteLossError(RuntimeError):
+    """A training metric became NaN or infinite; the last good checkpoint is kept."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during training: the message says where the run stopped and how to resume it."""
 
 
 def check_choice(field: str, value: Any, allowed: Iterable[Any]) -> None:

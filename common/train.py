@@ -30,18 +30,10 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from common import data as data_lib
 from common import plots
 from common import workdir as workdir_lib
-from common.errors import check_number, get_field
+from common.errors import NonFiniteLossError, RunInterrupted, check_number, get_field
 from common.method import Method, Stage
 from common.progress import progress_bar
 from common.state import TrainState
-
-
-class NonFiniteLossError(RuntimeError):
-    """A loss term became NaN or infinite; the last good checkpoint is kept."""
-
-
-class RunInterrupted(KeyboardInterrupt):
-    """Ctrl-C during training: the message says where the run stopped and how to resume it."""
 
 
 def validate_common(config: Any) -> None:
