@@ -34,7 +34,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from dualadv import losses
+from dualadv import linesearch, losses
 
 METHODS = ('newton', 'pgd')
 KERNELS = ('linear', 'rbf')
@@ -76,48 +76,6 @@ def _kkt_from_logits(u: jax.Array, logit_alpha: jax.Array, y: jax.Array, alpha: 
     return jnp.maximum(stationarity, jnp.abs(jnp.sum(y * alpha)))
 
 
-def _rounding_slack(value):
-    """What rounding alone can add to an objective of this size: Armijo tests allow it, or a
-    float32 solve stalls once the true decrease falls below the objective's resolution."""
-    return 16 * jnp.finfo(value.dtype).eps * (1.0 + jnp.abs(value))
-
-
-def _armijo(evaluate, reference, slope, *, max_trials: int):
-    """Armijo backtracking from the full step: t = 1, 1/2, 1/4, ... until
-    value(t) <= reference + 1e-4 t slope (up to rounding), at most `max_trials` evaluations.
-
-    Args:
-      evaluate: t -> (value, aux), the objective at step length t and whatever the caller keeps.
-      reference: the current value (the monotone rule of the Newton solvers), or the largest of
-        the last few values (the non-monotone rule of Grippo, Lampariello, Lucidi, which keeps
-        Barzilai-Borwein's fast steps in the projected-gradient solver).
-      slope: the directional derivative along the step (< 0 for a descent direction).
-      max_trials: how many step lengths to try.
-
-    Returns:
-      (t, value, aux, accepted) at the last step length tried; `accepted` says whether it passed.
-      Near the optimum the full step passes at once, so this costs one evaluation there.
-    """
-    slack = _rounding_slack(reference)
-
-    def passes(t, value):
-        return value <= reference + 1e-4 * t * slope + slack
-
-    def cond(carry):
-        t, k, value, _ = carry
-        return (k < max_trials) & ~passes(t, value)
-
-    def body(carry):
-        t, k, _, _ = carry
-        t = 0.5 * t
-        value, aux = evaluate(t)
-        return t, k + 1, value, aux
-
-    one = jnp.ones_like(reference)
-    t, _, value, aux = jax.lax.while_loop(cond, body, (one, 1, *evaluate(one)))
-    return t, value, aux, passes(t, value)
-
-
 def _softplus_sigmoid(margin):
     """(sum softplus(m), sigmoid(m)) from one exp and one log1p (XLA's float64 transcendentals
     on CPU dominate the batched linear solver, so they are shared)."""
@@ -157,7 +115,7 @@ def _linear_newton(x, y, lam, w0, b0, tol, max_steps):
         dmargin = -y * (xa @ step)
         slope = grad @ step
 
-        t, val, new_sig, accepted = _armijo(
+        t, val, new_sig, accepted = linesearch.armijo(
             lambda t: evaluate(theta + t * step, margin + t * dmargin), p0, slope, max_trials=40
         )
         t = jnp.where(accepted, t, 0.0)
@@ -206,7 +164,9 @@ def _kernel_newton(q, y, lam, c0, b0, tol, max_steps):
         dc, db = step[:n], step[n]
         slope = (q @ r) @ dc + g_b * db
         p0 = objective(c, b)
-        t, _, _, accepted = _armijo(lambda t: (objective(c + t * dc, b + t * db), None), p0, slope, max_trials=40)
+        t, _, _, accepted = linesearch.armijo(
+            lambda t: (objective(c + t * dc, b + t * db), None), p0, slope, max_trials=40
+        )
         t = jnp.where(accepted, t, 0.0)
         c, b = c + t * dc, b + t * db
         return c, b, it + 1, kkt(c, b)
@@ -265,7 +225,7 @@ def _dual_pgd(q_matvec, y, lam, alpha0, tol, max_steps):
             new_value, new_g, res = evaluate(alpha + t * direction)
             return new_value, (new_g, res)
 
-        t, new_value, (new_g, res), _ = _armijo(at, reference, slope, max_trials=30)
+        t, new_value, (new_g, res), _ = linesearch.armijo(at, reference, slope, max_trials=30)
         new = alpha + t * direction
         s, dg = new - alpha, new_g - g
         curv = s @ dg

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from dualadv import losses, solver
+from dualadv import linesearch, losses, solver
 
 
 def _sklearn_distance(feat_a, feat_b, lam):
@@ -175,3 +175,21 @@ def test_excess_is_zero_when_aligned_and_value_is_its_floor_minus_n_ln2(problem)
     apart = solver.adversarial_distance(xa, xb, lam=1.0, kernel='rbf')
     np.testing.assert_allclose(apart.excess, apart.value + (len(xa) + len(xb)) * np.log(2.0), rtol=1e-6)
     assert float(apart.excess) > 0.1
+
+
+def test_armijo_takes_the_first_halving_that_decreases_enough():
+    """q(t) = (t - 0.3)^2 - 0.09: q(0) = 0, q'(0) = -0.6; q(1) = 0.4 fails, q(1/2) = -0.05 passes."""
+
+    def evaluate(t):
+        return (t - 0.3) ** 2 - 0.09, 2 * t
+
+    zero = jnp.zeros((), jnp.float32)
+    t, value, aux, accepted = linesearch.armijo(evaluate, zero, -0.6, max_trials=40)
+    assert (float(t), float(aux), bool(accepted)) == (0.5, 1.0, True)
+    np.testing.assert_allclose(value, -0.05, rtol=1e-6)
+    # Non-monotone (GLL): against a larger reference value the full step passes.
+    t, value, _, accepted = linesearch.armijo(evaluate, zero + 0.5, -0.6, max_trials=40)
+    assert (float(t), bool(accepted)) == (1.0, True)
+    # Out of trials: the last step length tried, not accepted.
+    t, _, _, accepted = linesearch.armijo(evaluate, zero, -0.6, max_trials=1)
+    assert (float(t), bool(accepted)) == (1.0, False)
