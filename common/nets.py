@@ -14,8 +14,8 @@ PatchDiscriminator (70x70 PatchGAN at 256 px): conv 4x4 stride 2 (ndf), LeakyReL
 LeakyReLU; one conv 4x4 stride 1 with norm and LeakyReLU; a conv 4x4 stride 1 to one logit per
 patch. Padding 1 everywhere, as the reference.
 
-`TINY` is the CPU test preset. With `fast=True` every convolution runs through
-`common.fastconv`: the stride-2 ones as `StridedConv`, the transposed ones as
+The CPU test sizes live in one place, `common/cyclegan/config.py:tiny`. With `fast=True` every
+convolution runs through `common.fastconv`: the stride-2 ones as `StridedConv`, the transposed ones as
 `SubpixelConvTranspose`, the stride-1 ones (stem, residual blocks, the PatchGAN's last two) as
 `Im2colConv` and the generator's output convolution as `ContractShiftConv`: the same functions
 and the same parameters, re-expressed for XLA's CPU backend (see `benchmarks/cyclegan_step.py`).
@@ -28,8 +28,6 @@ import jax
 import jax.numpy as jnp
 
 from common import fastconv
-
-TINY = {'ngf': 8, 'ndf': 8, 'num_blocks': 1, 'num_layers': 2}
 
 
 def _reflect(x: jax.Array, pad: int) -> jax.Array:

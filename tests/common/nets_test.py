@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import pytest
 
 from common import nets
+from common.cyclegan.config import get_config
 
 
 @pytest.fixture(autouse=True)
@@ -20,7 +21,8 @@ def _init_apply(module, x, seed):
 
 def test_generator_keeps_shape_and_range_and_patchgan_gives_patches():
     x = jax.random.uniform(jax.random.PRNGKey(0), (2, 16, 16, 3), minval=-1, maxval=1)
-    gen = nets.ResnetGenerator(3, ngf=nets.TINY['ngf'], num_blocks=nets.TINY['num_blocks'])
+    tiny = get_config('tiny').model  # the CPU test sizes
+    gen = nets.ResnetGenerator(3, ngf=tiny.ngf, num_blocks=tiny.num_blocks)
     params, y = _init_apply(gen, x, 1)
     assert y.shape == x.shape and float(jnp.abs(y).max()) <= 1.0
     assert params['params']['stem']['kernel'].shape == (7, 7, 3, 8)
