@@ -1,12 +1,13 @@
 """Training-loop speed of the default dualadv and CycleGAN runs: steps/s after warm-up.
 
-    python benchmarks/loop_speed.py [--tree=PATH --label=NAME] [--repeats=3]
+    python benchmarks/loop_speed.py [--before=PATH] [--repeats=3]
 
-Runs each default config `--repeats` times through `run.py` of the checkout at --tree (default:
-this one; another checkout, e.g. an older commit's worktree, compares loops), reads the logged
-`perf/steps_per_sec` of each run after the first log interval (compilation), and keeps the median
-of the per-run medians. CycleGAN renders a smaller pool (256 scenes; the step does not depend on
-it). Appends the numbers under --label to benchmarks/results/loop_speed.{json,md}.
+Runs each default config `--repeats` times through `run.py` of this checkout and, with --before,
+of another one (e.g. an older commit's worktree), alternating the two so that the machine's drift
+(+-20% over minutes on these 2 cores) falls on both alike; reads the logged `perf/steps_per_sec`
+of each run after the first log interval (compilation) and keeps the median of the per-run
+medians. CycleGAN renders a smaller pool (256 scenes; the step does not depend on it). Writes
+benchmarks/results/loop_speed.{json,md}.
 """
 
 from __future__ import annotations
@@ -50,28 +51,32 @@ def steps_per_sec(tree: str, flags: list[str]) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog='python benchmarks/loop_speed.py')
-    parser.add_argument('--tree', default=os.path.dirname(HERE), help='the checkout whose run.py is timed')
-    parser.add_argument('--label', default='this checkout')
+    parser.add_argument('--before', default='', help='another checkout to compare with (its own .venv)')
     parser.add_argument('--repeats', type=int, default=3)
     args = parser.parse_args(argv)
-    try:
-        with open(OUT + '.json') as f:
-            result = json.load(f)
-    except (OSError, ValueError):
-        result = {}
-    row = {}
+    trees = {'this checkout': os.path.dirname(HERE)}
+    if args.before:
+        commit = subprocess.run(
+            ['git', 'rev-parse', '--short', 'HEAD'], cwd=args.before, capture_output=True, text=True
+        )
+        trees = {f'before ({commit.stdout.strip()})': args.before, **trees}
+    runs = {label: {name: [] for name in RUNS} for label in trees}
     for name, flags in RUNS.items():
-        runs = [steps_per_sec(args.tree, flags) for _ in range(args.repeats)]
-        row[name] = {'steps_per_sec': statistics.median(runs), 'runs': runs}
-        print(f'{args.label} / {name}: {row[name]["steps_per_sec"]:.1f} steps/s {runs}', file=sys.stderr, flush=True)
-    result[args.label] = row
+        for _ in range(args.repeats):
+            for label, tree in trees.items():  # alternate: drift falls on both
+                runs[label][name].append(steps_per_sec(tree, flags))
+                print(f'{label} / {name}: {runs[label][name][-1]:.1f} steps/s', file=sys.stderr, flush=True)
+    result = {
+        label: {name: {'steps_per_sec': statistics.median(r), 'runs': r} for name, r in per.items()}
+        for label, per in runs.items()
+    }
     sys.path.insert(0, os.path.dirname(HERE))
     from common.report import write_result
 
     lines = [
         '# Training-loop speed: steps/s after warm-up (median of runs; 2 CPU cores)',
         '',
-        'Command: `python benchmarks/loop_speed.py --tree=<checkout> --label=<name>`.',
+        'Command: `python benchmarks/loop_speed.py --before=<older checkout>` (runs alternate between the two).',
         '',
         '| checkout | ' + ' | '.join(RUNS) + ' |',
         '| --- |' + ' --- |' * len(RUNS),

