@@ -161,3 +161,11 @@ def test_bad_common_fields_are_one_clear_error(tmp_path, field, value, match):
     (cfg[section] if section else cfg)[key] = value
     with pytest.raises(ConfigError, match=match):
         train.train_and_evaluate(_toy_method(cfg), cfg, str(tmp_path))
+
+
+def test_progress_bar_in_a_log_file_is_a_few_lines_not_a_frame_per_step(tmp_path, capsys):
+    cfg = _config(steps=60, checkpoint_every=60, eval_every=60, log_every=60)
+    train.train_and_evaluate(_toy_method(cfg), cfg, str(tmp_path))
+    err = capsys.readouterr().err  # captured: not a terminal
+    frames = err.count('\r') + err.count('\n')
+    assert 'train' in err and frames <= 6, err
