@@ -294,9 +294,8 @@ def restore(workdir: str, make_method: Any) -> tuple[Any, Method, TrainState]:
         raise ConfigError(f'{workdir} holds no run (no readable config.json)') from None
     method = make_method(config)
     mesh = data_lib.make_mesh()
-    train_ds = data_lib.get_dataset(config.data, 'train', seed=config.seed, mesh=mesh)
-    init_rng, _ = jax.random.split(jax.random.PRNGKey(config.seed))
-    abstract = jax.eval_shape(lambda: _init(method, mesh, init_rng, train_ds))
+    batch, info = data_lib.describe(config.data, 'train')  # the state's shapes: no data is loaded
+    abstract = jax.eval_shape(lambda r, b: method.init(r, b, info), jax.random.PRNGKey(config.seed), batch)
     abstract = jax.tree.map(
         lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=NamedSharding(mesh, PartitionSpec())), abstract
     )
