@@ -87,6 +87,7 @@ def _write(rows: dict) -> None:
         f"# Runtimes of the READMEs' commands ({os.cpu_count()} CPU cores, idle machine, fresh workdirs)",
         '',
         'Command: `python benchmarks/readme_runtimes.py`. Wall time from start to exit, compilation included.',
+        'Nothing else ran on the machine but text editing (each row kept from the run that measured it).',
         '',
         '| command | wall time | date |',
         '| --- | --- | --- |',
