@@ -18,6 +18,17 @@ def _ink(images: np.ndarray) -> np.ndarray:
     return (x[..., 0] if x.ndim == 4 else x) > INK
 
 
+def _per_image(images: np.ndarray, measure, min_pixels: int) -> np.ndarray:
+    """[N] measure(x, y) of each image's ink pixel coordinates (x right, y up), 0 where an image
+    has fewer than `min_pixels` ink pixels."""
+    out = np.zeros(len(images))
+    for i, ink in enumerate(_ink(images)):
+        rows, cols = np.nonzero(ink)
+        if len(rows) >= min_pixels:
+            out[i] = measure(cols.astype(np.float64), -rows.astype(np.float64))
+    return out
+
+
 def rotation(images: np.ndarray) -> np.ndarray:
     """The orientation of the ink's principal axis, in degrees from the vertical.
 
@@ -29,35 +40,30 @@ def rotation(images: np.ndarray) -> np.ndarray:
     Returns:
       [N] float degrees.
     """
-    ink = _ink(images)
-    out = np.zeros(len(ink))
-    for i, m in enumerate(ink):
-        rows, cols = np.nonzero(m)
-        if len(rows) < 2:
-            continue
-        x, y = cols - cols.mean(), -(rows - rows.mean())
+
+    def angle(x, y):
+        x, y = x - x.mean(), y - y.mean()
         theta = 0.5 * np.degrees(np.arctan2(2 * np.mean(x * y), np.mean(x * x) - np.mean(y * y)))
-        out[i] = (theta - 90.0 + 90.0) % 180.0 - 90.0
-    return out
+        return (theta - 90.0 + 90.0) % 180.0 - 90.0
+
+    return _per_image(images, angle, min_pixels=2)
 
 
 def size(images: np.ndarray) -> np.ndarray:
     """The square root of the area of the ink's convex hull, in pixels (0 for a blank image).
+
+    Each ink pixel counts as its four corners, so a filled k x k square reads k.
 
     Returns:
       [N] float pixels.
     """
     from scipy.spatial import ConvexHull, QhullError
 
-    ink = _ink(images)
-    out = np.zeros(len(ink))
-    for i, m in enumerate(ink):
-        rows, cols = np.nonzero(m)
-        if len(rows) < 3:
-            continue
-        corners = np.concatenate([np.stack([cols + dx, rows + dy], 1) for dx in (0, 1) for dy in (0, 1)])
+    def hull_side(x, y):
+        corners = np.concatenate([np.stack([x + dx, y - dy], 1) for dx in (0, 1) for dy in (0, 1)])
         try:
-            out[i] = np.sqrt(ConvexHull(corners).volume)  # in 2-D, volume is the area
+            return np.sqrt(ConvexHull(corners).volume)  # in 2-D, volume is the area
         except QhullError:
-            continue
-    return out
+            return 0.0
+
+    return _per_image(images, hull_side, min_pixels=3)
