@@ -97,9 +97,9 @@ def _guarded(step_fn, stage_index: int):
         return new_state.replace(step=state.step + 1), guard, metrics
 
     # No out_shardings: state derived from the sharded batch (dualadv's dual weights, CycleGAN's
-    # image pools) stays laid out over the data axis as the step produces it (pinning it replicated
-    # made the steps 7-25% slower). So the first call, on the state as init lays it out, and the
-    # second, on the step's own layout, compile; from then on the layout is fixed.
+    # image pools) stays laid out over the data axis as the step produces it (pinning it
+    # replicated made the default dualadv run slower in a quick probe). So the first call, on the
+    # state as init lays it out, and the second, on the step's own layout, compile; then it holds.
     return jax.jit(step, donate_argnums=(0, 1))
 
 

@@ -1,6 +1,7 @@
 """puppet.metrics: the attribute estimators, validated on rendered sweeps with known values."""
 
 import numpy as np
+import pytest
 
 from common.synth import digits
 from puppet import metrics
@@ -14,12 +15,15 @@ def _sweep(digit, font, **values):
     return np.stack([digits.render(digit, font, **{name: v}) for v in sweep])[..., None]
 
 
-def test_rotation_follows_the_angle_within_every_sweep():
-    """Every digit in every font: Pearson r >= 0.98 between the angle drawn and the estimate."""
+@pytest.mark.parametrize(
+    'estimate, attribute, values', [(metrics.rotation, 'angle', ANGLES), (metrics.size, 'scale', SCALES)]
+)
+def test_estimate_follows_the_attribute_within_every_sweep(estimate, attribute, values):
+    """Every digit in every font: Pearson r >= 0.98 between the value drawn and the estimate."""
     for font in range(len(digits.FONTS)):
         for digit in range(10):
-            r = np.corrcoef(ANGLES, metrics.rotation(_sweep(digit, font, angle=ANGLES)))[0, 1]
-            assert r >= 0.98, (digit, digits.FONTS[font], r)
+            r = np.corrcoef(values, estimate(_sweep(digit, font, **{attribute: values})))[0, 1]
+            assert r >= 0.98, (attribute, digit, digits.FONTS[font], r)
 
 
 def test_rotation_is_measured_from_the_vertical_counter_clockwise():
@@ -30,13 +34,6 @@ def test_rotation_is_measured_from_the_vertical_counter_clockwise():
     bar[0, 4:28, 15:17] = 1.0  # a vertical bar: exactly 0
     assert metrics.rotation(bar)[0] == 0.0
     assert metrics.rotation(-np.ones((1, 32, 32)))[0] == 0.0  # blank
-
-
-def test_size_follows_the_scale_within_every_sweep():
-    for font in range(len(digits.FONTS)):
-        for digit in range(10):
-            r = np.corrcoef(SCALES, metrics.size(_sweep(digit, font, scale=SCALES)))[0, 1]
-            assert r >= 0.98, (digit, digits.FONTS[font], r)
 
 
 def test_size_of_a_filled_square_is_its_side():
