@@ -34,7 +34,12 @@ def define_flags() -> None:
     flags.DEFINE_bool('overwrite', False, 'Replace a workdir that holds another run.')
 
 
-METHODS = {'dualadv': 'dualadv.method', 'lrmf': 'lrmf.method', 'cyclegan': 'common.cyclegan.method'}
+METHODS = {
+    'dualadv': 'dualadv.method',
+    'lrmf': 'lrmf.method',
+    'cyclegan': 'common.cyclegan.method',
+    'puppet': 'puppet.method',
+}
 
 
 def method_registry() -> dict:
@@ -89,7 +94,7 @@ def main(argv: list[str]) -> None:
     train.train_and_evaluate(method, config, workdir, overwrite=FLAGS.overwrite)
 
 
-METHOD_CONFIGS = ('dualadv/config.py', 'lrmf/config.py', 'common/cyclegan/config.py')
+METHOD_CONFIGS = ('dualadv/config.py', 'lrmf/config.py', 'common/cyclegan/config.py', 'puppet/config.py')
 
 
 def precheck(argv: list[str]) -> None:

@@ -38,7 +38,7 @@ def _norm() -> nn.Module:
     return nn.InstanceNorm(epsilon=1e-5, use_bias=False, use_scale=False)
 
 
-def _conv(features: int, k: int, fast: bool, name: str) -> nn.Module:
+def conv(features: int, k: int, fast: bool, name: str) -> nn.Module:
     """A k x k stride-1 VALID convolution: flax's, or (`fast`) the same as one matmul of im2col."""
     if fast:
         return fastconv.Im2colConv(features, k, 0, name=name)
@@ -51,9 +51,9 @@ class ResnetBlock(nn.Module):
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
-        y = _conv(self.features, 3, self.fast, 'Conv_0')(_reflect(x, 1))
+        y = conv(self.features, 3, self.fast, 'Conv_0')(_reflect(x, 1))
         y = nn.relu(_norm()(y))
-        y = _conv(self.features, 3, self.fast, 'Conv_1')(_reflect(y, 1))
+        y = conv(self.features, 3, self.fast, 'Conv_1')(_reflect(y, 1))
         return x + _norm()(y)
 
 
@@ -69,7 +69,7 @@ class ResnetGenerator(nn.Module):
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
-        x = nn.relu(_norm()(_conv(self.ngf, 7, self.fast, 'stem')(_reflect(x, 3))))
+        x = nn.relu(_norm()(conv(self.ngf, 7, self.fast, 'stem')(_reflect(x, 3))))
         for i in range(self.num_down):
             width, name = self.ngf * 2 ** (i + 1), f'down_{i}'
             if self.fast:

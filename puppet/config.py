@@ -1,0 +1,105 @@
+"""Configs for PuppetGAN on digits: change the rotation (or the size) of a real MNIST digit to the
+value shown by a font-rendered synthetic reference.
+
+Run:  python run.py --config=puppet/config.py:<variant>
+
+Variants
+  tiny      CPU test run: tiny nets, a handful of steps, small grids.
+  default   the rotation task, narrow nets, ~10 minutes on 2 cores: the manipulation grid and
+            Acc / r_attr / r_rest / V_rest on held-out real digits in results.json.
+  rotation  the table's rotation run (batch 16, more steps).
+  size      the table's size run (the same, `data.task='size'`).
+  paper     full-width nets and the recipe's long schedule, for a GPU.
+The task can be switched on any variant: --config.data.task=size.
+"""
+
+from __future__ import annotations
+
+import ml_collections
+
+from common.errors import ConfigError
+
+VARIANTS = ('tiny', 'default', 'rotation', 'size', 'paper')
+
+
+def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
+    """The config of variant `arg` (default 'default')."""
+    variant = arg or 'default'
+    if variant not in VARIANTS:
+        raise ConfigError(f'unknown variant {variant!r} for puppet/config.py; allowed: {", ".join(VARIANTS)}')
+    c = ml_collections.ConfigDict()
+    c.method = 'puppet'
+    c.seed = 0
+
+    c.data = ml_collections.ConfigDict()
+    c.data.source = 'puppet_digits'
+    c.data.task = 'size' if variant == 'size' else 'rotation'
+    c.data.real = 'offline'  # or 'tfds': real digits from TFDS 'mnist' prepared in data_dir
+    c.data.data_dir = '~/tensorflow_datasets'  # TFDS never downloads at run time
+    c.data.pool_size = 4000  # synthetic triplets in the train split (a quarter as many in test)
+    c.data.max_angle = 45.0  # every synthetic digit's angle is uniform in +-max_angle degrees
+    c.data.min_scale = 0.5  # and its scale uniform in [min_scale, 1] of the MNIST digit box
+    c.data.batch_size = 16
+
+    c.model = ml_collections.ConfigDict()
+    c.model.nf = 8  # encoder / decoder width (4 nf at the 8x8 residual blocks)
+    c.model.num_blocks = 2
+    c.model.embed_dim = 128  # first half attribute, second half rest
+    c.model.ndf = 8
+    c.model.num_layers = 3
+    c.model.fast_convs = True  # common.fastconv: the same functions, faster on XLA's CPU backend
+
+    c.loss = ml_collections.ConfigDict()
+    c.loss.gan = 'lsgan'
+    c.loss.rec = 10.0
+    c.loss.dis = 10.0
+    c.loss.cyc = 10.0
+    c.loss.attr_b = 5.0
+    c.loss.attr_a = 3.0
+    c.loss.adv = 1.0
+    c.loss.noise_std = 0.2
+
+    c.optim = ml_collections.ConfigDict()
+    c.optim.lr = 2e-4  # generators: one Adam over the encoder and both decoders
+    c.optim.lr_d = 5e-5  # discriminators
+    c.optim.b1 = 0.5
+
+    c.eval = ml_collections.ConfigDict()
+    c.eval.num_rows = 32  # held-out real digits per grid
+    c.eval.num_refs = 9  # references per sweep
+    c.eval.num_rests = 4  # sweeps (rests) per grid; V_rest is the spread across them
+    c.eval.classifier_steps = 1500
+
+    c.train = ml_collections.ConfigDict()
+    c.train.steps = 1500
+    c.train.log_every = 10
+    c.train.eval_every = 250
+    c.train.checkpoint_every = 250
+
+    if variant == 'tiny':
+        c.data.pool_size = 16
+        c.data.batch_size = 4
+        c.model.nf = c.model.ndf = 4
+        c.model.num_blocks = 1
+        c.model.embed_dim = 8
+        c.model.num_layers = 2
+        c.model.fast_convs = False  # compiles in less than half the time
+        c.eval.num_rows = 3
+        c.eval.num_refs = 3
+        c.eval.num_rests = 2
+        c.eval.classifier_steps = 5
+        c.train.steps = 4
+        c.train.eval_every = c.train.checkpoint_every = 2
+        c.train.log_every = 1
+    elif variant in ('rotation', 'size'):
+        c.train.steps = 4000
+        c.train.eval_every = c.train.checkpoint_every = 500
+    elif variant == 'paper':
+        c.data.batch_size = 64
+        c.model.nf = 64
+        c.model.ndf = 64
+        c.model.num_blocks = 4
+        c.train.steps = 60_000
+        c.train.log_every = 100
+        c.train.eval_every = c.train.checkpoint_every = 5000
+    return c

@@ -1,0 +1,146 @@
+"""PuppetGAN's losses (Usman, Dufour, Saenko, Bregler, ICCV 2019), pure.
+
+Notation. E is the shared encoder, E(x) = (E_attr(x), E_rest(x)); g_A is the real decoder and
+g_B the synthetic one; a decoder applied to two images means
+
+    g_D(x, y) = g_D(rest = E_rest(x), attr = E_attr(y)),   g_D(x) = g_D(x, x),
+
+so g_D(x, y) draws x with the attribute of y. a is a real image; (b_rest, b_attr, b_both) a
+synthetic triplet in which b_both has the rest of b_rest and the attribute of b_attr;
+n(x) = x + N(0, noise_std^2) perturbs an intermediate translation before it is re-encoded;
+|.|_1 is the mean absolute error. The weights are those of the public TF2 reimplementation
+(GiorgosKarantonis/PuppetGAN, `config.json`), written next to each term:
+
+    L_rec  = |g_A(a) - a|_1 + sum_{b in triplet} |g_B(b) - b|_1                       (x10)
+    L_dis  = |g_B(b_rest, b_attr) - b_both|_1                                       (x10)
+    L_cyc  = |g_A(n(g_B(a))) - a|_1 + sum_{b in triplet} |g_B(n(g_A(b))) - b|_1     (x10)
+    L_attr_b = |g_B(b_rest, n(a~)) - b_both|_1,  a~ = g_A(a, b_attr)                (x5)
+    L_attr_a = |g_A(a, n(b~)) - a|_1,            b~ = g_B(b_attr, a)                (x3)
+    L_adv  = sum over every generated image y of domain D: LSGAN_G(D_D(y))          (x1)
+
+and each domain's PatchGAN minimises sum_y LSGAN_D(D_D(real of D), D_D(y)) over the same images
+(the real images of B are the three of the triplet). At test time g_A(a, b) gives the real digit
+a the attribute shown by the synthetic reference b.
+
+Every function here takes the networks as plain functions (`encode(x) -> (attr, rest)`,
+`decode(rest, attr) -> x`), so the tests check them on hand-computable linear maps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+
+from common import gan
+
+Encode = Callable[[jax.Array], tuple[jax.Array, jax.Array]]
+Decode = Callable[[jax.Array, jax.Array], jax.Array]
+
+TERMS = ('rec', 'dis', 'cyc', 'attr_b', 'attr_a')
+TRIPLET = ('b_rest', 'b_attr', 'b_both')
+
+
+def l1(x: jax.Array, y: jax.Array) -> jax.Array:
+    """The mean absolute error |x - y|_1."""
+    return jnp.mean(jnp.abs(x - y))
+
+
+def _batched(fn: Callable, groups: list[tuple[jax.Array, ...]]) -> list:
+    """fn applied to each group of arguments, as one call on their concatenation (the networks
+    are per-example, so this only makes bigger, faster batches)."""
+    sizes = [g[0].shape[0] for g in groups]
+    out = fn(*[jnp.concatenate(parts) for parts in zip(*groups, strict=True)])
+    cuts = [int(sum(sizes[: i + 1])) for i in range(len(sizes) - 1)]
+    if isinstance(out, tuple):
+        pieces = [jnp.split(o, cuts) for o in out]
+        return [tuple(p[i] for p in pieces) for i in range(len(groups))]
+    return jnp.split(out, cuts)
+
+
+def _noisy(x: jax.Array, rng: jax.Array, noise_std: float) -> jax.Array:
+    return x + noise_std * jax.random.normal(rng, x.shape, x.dtype) if noise_std > 0 else x
+
+
+def generator_losses(
+    encode: Encode,
+    decode_a: Decode,
+    decode_b: Decode,
+    batch: dict[str, jax.Array],
+    rng: jax.Array,
+    *,
+    noise_std: float,
+) -> tuple[dict[str, jax.Array], dict[str, list[jax.Array]]]:
+    """The supervised terms L_rec, L_dis, L_cyc, L_attr_b, L_attr_a (unweighted; see the module
+    docstring) and every generated image, by domain.
+
+    Args:
+      encode, decode_a, decode_b: E, g_A (real), g_B (synthetic).
+      batch: 'a' (real) and 'b_rest', 'b_attr', 'b_both' (a synthetic triplet), [n, h, w, c] each.
+      rng: the noise n(.) of the re-encoded translations.
+      noise_std: its standard deviation (0: no noise).
+
+    Returns:
+      ({term: scalar}, {'a': [generated real-domain images], 'b': [generated synthetic ones]}).
+    """
+    a = batch['a']
+    bs = [batch[k] for k in TRIPLET]
+    b_both = batch['b_both']
+    # E of every input image.
+    (za, *zbs) = _batched(encode, [(x,) for x in (a, *bs)])
+    zb_rest, zb_attr, _ = zbs
+    # First translations: g_A(a), g_A(b) (b in the triplet), a~ = g_A(a, b_attr);
+    # g_B(b), g_B(b_rest, b_attr), g_B(a), b~ = g_B(b_attr, a).
+    rec_a, *a_of_b, a_tilde = _batched(decode_a, [(za[1], za[0]), *[(z[1], z[0]) for z in zbs], (za[1], zb_attr[0])])
+    *rec_b, dis, b_of_a, b_tilde = _batched(
+        decode_b, [*[(z[1], z[0]) for z in zbs], (zb_rest[1], zb_attr[0]), (za[1], za[0]), (zb_attr[1], za[0])]
+    )
+    # Re-encode the noisy translations.
+    keys = jax.random.split(rng, 6)
+    translated = [b_of_a, *a_of_b, a_tilde, b_tilde]
+    z_t = _batched(encode, [(_noisy(x, k, noise_std),) for x, k in zip(translated, keys, strict=True)])
+    z_b_of_a, *z_a_of_b, z_a_tilde, z_b_tilde = z_t
+    # Back: g_A(n(g_B(a))), g_A(a, n(b~)); g_B(n(g_A(b))), g_B(b_rest, n(a~)).
+    cyc_a, attr_a = _batched(decode_a, [(z_b_of_a[1], z_b_of_a[0]), (za[1], z_b_tilde[0])])
+    *cyc_b, attr_b = _batched(decode_b, [*[(z[1], z[0]) for z in z_a_of_b], (zb_rest[1], z_a_tilde[0])])
+    terms = {
+        'rec': l1(rec_a, a) + sum(l1(r, b) for r, b in zip(rec_b, bs, strict=True)),
+        'dis': l1(dis, b_both),
+        'cyc': l1(cyc_a, a) + sum(l1(c, b) for c, b in zip(cyc_b, bs, strict=True)),
+        'attr_b': l1(attr_b, b_both),
+        'attr_a': l1(attr_a, a),
+    }
+    fakes = {'a': [rec_a, *a_of_b, a_tilde, cyc_a, attr_a], 'b': [*rec_b, dis, b_of_a, b_tilde, *cyc_b, attr_b]}
+    return terms, fakes
+
+
+def weighted_total(terms: dict[str, jax.Array], weights: dict[str, float]) -> jax.Array:
+    """sum_k weights[k] * terms[k] over the terms present."""
+    return sum(weights[k] * v for k, v in terms.items())
+
+
+def adversarial_generator_loss(
+    discriminate: dict[str, Callable[[jax.Array], jax.Array]], fakes: dict[str, list[jax.Array]], *, kind: str = 'lsgan'
+) -> dict[str, jax.Array]:
+    """L_adv per domain: sum over the domain's generated images y of GAN_G(D(y))."""
+    out = {}
+    for d, images in fakes.items():
+        logits = _batched(discriminate[d], [(y,) for y in images])
+        out[d] = sum(gan.generator_loss(logit, kind=kind) for logit in logits)
+    return out
+
+
+def discriminator_loss(
+    discriminate: dict[str, Callable[[jax.Array], jax.Array]],
+    reals: dict[str, jax.Array],
+    fakes: dict[str, list[jax.Array]],
+    *,
+    kind: str = 'lsgan',
+) -> dict[str, jax.Array]:
+    """Each domain's PatchGAN: sum over the domain's generated images y of GAN_D(D(real), D(y))."""
+    out = {}
+    for d, images in fakes.items():
+        real_logits, *fake_logits = _batched(discriminate[d], [(reals[d],), *[(y,) for y in images]])
+        out[d] = sum(gan.discriminator_loss(real_logits, logit, kind=kind) for logit in fake_logits)
+    return out

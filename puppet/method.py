@@ -1,0 +1,297 @@
+"""PuppetGAN (Usman, Dufour, Saenko, Bregler, ICCV 2019) on the common loop.
+
+Players: 'generators' {encoder E, real decoder g_A, synthetic decoder g_B}, one Adam (lr 2e-4,
+b1 0.5); 'discriminators' {a, b}, a PatchGAN per domain (Adam, lr 5e-5, b1 0.5). One training
+step updates the generators on
+
+    L = 10 L_rec + 10 L_dis + 10 L_cyc + 5 L_attr_b + 3 L_attr_a + L_adv
+
+(`puppet.losses`, where each term is written out), then the discriminators on the images the
+generators made. Batches: 'a' (real digits) and a synthetic triplet 'b_rest', 'b_attr',
+'b_both' (source 'puppet_digits').
+
+Manipulation: g_A(a, b) = g_A(rest = E_rest(a), attr = E_attr(b)), the real digit a with the
+attribute of the synthetic reference b. Evaluation (`puppet.metrics.evaluate_manipulation`):
+grids of held-out real digits x swept references, judged by a LeNet trained on the real training
+split (`common.classifier`): Acc, r_attr, r_rest, V_rest.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import matplotlib.pyplot as plt
+import numpy as np
+import optax
+
+from common import gan, nets, plots
+from common.classifier import train_classifier
+from common.errors import ConfigError, check_choice, check_number
+from common.method import Method
+from common.state import Player, TrainState
+from puppet import losses, metrics
+from puppet.models import Decoder, Encoder
+
+PAPER = {
+    'source': 'Usman et al. ICCV 2019, Table 1 (MNIST digits); Acc up, r_attr up, r_rest down, V_rest down',
+    'rotation': {
+        'PuppetGAN': {'acc': 0.97, 'r_attr': 0.40, 'r_rest': 0.11, 'v_rest': 0.01},
+        'CycleGAN': {'acc': 0.11, 'r_attr': 0.54, 'r_rest': 0.37, 'v_rest': 0.33},
+        'MUNIT': {'acc': 1.00, 'r_attr': 0.00, 'r_rest': 0.15, 'v_rest': 0.01},
+    },
+    'size': {
+        'PuppetGAN': {'acc': 0.73, 'r_attr': 0.85, 'r_rest': 0.02, 'v_rest': 0.02},
+        'CycleGAN': {'acc': 0.10, 'r_attr': 0.28, 'r_rest': 0.06, 'v_rest': 0.28},
+        'MUNIT': {'acc': 0.96, 'r_attr': 0.06, 'r_rest': 0.09, 'v_rest': 0.01},
+    },
+    'reimplementation': 'GiorgosKarantonis/PuppetGAN (TF2), rotation: Acc 0.96, r_attr 0.59, V_rest 0.01 (std)',
+}
+IMAGE = 32
+SYNTHETIC = losses.TRIPLET
+
+
+def validate(config: Any) -> None:
+    """Method-specific config checks (ConfigError naming the field)."""
+    check_choice('config.data.source', config.data.source, ('puppet_digits',))
+    check_choice('config.data.task', config.data.task, metrics.TASKS)
+    check_choice('config.loss.gan', config.loss.gan, gan.KINDS)
+    for field in ('nf', 'num_blocks', 'embed_dim', 'ndf', 'num_layers'):
+        check_number(f'config.model.{field}', config.model[field], integer=True, positive=True)
+    if config.model.embed_dim % 2:
+        raise ConfigError(f'config.model.embed_dim={config.model.embed_dim} must be even (half attribute, half rest)')
+    for field in (*losses.TERMS, 'adv', 'noise_std'):
+        check_number(f'config.loss.{field}', config.loss[field], nonnegative=True)
+    for field in ('lr', 'lr_d'):
+        check_number(f'config.optim.{field}', config.optim[field], positive=True)
+    check_number('config.optim.b1', config.optim.b1, nonnegative=True)
+    if not config.optim.b1 < 1:
+        raise ConfigError(f'config.optim.b1={config.optim.b1} is not valid; it must be in [0, 1)')
+    for field in ('num_rows', 'num_refs', 'classifier_steps'):
+        check_number(f'config.eval.{field}', config.eval[field], integer=True, positive=True)
+    check_number('config.eval.num_rests', config.eval.num_rests, integer=True, positive=True)
+    if config.eval.num_rests < 2 or config.eval.num_refs < 2:
+        raise ConfigError(
+            'config.eval.num_rests and config.eval.num_refs must be at least 2 (spreads and correlations)'
+        )
+
+
+def networks(config: Any) -> tuple[Encoder, Decoder, nets.PatchDiscriminator]:
+    m = config.model
+    fast = bool(m.fast_convs)
+    return (
+        Encoder(m.nf, m.num_blocks, m.embed_dim, fast=fast),
+        Decoder(m.nf, m.num_blocks, out_channels=1, fast=fast),
+        nets.PatchDiscriminator(m.ndf, m.num_layers, fast=fast),
+    )
+
+
+def init(rng: jax.Array, batch: dict, info: dict, config: Any) -> TrainState:
+    """E, g_A, g_B (one optimiser) and the two PatchGANs."""
+    del batch, info
+    enc, dec, disc = networks(config)
+    keys = jax.random.split(rng, 5)
+    x = jnp.zeros((1, IMAGE, IMAGE, 1))
+    half = jnp.zeros((1, config.model.embed_dim // 2))
+    b1 = config.optim.b1
+    generators = {
+        'encoder': enc.init(keys[0], x),
+        'real': dec.init(keys[1], half, half),
+        'synthetic': dec.init(keys[2], half, half),
+    }
+    players = {
+        'generators': Player.create(generators, optax.adam(config.optim.lr, b1=b1, b2=0.999)),
+        'discriminators': Player.create(
+            {'a': disc.init(keys[3], x), 'b': disc.init(keys[4], x)}, optax.adam(config.optim.lr_d, b1=b1, b2=0.999)
+        ),
+    }
+    return TrainState.create(players)
+
+
+def _functions(gparams: dict, config: Any):
+    """(E, g_A, g_B) as plain functions of arrays."""
+    enc, dec, _ = networks(config)
+    return (
+        lambda x: enc.apply(gparams['encoder'], x),
+        lambda rest, attr: dec.apply(gparams['real'], rest, attr),
+        lambda rest, attr: dec.apply(gparams['synthetic'], rest, attr),
+    )
+
+
+def _discriminators(dparams: dict, config: Any) -> dict:
+    _, _, disc = networks(config)
+    return {d: functools.partial(disc.apply, dparams[d]) for d in 'ab'}
+
+
+def train_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
+    """One update of (E, g_A, g_B) on L, then of both PatchGANs on the images generated."""
+    kind = config.loss.gan
+    weights = {k: config.loss[k] for k in losses.TERMS}
+    discriminate = _discriminators(state.params('discriminators'), config)
+
+    def generator_loss(gparams):
+        terms, fakes = losses.generator_losses(
+            *_functions(gparams, config), batch, rng, noise_std=config.loss.noise_std
+        )
+        adv = losses.adversarial_generator_loss(discriminate, fakes, kind=kind)
+        total = losses.weighted_total(terms, weights) + config.loss.adv * (adv['a'] + adv['b'])
+        return total, (terms, adv, fakes)
+
+    (g_total, (terms, adv, fakes)), g_grads = jax.value_and_grad(generator_loss, has_aux=True)(
+        state.params('generators')
+    )
+    fakes = jax.lax.stop_gradient(fakes)
+    reals = {'a': batch['a'], 'b': jnp.concatenate([batch[k] for k in SYNTHETIC])}
+
+    def discriminator_loss(dparams):
+        out = losses.discriminator_loss(_discriminators(dparams, config), reals, fakes, kind=kind)
+        return out['a'] + out['b'], out
+
+    (d_total, d_terms), d_grads = jax.value_and_grad(discriminator_loss, has_aux=True)(state.params('discriminators'))
+    players = dict(state.players)
+    players['generators'] = players['generators'].apply_gradients(g_grads)
+    players['discriminators'] = players['discriminators'].apply_gradients(d_grads)
+    out = {f'loss/{k}': v for k, v in terms.items()}
+    out |= {f'loss/adv_{d}': v for d, v in adv.items()} | {f'loss/d_{d}': v for d, v in d_terms.items()}
+    out['loss/generators'] = g_total
+    out['loss/discriminators'] = d_total
+    return state.replace(players=players), out
+
+
+def manipulator(state: TrainState, config: Any):
+    """manipulate(real [N, 32, 32, 1], refs [K, 32, 32, 1]) -> [N, K, 32, 32, 1]: every real
+    digit drawn with every reference's attribute, g_A(rest = E_rest(a), attr = E_attr(b))."""
+    encode, decode_a, _ = _functions(state.params('generators'), config)
+
+    def manipulate(real: jax.Array, refs: jax.Array) -> jax.Array:
+        n, k = real.shape[0], refs.shape[0]
+        _, rest = encode(real)
+        attr, _ = encode(refs)
+        rest = jnp.repeat(rest, k, axis=0)
+        attr = jnp.tile(attr, (n, 1))
+        return decode_a(rest, attr).reshape(n, k, *real.shape[1:])
+
+    return manipulate
+
+
+def eval_step(state: TrainState, batch: dict, config: Any) -> dict:
+    """The supervised terms on a test batch, without noise."""
+    terms, _ = losses.generator_losses(
+        *_functions(state.params('generators'), config), batch, jax.random.PRNGKey(0), noise_std=0.0
+    )
+    return terms
+
+
+@functools.lru_cache(maxsize=8)
+def _sweeps(task: str, num_refs: int, num_rests: int, max_angle: float, min_scale: float) -> metrics.Sweeps:
+    return metrics.reference_sweeps(
+        task, num_refs=num_refs, num_rests=num_rests, max_angle=max_angle, min_scale=min_scale
+    )
+
+
+def sweeps(config: Any) -> metrics.Sweeps:
+    """The evaluation references of `config` (rendered once per process)."""
+    return _sweeps(
+        config.data.task,
+        config.eval.num_refs,
+        config.eval.num_rests,
+        float(config.data.max_angle),
+        float(config.data.min_scale),
+    )
+
+
+def sample(state: TrainState, batch: dict, config: Any) -> dict:
+    """A small manipulation grid (test digits x the first attribute sweep) and the synthetic
+    decoder's disentanglement g_B(b_rest, b_attr) beside its target b_both."""
+    refs = jnp.asarray(sweeps(config).attr[0])
+    real = batch['a'][:8]
+    encode, _, decode_b = _functions(state.params('generators'), config)
+    (_, rest), (attr, _) = encode(batch['b_rest'][:8]), encode(batch['b_attr'][:8])
+    return {
+        'real': real,
+        'refs': refs,
+        'grid': manipulator(state, config)(real, refs),
+        'b_rest': batch['b_rest'][:8],
+        'b_attr': batch['b_attr'][:8],
+        'b_both': batch['b_both'][:8],
+        'dis': decode_b(rest, attr),
+    }
+
+
+def evaluate(state: TrainState, pools: dict, config: Any) -> dict[str, Any]:
+    """Acc, r_attr, r_rest, V_rest of g_A(a, b) on held-out real digits (see the module doc)."""
+    train, test = pools['train'], pools['test']
+    judge = train_classifier(
+        train['a'], train['label_a'], test['a'], test['label_a'], steps=config.eval.classifier_steps, seed=config.seed
+    )
+    n = min(config.eval.num_rows, len(test['a']))
+    manipulate = jax.jit(manipulator(state, config))
+    out = metrics.evaluate_manipulation(
+        manipulate, test['a'][:n], test['label_a'][:n], judge.predict, sweeps(config), config.data.task
+    )
+    return {
+        'task': config.data.task,
+        **out,
+        'classifier_test_accuracy': judge.test_accuracy,
+        'paper': PAPER,
+    }
+
+
+def plot(state: TrainState, samples: list, workdir: str, config: Any) -> list[str]:
+    """manipulation.png: real test digits (rows) given the attribute of each synthetic reference
+    (top row); disentanglement.png: g_B(b_rest, b_attr) beside b_both."""
+    del state
+    if not samples:
+        return []
+    step, last = samples[-1]
+    grid, refs, real = last['grid'], last['refs'], last['real']
+    n, k = grid.shape[:2]
+    fig, axes = plt.subplots(n + 1, k + 1, figsize=(0.75 * (k + 1), 0.75 * (n + 1)), squeeze=False)
+    show = lambda ax, x: ax.imshow(np.clip((x[..., 0] + 1) / 2, 0, 1), cmap='gray', vmin=0, vmax=1)  # noqa: E731
+    for ax in axes.ravel():
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_frame_on(False)
+    for j in range(k):
+        show(axes[0, j + 1], refs[j])
+    for i in range(n):
+        show(axes[i + 1, 0], real[i])
+        for j in range(k):
+            show(axes[i + 1, j + 1], grid[i, j])
+    axes[0, 0].text(0.5, 0.5, f'{config.data.task}\nstep {step}', ha='center', va='center', fontsize=7)
+    fig.suptitle("PuppetGAN: real digit (left) with the reference's attribute (top)", fontsize=8)
+    paths = [plots.save_figure(fig, os.path.join(workdir, 'manipulation.png'))]
+    rows = (
+        ('b_rest', last['b_rest']),
+        ('b_attr', last['b_attr']),
+        ('g_B(rest, attr)', last['dis']),
+        ('b_both', last['b_both']),
+    )
+    fig, axes = plt.subplots(
+        len(rows), len(last['dis']), figsize=(0.9 * len(last['dis']), 1.0 * len(rows)), squeeze=False
+    )
+    for r, (title, images) in enumerate(rows):
+        for c in range(len(images)):
+            show(axes[r, c], images[c])
+            axes[r, c].set_xticks([])
+            axes[r, c].set_yticks([])
+        axes[r, 0].set_ylabel(title, fontsize=7)
+    fig.suptitle('synthetic decoder: the rest of b_rest with the attribute of b_attr', fontsize=8)
+    paths.append(plots.save_figure(fig, os.path.join(workdir, 'disentanglement.png')))
+    return paths
+
+
+def make(config: Any) -> Method:
+    """Build the PuppetGAN Method for `config` (wiring only: the bodies are the functions above)."""
+    validate(config)
+    return Method(
+        init=lambda rng, batch, info: init(rng, batch, info, config),
+        train_step=lambda state, batch, rng: train_step(state, batch, rng, config),
+        eval_step=lambda state, batch: eval_step(state, batch, config),
+        sample=lambda state, batch: sample(state, batch, config),
+        evaluate=lambda state, pools: evaluate(state, pools, config),
+        plot=lambda state, samples, workdir: plot(state, samples, workdir, config),
+    )

@@ -1,0 +1,89 @@
+"""PuppetGAN's losses against a hand computation: linear-tanh networks written out in NumPy."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from puppet import losses
+
+N, D, H = 3, 4, 2  # images [N, 2, 2, 1] (D pixels), embedding halves of H
+
+
+@pytest.fixture(scope='module')
+def setup():
+    rng = np.random.default_rng(0)
+    w_attr, w_rest = rng.normal(size=(D, H)), rng.normal(size=(D, H))
+    dec = {d: rng.normal(size=(2 * H, D)) for d in 'ab'}
+    batch = {k: rng.uniform(-1, 1, (N, 2, 2, 1)).astype(np.float32) for k in ('a', 'b_rest', 'b_attr', 'b_both')}
+
+    def encode(x):
+        flat = x.reshape(x.shape[0], -1)
+        return flat @ w_attr, flat @ w_rest
+
+    def decoder(d):
+        return lambda rest, attr: jnp.tanh(jnp.concatenate([rest, attr], -1) @ dec[d]).reshape(-1, 2, 2, 1)
+
+    # The reference, in NumPy: g_D(x, y) = dec_D(rest of x, attribute of y).
+    def g(d, x, y):
+        rest = x.reshape(N, -1) @ w_rest
+        attr = y.reshape(N, -1) @ w_attr
+        return np.tanh(np.concatenate([rest, attr], -1) @ dec[d]).reshape(N, 2, 2, 1)
+
+    return encode, decoder('a'), decoder('b'), batch, g
+
+
+def l1(x, y):
+    return np.mean(np.abs(x - y))
+
+
+def test_every_supervised_term_matches_the_hand_computation(setup):
+    encode, decode_a, decode_b, batch, g = setup
+    terms, fakes = losses.generator_losses(encode, decode_a, decode_b, batch, jax.random.PRNGKey(0), noise_std=0.0)
+    a, b_rest, b_attr, b_both = (batch[k] for k in ('a', 'b_rest', 'b_attr', 'b_both'))
+    triplet = (b_rest, b_attr, b_both)
+    a_tilde = g('a', a, b_attr)  # a with the attribute of b_attr
+    b_tilde = g('b', b_attr, a)  # b_attr with the attribute of a
+    expected = {
+        'rec': l1(g('a', a, a), a) + sum(l1(g('b', b, b), b) for b in triplet),
+        'dis': l1(g('b', b_rest, b_attr), b_both),
+        'cyc': l1(g('a', g('b', a, a), g('b', a, a)), a)
+        + sum(l1(g('b', g('a', b, b), g('a', b, b)), b) for b in triplet),
+        'attr_b': l1(g('b', b_rest, a_tilde), b_both),
+        'attr_a': l1(g('a', a, b_tilde), a),
+    }
+    assert set(terms) == set(losses.TERMS)
+    for k, v in expected.items():
+        np.testing.assert_allclose(float(terms[k]), v, rtol=1e-5, err_msg=k)
+    assert len(fakes['a']) == 7 and len(fakes['b']) == 10  # every generated image, by domain
+    np.testing.assert_allclose(np.asarray(fakes['a'][4]), a_tilde, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(fakes['b'][3]), g('b', b_rest, b_attr), rtol=1e-5, atol=1e-6)
+    weights = {'rec': 10.0, 'dis': 10.0, 'cyc': 10.0, 'attr_b': 5.0, 'attr_a': 3.0}
+    total = sum(weights[k] * expected[k] for k in weights)
+    np.testing.assert_allclose(float(losses.weighted_total(terms, weights)), total, rtol=1e-5)
+
+
+def test_noise_reaches_only_the_re_encoded_translations(setup):
+    encode, decode_a, decode_b, batch, _ = setup
+    clean, _ = losses.generator_losses(encode, decode_a, decode_b, batch, jax.random.PRNGKey(0), noise_std=0.0)
+    noisy, _ = losses.generator_losses(encode, decode_a, decode_b, batch, jax.random.PRNGKey(0), noise_std=0.2)
+    for k in ('rec', 'dis'):
+        np.testing.assert_allclose(float(noisy[k]), float(clean[k]), rtol=1e-6)
+    for k in ('cyc', 'attr_b', 'attr_a'):
+        assert abs(float(noisy[k]) - float(clean[k])) > 1e-4, k
+
+
+def test_adversarial_losses_are_lsgan_summed_over_the_generated_images():
+    rng = np.random.default_rng(1)
+    fakes = {'a': [rng.normal(size=(2, 4, 4, 1)) for _ in range(3)], 'b': [rng.normal(size=(2, 4, 4, 1))]}
+    reals = {'a': rng.normal(size=(2, 4, 4, 1)), 'b': rng.normal(size=(6, 4, 4, 1))}
+    scale = {'a': 0.7, 'b': -1.3}
+    discriminate = {d: (lambda x, s=scale[d]: s * x[:, ::2, ::2]) for d in 'ab'}  # a 'PatchGAN' of 2x2 logits
+    g = losses.adversarial_generator_loss(discriminate, fakes)
+    d = losses.discriminator_loss(discriminate, reals, fakes)
+    for dom in 'ab':
+        patch = lambda x, s=scale[dom]: s * x[:, ::2, ::2]  # noqa: E731
+        np.testing.assert_allclose(float(g[dom]), sum(np.mean((patch(y) - 1) ** 2) for y in fakes[dom]), rtol=1e-5)
+        real_term = np.mean((patch(reals[dom]) - 1) ** 2)
+        expected = sum(0.5 * (real_term + np.mean(patch(y) ** 2)) for y in fakes[dom])
+        np.testing.assert_allclose(float(d[dom]), expected, rtol=1e-5)
