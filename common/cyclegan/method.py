@@ -1,7 +1,10 @@
 """CycleGAN (Zhu et al. 2017) with adversarial self-defense (Bashkirova et al. 2019), on the
 common loop.
 
-Domains: A = images, B = segmentation maps (3D shapes, `common.data` source 'shapes3d').
+Domains: A = images, B = segmentation maps (3D shapes, `common.data` source 'shapes3d'); or any
+two image domains of another source (`SOURCES`), B read from the batch field
+`config.data.domain_b` (e.g. 'puppet_digits': A = real MNIST digits, B = one image of each
+synthetic triplet, one channel).
 Players: 'generators' {g_b = G_B: image -> segmentation (A -> B), g_a = G_A: segmentation -> image},
 'discriminators' {d_a, d_b} (PatchGAN), and with `loss.guess_weight` > 0 'guess' {a, b}
 (6-channel PatchGANs). One training step updates all of them once (Adam, lr 2e-4, b1 0.5):
@@ -45,9 +48,19 @@ PAPER = {
 }
 
 
+# source -> (image channels, the batch fields that can serve as domain B)
+SOURCES = {'shapes3d': (3, ('b',)), 'puppet_digits': (1, ('b_both', 'b_rest', 'b_attr'))}
+
+
+def domain_b(config: Any) -> str:
+    """The batch field that holds domain B."""
+    return config.data.get('domain_b', 'b')
+
+
 def validate(config: Any) -> None:
     """Method-specific config checks (ConfigError naming the field)."""
-    check_choice('config.data.source', config.data.source, ('shapes3d',))
+    check_choice('config.data.source', config.data.source, tuple(SOURCES))
+    check_choice('config.data.domain_b', domain_b(config), SOURCES[config.data.source][1])
     check_choice('config.loss.gan', config.loss.gan, gan.KINDS)
     for field in ('ngf', 'ndf', 'num_blocks', 'num_layers'):
         check_number(f'config.model.{field}', config.model[field], integer=True, positive=True)
@@ -65,29 +78,30 @@ def validate(config: Any) -> None:
 def networks(config: Any) -> tuple[nets.ResnetGenerator, nets.PatchDiscriminator]:
     """(the generator, the discriminator) modules of `config.model`."""
     fast = bool(config.model.get('fast_convs', False))
-    gen = nets.ResnetGenerator(3, config.model.ngf, config.model.num_blocks, fast=fast)
+    channels = SOURCES[config.data.source][0]
+    gen = nets.ResnetGenerator(channels, config.model.ngf, config.model.num_blocks, fast=fast)
     return gen, nets.PatchDiscriminator(config.model.ndf, config.model.num_layers, fast=fast)
 
 
 def init(rng: jax.Array, batch: dict, info: dict, config: Any) -> TrainState:
     """Both generators, both discriminators (and the guess discriminators), the image pools."""
-    del batch, info
+    del info
     gen, disc = networks(config)
-    size = config.data.image_size
+    shape = tuple(batch['a'].shape[1:])
     keys = jax.random.split(rng, 6)
-    x = jnp.zeros((1, size, size, 3))
+    x = jnp.zeros((1, *shape))
     tx = optax.adam(config.optim.lr, b1=config.optim.b1, b2=0.999)
     players = {
         'generators': Player.create({'g_b': gen.init(keys[0], x), 'g_a': gen.init(keys[1], x)}, tx),
         'discriminators': Player.create({'d_a': disc.init(keys[2], x), 'd_b': disc.init(keys[3], x)}, tx),
     }
     if config.loss.guess_weight > 0:
-        pair = jnp.zeros((1, size, size, 6))
+        pair = jnp.zeros((1, *shape[:-1], 2 * shape[-1]))
         players['guess'] = Player.create({'a': disc.init(keys[4], pair), 'b': disc.init(keys[5], pair)}, tx)
     extra = {
         f'pool_{d}_{k}': v
         for d in ('a', 'b')
-        for k, v in gan.ImagePool.create(config.loss.pool_size, (size, size, 3))._asdict().items()
+        for k, v in gan.ImagePool.create(config.loss.pool_size, shape)._asdict().items()
     }
     return TrainState.create(players, extra)
 
@@ -122,7 +136,7 @@ def train_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
     """One update of the generators, then the discriminators (on pooled fakes), then D_g."""
     _, disc = networks(config)
     kind = config.loss.gan
-    a, b = batch['a'], batch['b']
+    a, b = batch['a'], batch[domain_b(config)]
     k_cycle, k_pool_a, k_pool_b = jax.random.split(rng, 3)
     dparams = state.params('discriminators')
     use_guess = config.loss.guess_weight > 0
@@ -181,6 +195,9 @@ def translators(state: TrainState, config: Any):
 
 def eval_step(state: TrainState, batch: dict, config: Any) -> dict:
     g_a, g_b = translators(state, config)
+    if 'seg_a' not in batch:  # two image domains without ground truth: the cycle errors
+        a, b = batch['a'], batch[domain_b(config)]
+        return {'cycle_l1_a': jnp.mean(jnp.abs(g_a(g_b(a)) - a)), 'cycle_l1_b': jnp.mean(jnp.abs(g_b(g_a(b)) - b))}
     pred = g_b(batch['a'])
     acc = jnp.mean(shapes3d.labels(pred) == shapes3d.labels(batch['seg_a']))
     rh = honesty.reconstruction_honesty(g_a, g_b, batch['a'], shapes3d.quantize)
@@ -191,6 +208,9 @@ def eval_step(state: TrainState, batch: dict, config: Any) -> dict:
 def sample(state: TrainState, batch: dict, config: Any) -> dict:
     g_a, g_b = translators(state, config)
     x = batch['a'][:8]
+    if 'seg_a' not in batch:
+        b = batch[domain_b(config)][:8]
+        return {'a': x, 'fake_b': g_b(x), 'rec_a': g_a(g_b(x)), 'b': b, 'fake_a': g_a(b), 'rec_b': g_b(g_a(b))}
     seg = g_b(x)
     quant = shapes3d.quantize(seg)
     return {
@@ -210,6 +230,13 @@ def evaluate(state: TrainState, pools: dict, config: Any) -> dict[str, Any]:
     g_a, g_b = translators(state, config)
     test = pools['test']
     n = min(config.eval.num_images, len(test['a']))
+    if 'seg_a' not in test:  # no ground truth: the cycle errors (a method's own metrics judge the rest)
+        a, b = test['a'][:n], test[domain_b(config)][:n]
+        return {
+            'num_test_images': n,
+            'cycle_l1_a': float(jnp.mean(jnp.abs(g_a(g_b(a)) - a))),
+            'cycle_l1_b': float(jnp.mean(jnp.abs(g_b(g_a(b)) - b))),
+        }
     out = metrics.evaluate_translation(
         g_a,
         g_b,
@@ -246,6 +273,8 @@ def plot(state: TrainState, samples: list, workdir: str, config: Any) -> list[st
     if not samples:
         return []
     last = samples[-1][1]
+    if 'seg' not in last:
+        return [_plot_domains(samples[-1], workdir)]
     hidden = np.clip(10.0 * np.abs(last['seg'] - last['seg_quantized']), 0.0, 2.0) - 1.0
     rows = (
         ('image X', last['a']),
@@ -271,3 +300,27 @@ def plot(state: TrainState, samples: list, workdir: str, config: Any) -> list[st
         fontsize=9,
     )
     return [plots.save_figure(fig, os.path.join(workdir, 'translations.png'))]
+
+
+def _plot_domains(sample: tuple[int, dict], workdir: str) -> str:
+    """translations.png for two image domains: A, G_B(A), its reconstruction; B, G_A(B), its."""
+    step, last = sample
+    rows = (
+        ('A', 'a'),
+        ('G_B(A)', 'fake_b'),
+        ('G_A(G_B(A))', 'rec_a'),
+        ('B', 'b'),
+        ('G_A(B)', 'fake_a'),
+        ('G_B(G_A(B))', 'rec_b'),
+    )
+    n = min(len(last[key]) for _, key in rows)  # the domains' test batches may differ in size
+    fig, axes = plt.subplots(len(rows), n, figsize=(1.1 * max(n, 2), 1.15 * len(rows)), squeeze=False)
+    for r, (title, key) in enumerate(rows):
+        for c in range(n):
+            image = np.clip((last[key][c] + 1.0) / 2.0, 0.0, 1.0)
+            axes[r, c].imshow(image[..., 0] if image.shape[-1] == 1 else image, cmap='gray', interpolation='nearest')
+            axes[r, c].set_xticks([])
+            axes[r, c].set_yticks([])
+        axes[r, 0].set_ylabel(title, fontsize=8)
+    fig.suptitle(f'CycleGAN, step {step}', fontsize=9)
+    return plots.save_figure(fig, os.path.join(workdir, 'translations.png'))

@@ -33,7 +33,7 @@ def test_tiny_with_both_defences_runs_and_resumes_exactly(tmp_path):
         ('loss.gan', 'wgan', "config.loss.gan='wgan' is not valid; allowed: 'lsgan'"),
         ('loss.noise_std', -1.0, 'config.loss.noise_std=-1.0'),
         ('optim.b1', 1.0, 'config.optim.b1=1.0 is not valid'),
-        ('data.source', 'digits', "config.data.source='digits' is not valid; allowed: 'shapes3d'"),
+        ('data.source', 'digits', "config.data.source='digits' is not valid; allowed: 'shapes3d', 'puppet_digits'"),
     ],
 )
 def test_bad_config_is_one_clear_error(field, value, match):
@@ -52,3 +52,31 @@ def test_translations_figure_with_a_batch_of_one(tmp_path):
     keys = ('a', 'seg_true', 'seg', 'seg_quantized', 'rec', 'rec_from_quantized', 'b', 'image_from_b')
     paths = cyclegan_method.plot(None, [(4, dict.fromkeys(keys, image))], str(tmp_path), get_config('paper'))
     assert paths and (tmp_path / 'translations.png').stat().st_size > 0
+
+
+def test_any_two_image_domains_one_channel(tmp_path):
+    """Opened beyond 3D shapes: real MNIST <-> synthetic digits (one channel, no ground truth)."""
+    from common import train
+
+    config = get_config('tiny')
+    config.data.source = 'puppet_digits'
+    config.data.task = 'rotation'
+    config.data.domain_b = 'b_both'
+    config.data.pool_size = 8
+    config.train.steps = 2
+    res = train.train_and_evaluate(cyclegan_method.make(config), config, str(tmp_path))
+    assert (
+        res['num_test_images'] == config.eval.num_images
+        and math.isfinite(res['cycle_l1_a'])
+        and math.isfinite(res['cycle_l1_b'])
+    )
+    assert (tmp_path / 'translations.png').stat().st_size > 0
+
+
+def test_domain_b_must_be_a_field_of_the_source():
+    config = get_config('tiny')
+    config.data.source = 'puppet_digits'
+    with pytest.raises(
+        ConfigError, match="config.data.domain_b='b' is not valid; allowed: 'b_both', 'b_rest', 'b_attr'"
+    ):
+        cyclegan_method.make(config)
