@@ -59,6 +59,7 @@ def validate(config: Any) -> None:
     check_choice('config.data.source', config.data.source, ('puppet_digits',))
     check_choice('config.data.task', config.data.task, metrics.TASKS)
     check_choice('config.loss.gan', config.loss.gan, gan.KINDS)
+    check_choice('config.loss.adv_reduce', config.loss.adv_reduce, losses.REDUCTIONS)
     for field in ('nf', 'num_blocks', 'embed_dim', 'ndf', 'num_layers'):
         check_number(f'config.model.{field}', config.model[field], integer=True, positive=True)
     if config.model.embed_dim % 2:
@@ -136,7 +137,7 @@ def train_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
         terms, fakes = losses.generator_losses(
             *_functions(gparams, config), batch, rng, noise_std=config.loss.noise_std
         )
-        adv = losses.adversarial_generator_loss(discriminate, fakes, kind=kind)
+        adv = losses.adversarial_generator_loss(discriminate, fakes, kind=kind, reduce=config.loss.adv_reduce)
         total = losses.weighted_total(terms, weights) + config.loss.adv * (adv['a'] + adv['b'])
         return total, (terms, adv, fakes)
 
@@ -147,7 +148,9 @@ def train_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
     reals = {'a': batch['a'], 'b': jnp.concatenate([batch[k] for k in SYNTHETIC])}
 
     def discriminator_loss(dparams):
-        out = losses.discriminator_loss(_discriminators(dparams, config), reals, fakes, kind=kind)
+        out = losses.discriminator_loss(
+            _discriminators(dparams, config), reals, fakes, kind=kind, reduce=config.loss.adv_reduce
+        )
         return out['a'] + out['b'], out
 
     (d_total, d_terms), d_grads = jax.value_and_grad(discriminator_loss, has_aux=True)(state.params('discriminators'))

@@ -87,3 +87,17 @@ def test_adversarial_losses_are_lsgan_summed_over_the_generated_images():
         real_term = np.mean((patch(reals[dom]) - 1) ** 2)
         expected = sum(0.5 * (real_term + np.mean(patch(y) ** 2)) for y in fakes[dom])
         np.testing.assert_allclose(float(d[dom]), expected, rtol=1e-5)
+
+
+def test_mean_reduction_divides_by_the_number_of_generated_images():
+    rng = np.random.default_rng(2)
+    fakes = {'a': [rng.normal(size=(2, 4, 4, 1)) for _ in range(3)]}
+    reals = {'a': rng.normal(size=(2, 4, 4, 1))}
+    discriminate = {'a': lambda x: x}
+    for fn, args in ((losses.adversarial_generator_loss, ()), (losses.discriminator_loss, (reals,))):
+        total = fn(discriminate, *args, fakes)['a']
+        np.testing.assert_allclose(
+            float(fn(discriminate, *args, fakes, reduce='mean')['a']), float(total) / 3, rtol=1e-6
+        )
+    with pytest.raises(ValueError, match="reduce='max' is not valid; allowed: sum, mean"):
+        losses.adversarial_generator_loss(discriminate, fakes, reduce='max')
