@@ -58,6 +58,7 @@ def validate(config: Any) -> None:
     """Method-specific config checks (ConfigError naming the field)."""
     check_choice('config.data.source', config.data.source, ('puppet_digits',))
     check_choice('config.data.task', config.data.task, metrics.TASKS)
+    check_choice('config.data.tfds_name', config.data.get('tfds_name', 'mnist'), ('mnist',))
     check_choice('config.loss.gan', config.loss.gan, gan.KINDS)
     check_choice('config.loss.adv_reduce', config.loss.adv_reduce, losses.REDUCTIONS)
     for field in ('nf', 'num_blocks', 'embed_dim', 'ndf', 'num_layers'):

