@@ -2,8 +2,10 @@
 
 import math
 
+import numpy as np
 import pytest
 
+import puppet
 from common import testing
 from common.errors import ConfigError
 from puppet import method as puppet_method
@@ -24,6 +26,12 @@ def test_tiny_runs_and_resumes_exactly(tmp_path):
     assert res['grid_shape'] == [config.eval.num_rests, config.eval.num_rows, config.eval.num_refs]
     for figure in ('manipulation.png', 'disentanglement.png', 'curves.png'):
         assert (tmp_path / 'full' / figure).stat().st_size > 0, figure
+    # puppet.manipulate on a user's digits = the run's own manipulation grid at its last step.
+    last = np.load(tmp_path / 'full' / 'samples' / f'{config.train.steps:08d}.npz')
+    out = puppet.manipulate(str(tmp_path / 'full'), last['real'][..., 0], last['refs'])
+    np.testing.assert_allclose(out, last['grid'], atol=1e-5)
+    with pytest.raises(ConfigError, match=r'real_images has shape \(3, 16, 16, 1\); allowed'):
+        puppet.manipulate(str(tmp_path / 'full'), np.zeros((3, 16, 16)), last['refs'])
 
 
 @pytest.mark.parametrize(
