@@ -96,7 +96,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
         c.train.eval_every = c.train.checkpoint_every = 2
         c.train.log_every = 1
     elif variant in ('rotation', 'size'):
-        c.train.steps = 4000
+        c.train.steps = 3000
         c.train.eval_every = c.train.checkpoint_every = 500
     elif variant == 'paper':
         c.loss.adv_reduce = 'sum'
