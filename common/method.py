@@ -26,6 +26,7 @@ Metrics are scalars with stable names (`loss/<term>`, `grad_norm/<player>`, ...)
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -54,3 +55,10 @@ class Method(NamedTuple):
     evaluate: Callable[[TrainState, dict[str, dict[str, Any]]], dict[str, Any]]
     stages: tuple[Stage, ...] = ()
     plot: Callable[[TrainState, list[tuple[int, dict[str, Any]]], str], list[str]] | None = None
+
+
+def bind_config(config: Any, **functions: Callable | None) -> Method:
+    """A Method of module-level functions that each take the config as their keyword `config`:
+    `bind_config(config, init=init, train_step=train_step, ...)` binds it once (None stays None),
+    so a method's `make` is wiring only."""
+    return Method(**{k: None if fn is None else functools.partial(fn, config=config) for k, fn in functions.items()})

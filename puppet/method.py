@@ -31,7 +31,7 @@ import optax
 from common import gan, nets, plots
 from common.classifier import train_classifier
 from common.errors import ConfigError, check_choice, check_number
-from common.method import Method
+from common.method import Method, bind_config
 from common.state import Player, TrainState
 from puppet import losses, metrics
 from puppet.models import Decoder, Encoder
@@ -291,11 +291,6 @@ def plot(state: TrainState, samples: list, workdir: str, config: Any) -> list[st
 def make(config: Any) -> Method:
     """Build the PuppetGAN Method for `config` (wiring only: the bodies are the functions above)."""
     validate(config)
-    return Method(
-        init=lambda rng, batch, info: init(rng, batch, info, config),
-        train_step=lambda state, batch, rng: train_step(state, batch, rng, config),
-        eval_step=lambda state, batch: eval_step(state, batch, config),
-        sample=lambda state, batch: sample(state, batch, config),
-        evaluate=lambda state, pools: evaluate(state, pools, config),
-        plot=lambda state, samples, workdir: plot(state, samples, workdir, config),
+    return bind_config(
+        config, init=init, train_step=train_step, eval_step=eval_step, sample=sample, evaluate=evaluate, plot=plot
     )

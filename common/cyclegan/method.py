@@ -34,7 +34,7 @@ import optax
 from common import gan, honesty, nets, plots
 from common.cyclegan import metrics
 from common.errors import ConfigError, check_choice, check_number
-from common.method import Method
+from common.method import Method, bind_config
 from common.state import Player, TrainState
 from common.synth import shapes3d
 
@@ -256,13 +256,8 @@ def evaluate(state: TrainState, pools: dict, config: Any) -> dict[str, Any]:
 def make(config: Any) -> Method:
     """Build the CycleGAN Method for `config` (wiring only: the bodies are the functions above)."""
     validate(config)
-    return Method(
-        init=lambda rng, batch, info: init(rng, batch, info, config),
-        train_step=lambda state, batch, rng: train_step(state, batch, rng, config),
-        eval_step=lambda state, batch: eval_step(state, batch, config),
-        sample=lambda state, batch: sample(state, batch, config),
-        evaluate=lambda state, pools: evaluate(state, pools, config),
-        plot=lambda state, samples, workdir: plot(state, samples, workdir, config),
+    return bind_config(
+        config, init=init, train_step=train_step, eval_step=eval_step, sample=sample, evaluate=evaluate, plot=plot
     )
 
 
