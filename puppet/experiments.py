@@ -131,9 +131,7 @@ def _plot_cyclegan_grid(manipulate, real, refs, path: str, task: str) -> None:
         axes[i + 1, 0].imshow((real[i, ..., 0] + 1) / 2, cmap='gray', vmin=0, vmax=1)
         for j in range(k):
             axes[i + 1, j + 1].imshow(np.clip((cells[i, j, ..., 0] + 1) / 2, 0, 1), cmap='gray', vmin=0, vmax=1)
-    fig.suptitle(
-        f'CycleGAN ({task}): the reference (top) translated to real; the real digit (left) is ignored', fontsize=7
-    )
+    fig.suptitle(f'CycleGAN ({task}): the reference (top)\ntranslated; the real digit (left) unused', fontsize=7)
     plots.save_figure(fig, path)
 
 
