@@ -13,8 +13,11 @@ The factors, in shapes3d's order and cardinalities (Burgess & Kim 2018):
 
 The scene: a floor (y = 0) and two walls meeting in a corner (x = 3.5 and z = 3.5) behind an
 object resting on the floor at the origin; a camera at height 2.4 looks at the object from the
-opposite side, turned about the vertical axis by the orientation. Floor and walls are
-intersected analytically; the object by sphere tracing its signed distance function; Lambert
+opposite side, turned about the vertical axis by the orientation. Floor, walls and the object
+are intersected in closed form (`tracer='analytic'`, the default: a box's slabs, a quadric for
+the sphere, the cylinder's side and the capsule's parts, planes for the caps), or, as the first
+version did, the object by sphere tracing its signed distance function (`tracer='march'`, kept
+as the reference the closed forms are tested against); Lambert
 shading from one directional light plus ambient; the image is rendered at twice the size and
 averaged down (anti-aliasing). Images are RGB in [-1, 1].
 
@@ -68,6 +71,79 @@ def _object_sdf(p: jax.Array, shape: jax.Array, size: jax.Array) -> jax.Array:
     return jnp.choose(shape, [cube, cylinder, sphere, capsule], mode='clip')
 
 
+_INF = 1e9
+
+
+def _quadric_hit(o: jax.Array, d: jax.Array, a: jax.Array, b: jax.Array, c: jax.Array) -> jax.Array:
+    """The nearer positive root of a t^2 + 2 b t + c = 0 (the ray's entry), else _INF."""
+    disc = b * b - a * c
+    t = (-b - jnp.sqrt(jnp.maximum(disc, 0.0))) / jnp.where(a > 1e-12, a, 1.0)
+    return jnp.where((disc >= 0.0) & (a > 1e-12) & (t > 0.0), t, _INF)
+
+
+def _sphere(o, d, center_y, radius):
+    """(t, normal) of the ray's entry into the sphere at (0, center_y, 0)."""
+    oc = o - jnp.stack([0.0, center_y, 0.0])
+    t = _quadric_hit(o, d, jnp.ones(d.shape[:-1]), jnp.sum(oc * d, -1), jnp.sum(oc * oc) - radius**2)
+    p = o + t[..., None] * d
+    return t, (p - jnp.stack([0.0, center_y, 0.0])) / radius
+
+
+def _tube(o, d, radius, y_lo, y_hi):
+    """(t, normal) of the entry into the side of the vertical cylinder of `radius`, y in [y_lo, y_hi]."""
+    a = d[..., 0] ** 2 + d[..., 2] ** 2
+    b = o[0] * d[..., 0] + o[2] * d[..., 2]
+    t = _quadric_hit(o, d, a, b, o[0] ** 2 + o[2] ** 2 - radius**2)
+    p = o + t[..., None] * d
+    t = jnp.where((p[..., 1] >= y_lo) & (p[..., 1] <= y_hi), t, _INF)
+    return t, p * jnp.array([1.0, 0.0, 1.0]) / radius
+
+
+def _cap(o, d, radius, y):
+    """(t, normal) of the hit from above on the disc of `radius` at height y."""
+    down = d[..., 1] < 0.0
+    t = (y - o[1]) / jnp.where(down, d[..., 1], -1.0)
+    p = o + t[..., None] * d
+    t = jnp.where(down & (t > 0.0) & (p[..., 0] ** 2 + p[..., 2] ** 2 <= radius**2), t, _INF)
+    return t, jnp.broadcast_to(jnp.array([0.0, 1.0, 0.0]), d.shape)
+
+
+def _nearest(*hits):
+    """The nearest of several (t, normal) hits."""
+    t = jnp.stack([h[0] for h in hits])
+    k = jnp.argmin(t, 0)
+    normal = jnp.stack([h[1] for h in hits])
+    return jnp.min(t, 0), jnp.take_along_axis(normal, k[None, ..., None], 0)[0]
+
+
+def _box(o, d, size):
+    """(t, normal) of the entry into the box [-s, s] x [0, 2 s] x [-s, s] (slabs)."""
+    lo = jnp.stack([-size, 0.0, -size])
+    hi = jnp.stack([size, 2.0 * size, size])
+    safe = jnp.where(jnp.abs(d) > 1e-12, d, 1e-12)
+    t1, t2 = (lo - o) / safe, (hi - o) / safe
+    t_in, t_out = jnp.minimum(t1, t2), jnp.maximum(t1, t2)
+    near, far = jnp.max(t_in, -1), jnp.min(t_out, -1)
+    t = jnp.where((near <= far) & (near > 0.0), near, _INF)
+    axis = jnp.argmax(t_in, -1)
+    normal = -jnp.sign(d) * jax.nn.one_hot(axis, 3, dtype=d.dtype)
+    return t, normal
+
+
+def _object_hit(o: jax.Array, d: jax.Array, shape: jax.Array, size: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """(distance along each ray to the object, or _INF; the surface normal there), in closed form."""
+    r = 0.7 * size  # the capsule's radius; its height is 2.8 s
+    hits = (
+        _box(o, d, size),
+        _nearest(_tube(o, d, size, 0.0, 2.0 * size), _cap(o, d, size, 2.0 * size)),
+        _sphere(o, d, size, size),
+        _nearest(_tube(o, d, r, r, 2.8 * size - r), _sphere(o, d, r, r), _sphere(o, d, 2.8 * size - r, r)),
+    )
+    t = jnp.choose(shape, [h[0] for h in hits], mode='clip')
+    normal = jnp.stack([h[1] for h in hits])[jnp.clip(shape, 0, 3)]
+    return t, normal
+
+
 def _camera_rays(size: int, azimuth: jax.Array) -> tuple[jax.Array, jax.Array]:
     """Ray origin [3] and unit directions [size, size, 3] of the camera at `azimuth` (radians)."""
     base = jnp.deg2rad(-135.0) + azimuth  # looking from the (-x, -z) quadrant into the corner
@@ -84,7 +160,24 @@ def _camera_rays(size: int, azimuth: jax.Array) -> tuple[jax.Array, jax.Array]:
     return eye, dirs / jnp.linalg.norm(dirs, axis=-1, keepdims=True)
 
 
-def _render_one(factors: jax.Array, size: int) -> tuple[jax.Array, jax.Array, jax.Array]:
+def _marched_object(eye, dirs, shape, obj_size, t_plane):
+    """(hit, normal) of the object by sphere tracing its SDF (the first renderer's way)."""
+
+    def march(_, t):
+        return t + _object_sdf(eye + t[..., None] * dirs, shape, obj_size)
+
+    t_obj = jax.lax.fori_loop(0, _MARCH_STEPS, march, jnp.zeros(dirs.shape[:-1]))
+    p_obj = eye + t_obj[..., None] * dirs
+    hit_obj = (_object_sdf(p_obj, shape, obj_size) < 2e-3) & (t_obj < t_plane)
+    eps = 1e-3
+    grad = jnp.stack(
+        [_object_sdf(p_obj + o, shape, obj_size) - _object_sdf(p_obj - o, shape, obj_size) for o in jnp.eye(3) * eps],
+        -1,
+    )
+    return hit_obj, grad / (jnp.linalg.norm(grad, axis=-1, keepdims=True) + 1e-9)
+
+
+def _render_one(factors: jax.Array, size: int, tracer: str = 'analytic') -> tuple[jax.Array, jax.Array]:
     """(rgb in [0, 1] [size, size, 3], class ids [size, size]) for one factor vector."""
     floor_rgb, wall_rgb, object_rgb = (_hsv_to_rgb(jnp.asarray(HUES)[factors[i]]) for i in range(3))
     obj_size = _BASE_SIZE * jnp.asarray(SCALES)[factors[3]]
@@ -99,20 +192,12 @@ def _render_one(factors: jax.Array, size: int) -> tuple[jax.Array, jax.Array, ja
     t_wall = jnp.minimum(t_wx, t_wz)
     t_plane = jnp.minimum(t_floor, t_wall)
 
-    # the object: sphere tracing, bounded by the planes
-    def march(_, t):
-        return t + _object_sdf(eye + t[..., None] * dirs, shape, obj_size)
-
-    t_obj = jax.lax.fori_loop(0, _MARCH_STEPS, march, jnp.zeros(dirs.shape[:-1]))
-    p_obj = eye + t_obj[..., None] * dirs
-    hit_obj = (_object_sdf(p_obj, shape, obj_size) < 2e-3) & (t_obj < t_plane)
-
-    eps = 1e-3
-    offsets = jnp.eye(3) * eps
-    grad = jnp.stack(
-        [_object_sdf(p_obj + o, shape, obj_size) - _object_sdf(p_obj - o, shape, obj_size) for o in offsets], -1
-    )
-    n_obj = grad / (jnp.linalg.norm(grad, axis=-1, keepdims=True) + 1e-9)
+    # the object, in front of the planes
+    if tracer == 'march':
+        hit_obj, n_obj = _marched_object(eye, dirs, shape, obj_size, t_plane)
+    else:
+        t_obj, n_obj = _object_hit(eye, dirs, shape, obj_size)
+        hit_obj = t_obj < t_plane
     n_wall = jnp.where((t_wx <= t_wz)[..., None], jnp.array([-1.0, 0.0, 0.0]), jnp.array([0.0, 0.0, -1.0]))
     n_floor = jnp.broadcast_to(jnp.array([0.0, 1.0, 0.0]), dirs.shape)
 
@@ -126,12 +211,13 @@ def _render_one(factors: jax.Array, size: int) -> tuple[jax.Array, jax.Array, ja
     return jnp.clip(rgb, 0.0, 1.0), cls
 
 
-def render(factors: jax.Array, size: int = 32) -> tuple[jax.Array, jax.Array]:
+def render(factors: jax.Array, size: int = 32, tracer: str = 'analytic') -> tuple[jax.Array, jax.Array]:
     """Render scenes from factor indices.
 
     Args:
       factors: int [..., 6] in the order of `FACTORS`, each below its `CARDINALITIES` entry.
       size: image side in pixels (32 or 64 typical).
+      tracer: 'analytic' (closed-form intersections) or 'march' (sphere tracing, the reference).
 
     Returns:
       (image, segmentation): float32 [..., size, size, 3] each, in [-1, 1]; the segmentation is
@@ -142,7 +228,7 @@ def render(factors: jax.Array, size: int = 32) -> tuple[jax.Array, jax.Array]:
     flat = factors.reshape(-1, 6)
 
     def one(f):
-        rgb, cls = _render_one(f, 2 * size)
+        rgb, cls = _render_one(f, 2 * size, tracer)
         image = rgb.reshape(size, 2, size, 2, 3).mean((1, 3))  # 2x2 supersampling
         return image * 2.0 - 1.0, jnp.asarray(PALETTE)[cls[1::2, 1::2]]
 

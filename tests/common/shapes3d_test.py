@@ -89,3 +89,17 @@ def test_shapes3d_sources_through_common_data():
     fa, fb = many['factors_a'], many['factors_b']
     assert (fa[:, [0, 1, 3, 5]] == BASE[[0, 1, 3, 5]]).all() and (fb[:, 1:] == BASE[1:]).all()
     assert len(np.unique(fa[:, 2])) > 1 and len(np.unique(fb[:, 0])) > 1
+
+
+def test_closed_form_intersections_agree_with_sphere_tracing():
+    """The analytic tracer (the default) against the first renderer's sphere tracing: the same
+    segmentation on >= 99% of pixels over every shape, images within a small shading difference."""
+    factors = shapes3d.sample_factors(np.random.default_rng(3), 48)
+    factors[:, 4] = np.arange(48) % 4  # every shape, 12 scenes each
+    img, seg = shapes3d.render(factors, 32)
+    ref_img, ref_seg = shapes3d.render(factors, 32, 'march')
+    agree = np.asarray(shapes3d.labels(seg) == shapes3d.labels(ref_seg))
+    assert agree.mean() >= 0.99, agree.mean()
+    for shape in range(4):
+        assert agree[factors[:, 4] == shape].mean() >= 0.99, shapes3d.SHAPES[shape]
+    assert float(np.mean(np.abs(np.asarray(img) - np.asarray(ref_img)))) < 0.01
