@@ -20,6 +20,7 @@ import jax.numpy as jnp
 import common.train
 import dualadv
 import puppet.metrics
+import rift.metrics
 import lrmf
 from dualadv import solver
 from lrmf import losses

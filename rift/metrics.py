@@ -1,0 +1,139 @@
+"""The many-to-many evaluation protocol (Bashkirova, Usman, Saenko, WACV 2022; the RIFT seed's
+table), for the guided translations of any method on the 3D-shapes role assignments.
+
+A guided translation F(source, guide) must keep the factors both domains share from the source
+and take the target-specific factors from the guide. With f_k the value of factor k (by an
+attribute predictor, or exact in tests):
+
+    ACC_k = p( f_k(F(s, g)) = y*_k  |  f_k(s) != f_k(g) ),   y*_k = f_k(s) (shared k), f_k(g) (target-specific k)
+
+over the pairs where source and guide differ in k (so copying either input scores 0 on one kind).
+A direction's ACC is the mean of ACC_k over its shared and target-specific factors; an
+assignment's, the mean of its two directions; the seed's 3DS column, the mean of the three
+assignments. The relative discrepancy
+
+    RD = 100 * sum_k |ACC_k^S - ACC_k^C| / sum_k (ACC_k^S + ACC_k^C)
+
+compares factor k's accuracy when it is target-specific (S: the mean over the (assignment,
+direction) pairs where it is) and when it is shared (C): it needs all three assignments.
+Beside them, the WACV 2022 set: content preservation (shared factors kept, all pairs), style
+accuracy (target-specific factors taken, all pairs), the source-specific factors set to the target
+domain's fixed value, and model bias (a factor changed where source and guide agree on it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from common.synth.shapes3d import FACTORS
+from rift.roles import ROLES, Roles, index
+
+DIRECTIONS = ('a2b', 'b2a')
+
+
+def _roles(roles: str | Roles) -> Roles:
+    if isinstance(roles, Roles):
+        return roles
+    if roles not in ROLES:
+        raise ValueError(f'roles={roles!r} is not valid; allowed: {", ".join(ROLES)}')
+    return ROLES[roles]
+
+
+def factor_roles(roles: str | Roles, direction: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], dict]:
+    """(shared, target-specific, source-specific factor names, the target domain's fixed values)."""
+    r = _roles(roles)
+    if direction not in DIRECTIONS:
+        raise ValueError(f'direction={direction!r} is not valid; allowed: {", ".join(DIRECTIONS)}')
+    if direction == 'a2b':
+        return r.shared, r.specific_b, r.specific_a, r.fixed_in_b
+    return r.shared, r.specific_a, r.specific_b, r.fixed_in_a
+
+
+def manipulation_accuracy(
+    roles: str | Roles,
+    factors_a: np.ndarray,
+    factors_b: np.ndarray,
+    translations,
+    *,
+    direction: str = 'a2b',
+    predict: Callable[[np.ndarray], np.ndarray],
+) -> dict:
+    """ACC of one direction, with the WACV 2022 metrics.
+
+    Args:
+      roles: 'A', 'B' or 'C' (or a `rift.roles.Roles`).
+      factors_a, factors_b: int [N, 6] factors of the domain-A and domain-B images of each pair,
+        in `common.synth.shapes3d.FACTORS` order; for 'a2b' the sources are A's, the guides B's.
+      translations: [N, H, W, 3] images in [-1, 1], F(source, guide) for each pair.
+      direction: 'a2b' or 'b2a'.
+      predict: translations -> int [N, 6] factors (the attribute classifier; tests pass exact
+        factors through it).
+
+    Returns:
+      acc (mean of acc_per_factor), acc_per_factor {factor: ACC_k} over the shared and
+      target-specific factors, pairs_per_factor (how many pairs differ in k), content_preservation,
+      style_accuracy, source_specific_fixed, model_bias (nan where undefined).
+    """
+    shared, target, source_specific, fixed = factor_roles(roles, direction)
+    fa, fb = np.asarray(factors_a), np.asarray(factors_b)
+    source, guide = (fa, fb) if direction == 'a2b' else (fb, fa)
+    pred = np.asarray(predict(translations))
+    if pred.shape != source.shape:
+        raise ValueError(
+            f'predict returned shape {pred.shape}; expected {source.shape} (one row of 6 factors per image)'
+        )
+    per_factor, pairs, bias = {}, {}, []
+    for names, wanted in ((shared, source), (target, guide)):
+        for name in names:
+            k = FACTORS.index(name)
+            differ = source[:, k] != guide[:, k]
+            pairs[name] = int(differ.sum())
+            per_factor[name] = float(np.mean(pred[differ, k] == wanted[differ, k])) if differ.any() else float('nan')
+            agree = ~differ
+            if agree.any():
+                bias.append(float(np.mean(pred[agree, k] != source[agree, k])))
+
+    def hit_rate(names, wanted):
+        cols = index(names)
+        return float(np.mean(pred[:, cols] == wanted[:, cols])) if len(cols) else float('nan')
+
+    fixed_row = np.array([[fixed[n] for n in source_specific]]) if source_specific else np.zeros((1, 0))
+    return {
+        'direction': direction,
+        'acc': float(np.nanmean(list(per_factor.values()))),
+        'acc_per_factor': per_factor,
+        'pairs_per_factor': pairs,
+        'content_preservation': hit_rate(shared, source),
+        'style_accuracy': hit_rate(target, guide),
+        'source_specific_fixed': float(np.mean(pred[:, index(source_specific)] == fixed_row))
+        if source_specific
+        else float('nan'),
+        'model_bias': float(np.mean(bias)) if bias else float('nan'),
+    }
+
+
+def relative_discrepancy(per_factor: dict[tuple[str, str], dict[str, float]]) -> dict:
+    """RD from ACC_k of every (assignment, direction): {('A', 'a2b'): acc_per_factor, ...}, all six.
+
+    Returns:
+      rd (percent), and per factor its acc_specific (S) and acc_shared (C).
+    """
+    missing = [(r, d) for r in ROLES for d in DIRECTIONS if (r, d) not in per_factor]
+    if missing:
+        raise ValueError(f'relative_discrepancy needs all three assignments in both directions; missing {missing}')
+    out, num, den = {}, 0.0, 0.0
+    for name in FACTORS:
+        specific, shared = [], []
+        for (r, d), accs in per_factor.items():
+            shared_names, target, _, _ = factor_roles(r, d)
+            if name in target:
+                specific.append(accs[name])
+            elif name in shared_names:
+                shared.append(accs[name])
+        s, c = float(np.mean(specific)), float(np.mean(shared))
+        out[name] = {'acc_specific': s, 'acc_shared': c}
+        num += abs(s - c)
+        den += s + c
+    return {'rd': 100.0 * num / den if den > 0 else float('nan'), 'per_factor': out}

@@ -1,0 +1,97 @@
+"""The three role assignments of the 3D-shapes factors, as data, and the exact translations
+they define.
+
+Two image domains of the 3D-shapes world (`common.synth.shapes3d`, factors in `FACTORS` order)
+share some factors and each has its own; every factor is shared in exactly one assignment:
+
+| roles | shared | specific to A | specific to B |
+|---|---|---|---|
+| A | object hue, shape | floor hue, wall hue | scale, orientation |
+| B | wall hue, scale | object hue, orientation | shape, floor hue |
+| C | floor hue, orientation | wall hue, shape | scale, object hue |
+
+Domain A varies the shared factors and its own, and holds B's specific factors at `fixed_in_a`;
+domain B symmetrically holds A's at `fixed_in_b`. Assignment A's values are the authors'
+(WACV 2022 `dshapes_split_color_vs_ori_size`: A at scale 5, orientation 0; B at floor hue 0, wall
+hue 7); B's and C's are ours (the authors publish their roles but not their values). A scene that
+would belong to both domains (its own specific factors at the other domain's fixed values) is
+dropped, as the authors drop the 40 shared images.
+
+The exact guided translation A -> B of (source a, guide b): the shared factors from a, B's
+specific factors from b, A's specific factors set to domain B's fixed values (and symmetrically
+B -> A); `translate_factors` computes it, `common.synth.shapes3d.render` draws it.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from common.synth.shapes3d import FACTORS
+
+
+class Roles(NamedTuple):
+    """One role assignment: factor names per role, and each domain's fixed values ({name: index})."""
+
+    shared: tuple[str, ...]
+    specific_a: tuple[str, ...]
+    specific_b: tuple[str, ...]
+    fixed_in_a: dict[str, int]  # B's specific factors, as domain A holds them
+    fixed_in_b: dict[str, int]  # A's specific factors, as domain B holds them
+
+
+ROLES = {
+    'A': Roles(
+        shared=('object_hue', 'shape'),
+        specific_a=('floor_hue', 'wall_hue'),
+        specific_b=('scale', 'orientation'),
+        fixed_in_a={'scale': 5, 'orientation': 0},
+        fixed_in_b={'floor_hue': 0, 'wall_hue': 7},
+    ),
+    'B': Roles(
+        shared=('wall_hue', 'scale'),
+        specific_a=('object_hue', 'orientation'),
+        specific_b=('shape', 'floor_hue'),
+        fixed_in_a={'shape': 0, 'floor_hue': 5},
+        fixed_in_b={'object_hue': 2, 'orientation': 7},
+    ),
+    'C': Roles(
+        shared=('floor_hue', 'orientation'),
+        specific_a=('wall_hue', 'shape'),
+        specific_b=('scale', 'object_hue'),
+        fixed_in_a={'scale': 5, 'object_hue': 8},
+        fixed_in_b={'wall_hue': 3, 'shape': 2},
+    ),
+}
+
+
+def index(names: tuple[str, ...]) -> np.ndarray:
+    """Column indices of factor names in `FACTORS` order."""
+    return np.array([FACTORS.index(n) for n in names], np.int64)
+
+
+def translate_factors(roles: str | Roles, factors_a: np.ndarray, factors_b: np.ndarray, *, direction: str = 'a2b'):
+    """The factors [N, 6] of the exact guided translation of sources `factors_a` with guides
+    `factors_b` (for 'b2a' the sources are `factors_b`, the guides `factors_a`)."""
+    r = ROLES[roles] if isinstance(roles, str) else roles
+    if direction not in ('a2b', 'b2a'):
+        raise ValueError(f"direction={direction!r} is not valid; allowed: 'a2b', 'b2a'")
+    source, guide = (factors_a, factors_b) if direction == 'a2b' else (factors_b, factors_a)
+    target_specific, source_specific, fixed = (
+        (r.specific_b, r.specific_a, r.fixed_in_b) if direction == 'a2b' else (r.specific_a, r.specific_b, r.fixed_in_a)
+    )
+    out = np.array(source, np.int32, copy=True)
+    out[..., index(target_specific)] = np.asarray(guide)[..., index(target_specific)]
+    for name in source_specific:
+        out[..., FACTORS.index(name)] = fixed[name]
+    return out
+
+
+def in_domain(roles: str | Roles, factors: np.ndarray, domain: str) -> np.ndarray:
+    """[N] bool: whether each scene belongs to `domain` ('a' or 'b'): the other domain's specific
+    factors at this domain's fixed values."""
+    r = ROLES[roles] if isinstance(roles, str) else roles
+    fixed = r.fixed_in_a if domain == 'a' else r.fixed_in_b
+    factors = np.asarray(factors)
+    return np.all([factors[..., FACTORS.index(n)] == v for n, v in fixed.items()], axis=0)

@@ -1,0 +1,100 @@
+"""rift.roles and the counting logic of rift.metrics, with exact factors passed through `predict`."""
+
+import numpy as np
+import pytest
+
+from common.synth import shapes3d
+from rift import metrics, roles
+
+N = 4000
+
+
+def _pairs(assignment, seed=0):
+    """N (A scene, B scene) factor pairs, each drawn within its domain."""
+    rng = np.random.default_rng(seed)
+    r = roles.ROLES[assignment]
+    fa, fb = shapes3d.sample_factors(rng, N), shapes3d.sample_factors(rng, N)
+    for name, v in r.fixed_in_a.items():
+        fa[:, shapes3d.FACTORS.index(name)] = v
+    for name, v in r.fixed_in_b.items():
+        fb[:, shapes3d.FACTORS.index(name)] = v
+    return fa, fb
+
+
+def identity(x):
+    return x
+
+
+def test_every_factor_is_shared_in_exactly_one_assignment_and_target_specific_in_two_directions():
+    shared = [n for r in roles.ROLES.values() for n in r.shared]
+    assert sorted(shared) == sorted(shapes3d.FACTORS)
+    for name in shapes3d.FACTORS:
+        targets = [(a, d) for a in roles.ROLES for d in metrics.DIRECTIONS if name in metrics.factor_roles(a, d)[1]]
+        assert len(targets) == 2, name
+    for r in roles.ROLES.values():  # a domain fixes exactly the other domain's specific factors
+        assert set(r.fixed_in_a) == set(r.specific_b) and set(r.fixed_in_b) == set(r.specific_a)
+
+
+def test_exact_translation_takes_shared_from_source_target_from_guide_and_fixes_the_rest():
+    fa, fb = _pairs('A')
+    out = roles.translate_factors('A', fa, fb, direction='a2b')
+    k = shapes3d.FACTORS.index
+    np.testing.assert_array_equal(out[:, k('object_hue')], fa[:, k('object_hue')])  # shared
+    np.testing.assert_array_equal(out[:, k('orientation')], fb[:, k('orientation')])  # B-specific
+    assert (out[:, k('floor_hue')] == 0).all() and (out[:, k('wall_hue')] == 7).all()  # B's fixed values
+    assert roles.in_domain('A', out, 'b').all() and roles.in_domain('A', fa, 'a').all()
+    back = roles.translate_factors('A', fa, fb, direction='b2a')
+    assert roles.in_domain('A', back, 'a').all()
+
+
+@pytest.mark.parametrize('assignment', ['A', 'B', 'C'])
+@pytest.mark.parametrize('direction', ['a2b', 'b2a'])
+def test_oracle_scores_one_guide_copy_scores_target_only_random_scores_chance(assignment, direction):
+    fa, fb = _pairs(assignment)
+    shared, target, _, fixed = metrics.factor_roles(assignment, direction)
+    oracle = roles.translate_factors(assignment, fa, fb, direction=direction)
+    res = metrics.manipulation_accuracy(assignment, fa, fb, oracle, direction=direction, predict=identity)
+    assert res['acc'] == 1.0 and res['content_preservation'] == 1.0 and res['style_accuracy'] == 1.0
+    assert res['source_specific_fixed'] == 1.0 and res['model_bias'] == 0.0
+    guide = fb if direction == 'a2b' else fa
+    copy = metrics.manipulation_accuracy(assignment, fa, fb, guide, direction=direction, predict=identity)
+    assert all(copy['acc_per_factor'][n] == 1.0 for n in target)
+    assert all(copy['acc_per_factor'][n] == 0.0 for n in shared)
+    rng = np.random.default_rng(1)
+    rand = shapes3d.sample_factors(rng, N)  # a random target-domain scene per pair
+    for name, v in fixed.items():
+        rand[:, shapes3d.FACTORS.index(name)] = v
+    chance = np.mean([1 / shapes3d.CARDINALITIES[shapes3d.FACTORS.index(n)] for n in (*shared, *target)])
+    res = metrics.manipulation_accuracy(assignment, fa, fb, rand, direction=direction, predict=identity)
+    assert abs(res['acc'] - chance) < 0.03, (res['acc'], chance)
+
+
+def test_chance_of_assignment_a_is_about_013():
+    fa, fb = _pairs('A')
+    rand = shapes3d.sample_factors(np.random.default_rng(2), N)
+    res = metrics.manipulation_accuracy('A', fa, fb, rand, predict=identity)
+    assert 0.11 < res['acc'] < 0.16  # (1/10 + 1/4 + 1/8 + 1/15) / 4 = 0.135
+
+
+def test_relative_discrepancy_by_hand():
+    per = {}
+    for a in roles.ROLES:
+        for d in metrics.DIRECTIONS:
+            shared, target, _, _ = metrics.factor_roles(a, d)
+            per[(a, d)] = {n: 0.9 for n in target} | {n: 0.6 for n in shared}
+    res = metrics.relative_discrepancy(per)
+    assert res['rd'] == pytest.approx(100 * 6 * 0.3 / (6 * 1.5))  # every factor: S 0.9, C 0.6
+    equal = {k: dict.fromkeys(v, 0.7) for k, v in per.items()}
+    assert metrics.relative_discrepancy(equal)['rd'] == 0.0
+    with pytest.raises(ValueError, match='needs all three assignments'):
+        metrics.relative_discrepancy({('A', 'a2b'): per[('A', 'a2b')]})
+
+
+def test_bad_arguments_are_clear():
+    fa, fb = _pairs('A')
+    with pytest.raises(ValueError, match="roles='D' is not valid; allowed: A, B, C"):
+        metrics.manipulation_accuracy('D', fa, fb, fa, predict=identity)
+    with pytest.raises(ValueError, match="direction='ab' is not valid"):
+        metrics.manipulation_accuracy('A', fa, fb, fa, direction='ab', predict=identity)
+    with pytest.raises(ValueError, match=r'predict returned shape \(4000, 5\)'):
+        metrics.manipulation_accuracy('A', fa, fb, fa, predict=lambda x: x[:, :5])
