@@ -15,7 +15,8 @@ domain B symmetrically holds A's at `fixed_in_b`. Assignment A's values are the 
 (WACV 2022 `dshapes_split_color_vs_ori_size`: A at scale 5, orientation 0; B at floor hue 0, wall
 hue 7); B's and C's are ours (the authors publish their roles but not their values). A scene that
 would belong to both domains (its own specific factors at the other domain's fixed values) is
-dropped, as the authors drop the 40 shared images.
+dropped, as the authors drop the 40 shared images. The table itself lives beside the renderer
+(`common.synth.shapes3d.ROLE_ASSIGNMENTS`), where the data source reads it (`data.roles`).
 
 The exact guided translation A -> B of (source a, guide b): the shared factors from a, B's
 specific factors from b, A's specific factors set to domain B's fixed values (and symmetrically
@@ -28,7 +29,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from common.synth.shapes3d import FACTORS
+from common.synth.shapes3d import FACTORS, ROLE_ASSIGNMENTS
 
 
 class Roles(NamedTuple):
@@ -41,29 +42,7 @@ class Roles(NamedTuple):
     fixed_in_b: dict[str, int]  # A's specific factors, as domain B holds them
 
 
-ROLES = {
-    'A': Roles(
-        shared=('object_hue', 'shape'),
-        specific_a=('floor_hue', 'wall_hue'),
-        specific_b=('scale', 'orientation'),
-        fixed_in_a={'scale': 5, 'orientation': 0},
-        fixed_in_b={'floor_hue': 0, 'wall_hue': 7},
-    ),
-    'B': Roles(
-        shared=('wall_hue', 'scale'),
-        specific_a=('object_hue', 'orientation'),
-        specific_b=('shape', 'floor_hue'),
-        fixed_in_a={'shape': 0, 'floor_hue': 5},
-        fixed_in_b={'object_hue': 2, 'orientation': 7},
-    ),
-    'C': Roles(
-        shared=('floor_hue', 'orientation'),
-        specific_a=('wall_hue', 'shape'),
-        specific_b=('scale', 'object_hue'),
-        fixed_in_a={'scale': 5, 'object_hue': 8},
-        fixed_in_b={'wall_hue': 3, 'shape': 2},
-    ),
-}
+ROLES = {name: Roles(**spec) for name, spec in ROLE_ASSIGNMENTS.items()}
 
 
 def index(names: tuple[str, ...]) -> np.ndarray:

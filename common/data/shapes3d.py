@@ -7,7 +7,10 @@ own factors (unpaired), with the exact ground truth of each: 'seg_a' (the segmen
 image), 'image_b' (the image of each B map), 'factors_a', 'factors_b'. 'factor_domains'
 (many-to-many, for RIFT): both domains are images; in A only the factors named in `data.vary_a`
 vary, in B only those in `data.vary_b`; every other factor keeps its value in
-`data.fixed_factors` (6 indices). Keys 'a', 'b', 'factors_a', 'factors_b'.
+`data.fixed_factors` (6 indices). Or `data.roles` = 'A', 'B' or 'C' names one of the protocol's
+role assignments (`common.synth.shapes3d.ROLE_ASSIGNMENTS`), which sets all three. A scene that
+belongs to both domains (its own factors at the values the other domain holds them) is redrawn.
+Keys 'a', 'b', 'factors_a', 'factors_b'.
 """
 
 from __future__ import annotations
@@ -37,8 +40,7 @@ def _render_pool(size: int, n: int, seed: int, split: str, fixed: tuple | None =
     for i, domain in enumerate('ab'):
         factors = shapes3d.sample_factors(rng, n)
         if fixed is not None:
-            keep = np.asarray(fixed[i]) >= 0
-            factors[:, keep] = np.asarray(fixed[i])[keep]
+            factors = _within_domain(factors, np.asarray(fixed[i]), np.asarray(fixed[1 - i]), rng)
         images, segs = [], []
         for j in range(0, n, chunk):
             part = factors[j : j + chunk]
@@ -55,6 +57,24 @@ def _render_pool(size: int, n: int, seed: int, split: str, fixed: tuple | None =
     return out
 
 
+def _within_domain(factors: np.ndarray, own: np.ndarray, other: np.ndarray, rng) -> np.ndarray:
+    """Factors of one domain: `own` values where it fixes them (-1 where drawn); rows that would also
+    belong to the other domain (every factor it varies alone at the other's fixed values) redrawn."""
+    from common.synth import shapes3d
+
+    keep, specific = own >= 0, (own < 0) & (other >= 0)
+    factors[:, keep] = own[keep]
+    if not specific.any():
+        return factors
+    while True:
+        both = np.all(factors[:, specific] == other[specific], axis=1)
+        if not both.any():
+            return factors
+        redraw = shapes3d.sample_factors(rng, int(both.sum()))
+        redraw[:, keep] = own[keep]
+        factors[both] = redraw
+
+
 def _checked(config: Any, split: str) -> tuple[str, int, int, tuple | None]:
     """(task, image size, scenes per domain, per-domain fixed factors) after checking the fields."""
     from common.synth import shapes3d
@@ -68,6 +88,20 @@ def _checked(config: Any, split: str) -> tuple[str, int, int, tuple | None]:
     n = n if split == 'train' else max(1, n // 4)
     if task != 'factor_domains':
         return task, size, n, None
+    roles = config.get('roles', None)
+    if roles:  # one of the protocol's role assignments sets vary_a, vary_b and the fixed values
+        check_choice('config.data.roles', roles, tuple(shapes3d.ROLE_ASSIGNMENTS))
+        spec = shapes3d.ROLE_ASSIGNMENTS[roles]
+        held = spec['fixed_in_a'] | spec['fixed_in_b']
+        return (
+            task,
+            size,
+            n,
+            tuple(
+                tuple(-1 if f in spec['shared'] + spec[f'specific_{d}'] else held[f] for f in shapes3d.FACTORS)
+                for d in 'ab'
+            ),
+        )
     base = tuple(config.get('fixed_factors', (0, 5, 3, 4, 0, 7)))
     if len(base) != 6 or any(not 0 <= int(v) < c for v, c in zip(base, shapes3d.CARDINALITIES, strict=False)):
         raise ConfigError(

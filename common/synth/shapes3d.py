@@ -42,6 +42,34 @@ HUES = np.linspace(0.0, 0.9, 10)
 SCALES = np.linspace(0.75, 1.25, 8)
 ORIENTATIONS = np.linspace(-30.0, 30.0, 15)
 
+# The three role assignments of the many-to-many protocol (WACV 2022 / RIFT): per assignment, the
+# shared factors, each domain's specific ones, and the values at which each domain holds the other
+# domain's specific factors (`rift.roles` documents them; `common.data` source 'shapes3d' with
+# task 'factor_domains' and `data.roles` builds the two domains from them).
+ROLE_ASSIGNMENTS = {
+    'A': {
+        'shared': ('object_hue', 'shape'),
+        'specific_a': ('floor_hue', 'wall_hue'),
+        'specific_b': ('scale', 'orientation'),
+        'fixed_in_a': {'scale': 5, 'orientation': 0},
+        'fixed_in_b': {'floor_hue': 0, 'wall_hue': 7},
+    },
+    'B': {
+        'shared': ('wall_hue', 'scale'),
+        'specific_a': ('object_hue', 'orientation'),
+        'specific_b': ('shape', 'floor_hue'),
+        'fixed_in_a': {'shape': 0, 'floor_hue': 5},
+        'fixed_in_b': {'object_hue': 2, 'orientation': 7},
+    },
+    'C': {
+        'shared': ('floor_hue', 'orientation'),
+        'specific_a': ('wall_hue', 'shape'),
+        'specific_b': ('scale', 'object_hue'),
+        'fixed_in_a': {'scale': 5, 'object_hue': 8},
+        'fixed_in_b': {'wall_hue': 3, 'shape': 2},
+    },
+}
+
 _WALL = 3.5
 _LIGHT = np.array([-0.45, 0.8, -0.4]) / np.linalg.norm([-0.45, 0.8, -0.4])
 _MARCH_STEPS = 32

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from common.errors import ConfigError
 from common.synth import shapes3d
 from rift import metrics, roles
 
@@ -98,3 +99,25 @@ def test_bad_arguments_are_clear():
         metrics.manipulation_accuracy('A', fa, fb, fa, direction='ab', predict=identity)
     with pytest.raises(ValueError, match=r'predict returned shape \(4000, 5\)'):
         metrics.manipulation_accuracy('A', fa, fb, fa, predict=lambda x: x[:, :5])
+
+
+@pytest.mark.parametrize('assignment', ['A', 'B', 'C'])
+def test_data_roles_build_the_two_domains_without_the_scenes_they_share(assignment):
+    from ml_collections import ConfigDict
+
+    from common import data
+
+    config = ConfigDict(
+        {'source': 'shapes3d', 'task': 'factor_domains', 'roles': assignment, 'image_size': 16, 'pool_size': 400}
+    )
+    config.batch_size = 4
+    pool = data.get_dataset(config, 'train', seed=0).pool
+    fa, fb = pool['factors_a'], pool['factors_b']
+    assert roles.in_domain(assignment, fa, 'a').all() and not roles.in_domain(assignment, fa, 'b').any()
+    assert roles.in_domain(assignment, fb, 'b').all() and not roles.in_domain(assignment, fb, 'a').any()
+    r = roles.ROLES[assignment]
+    for names, f in ((r.shared + r.specific_a, fa), (r.shared + r.specific_b, fb)):
+        assert all(len(np.unique(f[:, shapes3d.FACTORS.index(n)])) > 1 for n in names)
+    with pytest.raises(ConfigError, match="config.data.roles='D' is not valid; allowed: 'A', 'B', 'C'"):
+        config.roles = 'D'
+        data.get_dataset(config, 'train', seed=0)
