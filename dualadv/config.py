@@ -19,7 +19,9 @@ Variants
   <experiment>_minmax   the same experiment with the primal min-max baseline: gradient descent
                         on T and ascent on the discriminator (w, b) with the same lam and lr.
                         For the RBF kernel the discriminator is linear in random Fourier
-                        features of the same bandwidth (loss.rff_features of them).
+                        features of the same bandwidth (loss.rff_features of them), or with
+                        --config.loss.critic=kernel the exact kernel discriminator; and
+                        --config.optim.critic_steps=k takes k critic steps per step on T.
 """
 
 from __future__ import annotations
@@ -65,11 +67,13 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.loss.bandwidth = -1.0  # <= 0: median heuristic on the train pool, fixed for the run
     c.loss.solver = 'newton'
     c.loss.rff_features = 256
+    c.loss.critic = 'rff'  # min-max with the RBF kernel: 'rff' (linear in rff_features) or 'kernel' (exact)
 
     c.optim = ml_collections.ConfigDict()
     c.optim.optimizer = 'sgd'
     c.optim.lr = 0.3
     c.optim.critic_lr = -1.0  # <= 0: the same as optim.lr (the fair comparison)
+    c.optim.critic_steps = 1  # min-max: critic ascent steps per step on T (1: simultaneous)
 
     c.train = ml_collections.ConfigDict()
     c.train.steps = 400

@@ -6,8 +6,12 @@ solution) and takes a gradient step on T through the envelope theorem (see duala
 
 Min-max (the baseline a user would write): the same discriminator family and lam,
     min_T max_{w,b} sum_A log s(f(T(a))) + sum_B log(1 - s(f(b))) - lam/2 |w|^2,
-with f(x) = w.phi(x) + b, phi the identity (linear) or random Fourier features (RBF), one
-simultaneous gradient descent step on T and ascent step on (w, b) per training step, same lr.
+with f(x) = w.phi(x) + b, phi the identity (linear) or, for the RBF kernel, random Fourier
+features (`loss.critic='rff'`) or the exact kernel discriminator in function space
+(`loss.critic='kernel'`: f(x) = sum_j c_j k(x_j, x) + b over the current points T(A) and B, the
+penalty lam/2 c^T K c, the same kernel and bandwidth as the dual; `losses.primal_objective_kernel`).
+Per training step, `optim.critic_steps` ascent steps on the critic, then one descent step on T
+(1: simultaneous gradient descent-ascent), same lr.
 
 Both runs log the exact distance d(T(A), B) of the current T (solved to tolerance), so their
 curves are comparable; the state counts the steps where that distance and the alignment error
@@ -33,6 +37,7 @@ from dualadv import losses, metrics, models, solver
 OBJECTIVES = ('dual', 'minmax')
 SOURCES = ('gaussian', 'mixture', 'moons', 'digits')  # points, or digits as vectors
 OPTIMIZERS = ('sgd', 'adam')
+CRITICS = ('rff', 'kernel')
 PAPER = {
     'claim': 'the dual (min-min) alignment improves monotonically and stably; the primal '
     'min-max oscillates (Usman, Saenko, Kulis, ICLR-W 2018; qualitative, no table)',
@@ -50,6 +55,8 @@ def validate(config: Any) -> None:
     check_number('config.loss.bandwidth', config.loss.bandwidth)
     check_number('config.loss.rff_features', config.loss.rff_features, integer=True, positive=True)
     check_number('config.optim.critic_lr', config.optim.critic_lr)
+    check_choice('config.loss.critic', config.loss.get('critic', 'rff'), CRITICS)
+    check_number('config.optim.critic_steps', config.optim.get('critic_steps', 1), integer=True, positive=True)
     check_choice('config.data.source', config.data.source, SOURCES)
     if config.data.source == 'digits' and config.data.get('format', 'image') not in ('flat', 'pca'):
         raise ConfigError(
@@ -103,6 +110,8 @@ def init(rng: jax.Array, batch: dict, info: dict, config: Any) -> TrainState:
     if config.loss.objective == 'minmax':
         feat_dim = dim if config.loss.kernel == 'linear' else config.loss.rff_features
         critic = {'w': jnp.zeros((feat_dim,), jnp.float32), 'b': jnp.zeros((), jnp.float32)}
+        if _kernel_critic(config):
+            critic = {'c_a': jnp.zeros((n_a,), jnp.float32), 'c_b': jnp.zeros((n_b,), jnp.float32), 'b': critic['b']}
         # Ascent: the critic minimises the negated objective.
         critic_lr = config.optim.critic_lr if config.optim.critic_lr > 0 else config.optim.lr
         players['critic'] = Player.create(critic, _optimizer(config, critic_lr))
@@ -176,9 +185,27 @@ def dual_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
     return state.replace(players=players, extra=extra), out
 
 
+def _kernel_critic(config: Any) -> bool:
+    return config.loss.kernel == 'rbf' and config.loss.get('critic', 'rff') == 'kernel'
+
+
 def _primal(tparams: dict, cparams: dict, batch: dict, extra: dict, config: Any) -> jax.Array:
-    """Normalised primal objective J(T, w, b) (`losses.primal_objective` on the critic's
-    features of T(A) and B), to be maximised by the critic."""
+    """Normalised primal objective J(T, critic) (`losses.primal_objective` on the critic's
+    features of T(A) and B, or `losses.primal_objective_kernel` for the exact kernel critic), to
+    be maximised by the critic."""
+    if _kernel_critic(config):
+        ta, b = models.apply_transform(tparams, batch['a']), batch['b']
+        gram = lambda x, y: losses.rbf_gram(x, y, bandwidth=extra['bandwidth'])  # noqa: E731
+        obj = losses.primal_objective_kernel(
+            cparams['c_a'],
+            cparams['c_b'],
+            cparams['b'],
+            q_aa=gram(ta, ta),
+            q_bb=gram(b, b),
+            q_ab=gram(ta, b),
+            lam=config.loss.lam,
+        )
+        return obj / (ta.shape[0] + b.shape[0])
     phi_a = _features(models.apply_transform(tparams, batch['a']), extra, config.loss.kernel)
     phi_b = _features(batch['b'], extra, config.loss.kernel)
     obj = losses.primal_objective(cparams['w'], cparams['b'], phi_a, phi_b, lam=config.loss.lam)
@@ -186,10 +213,16 @@ def _primal(tparams: dict, cparams: dict, batch: dict, extra: dict, config: Any)
 
 
 def minmax_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
-    """min_T max_{w,b} J: one simultaneous descent step on T and ascent step on the critic."""
+    """min_T max_critic J: `optim.critic_steps` ascent steps on the critic, then one descent step
+    on T (with one critic step, simultaneous: both gradients at the same point)."""
     del rng
-    tparams, cparams = state.params('transform'), state.params('critic')
-    obj, (g_t, g_c) = jax.value_and_grad(_primal, argnums=(0, 1))(tparams, cparams, batch, state.extra, config)
+    tparams = state.params('transform')
+    critic = state.players['critic']
+    grad = jax.value_and_grad(_primal, argnums=(0, 1))
+    for _ in range(config.optim.get('critic_steps', 1) - 1):
+        _, (_, g_c) = grad(tparams, critic.params, batch, state.extra, config)
+        critic = critic.apply_gradients(jax.tree.map(jnp.negative, g_c))
+    obj, (g_t, g_c) = grad(tparams, critic.params, batch, state.extra, config)
     ta = models.apply_transform(tparams, batch['a'])
     sol = distance(ta, batch['b'], state.extra, config, _warm(state.extra))
     extra, out = _monitor(state, batch, tparams, sol)
@@ -198,7 +231,7 @@ def minmax_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
     out['grad_norm/critic'] = optax.global_norm(g_c)
     players = {
         'transform': state.players['transform'].apply_gradients(g_t),
-        'critic': state.players['critic'].apply_gradients(jax.tree.map(jnp.negative, g_c)),
+        'critic': critic.apply_gradients(jax.tree.map(jnp.negative, g_c)),
     }
     return state.replace(players=players, extra=extra), out
 

@@ -46,3 +46,21 @@ def test_digits_config_builds_and_steps():
     state = jax.jit(lambda r, b: method.init(r, b, ds.info))(jax.random.PRNGKey(0), ds.batch(0))
     state, metrics = jax.jit(method.train_step)(state, ds.batch(0), jax.random.PRNGKey(0))
     assert np.isfinite(float(metrics['loss/distance']))
+
+
+def test_exact_kernel_critic_with_k_steps_ascends_its_objective():
+    """The min-max baseline's exact RBF critic (function space) with 3 critic steps per T step:
+    after one training step the critic's objective, at the old T, is above its start (0 at c = 0,
+    b = 0 is -ln 2 per point)."""
+    config = get_config('tiny_minmax')
+    config.loss.critic = 'kernel'
+    config.optim.critic_steps = 3
+    method = dualadv_method.make(config)
+    ds = data.get_dataset(config.data, 'train', seed=0)
+    state = method.init(jax.random.PRNGKey(0), ds.batch(0), ds.info)
+    assert set(state.params('critic')) == {'c_a', 'c_b', 'b'}
+    new, metrics = jax.jit(method.train_step)(state, ds.batch(0), jax.random.PRNGKey(0))
+    start = dualadv_method._primal(state.params('transform'), state.params('critic'), ds.batch(0), state.extra, config)
+    assert float(start) == pytest.approx(-np.log(2), rel=1e-5)
+    assert float(metrics['loss/critic_objective']) > float(start)  # after 2 ascent steps
+    assert np.abs(np.asarray(new.params('critic')['c_a'])).sum() > 0
