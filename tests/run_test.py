@@ -106,7 +106,7 @@ def test_ctrl_c_from_a_subfolder_is_one_line_saying_how_to_resume(tmp_path):
 BAD_INPUTS = [
     (['--config=dualadv/config.py:nope'], "unknown variant 'nope'"),
     (['--config=nope/config.py'], "no such file 'nope/config.py'"),
-    (['--config.optim.lrr=1'], "config.optim has no field 'lrr'; allowed: critic_lr, lr, optimizer"),
+    (['--config.optim.lrr=1'], "config.optim has no field 'lrr'; allowed: critic_lr, critic_steps, lr, optimizer"),
     (['--config.nosection.x=1'], "config has no field 'nosection'"),
     (['--config.train.steps=abc'], 'flag --config.train.steps=abc'),
     (['--config.method=gan'], "config.method='gan' is not valid; allowed: dualadv, lrmf, cyclegan"),
