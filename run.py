@@ -39,6 +39,7 @@ METHODS = {
     'lrmf': 'lrmf.method',
     'cyclegan': 'common.cyclegan.method',
     'puppet': 'puppet.method',
+    'rift': 'rift.method',
 }
 
 
@@ -94,7 +95,13 @@ def main(argv: list[str]) -> None:
     train.train_and_evaluate(method, config, workdir, overwrite=FLAGS.overwrite)
 
 
-METHOD_CONFIGS = ('dualadv/config.py', 'lrmf/config.py', 'common/cyclegan/config.py', 'puppet/config.py')
+METHOD_CONFIGS = (
+    'dualadv/config.py',
+    'lrmf/config.py',
+    'common/cyclegan/config.py',
+    'puppet/config.py',
+    'rift/config.py',
+)
 
 
 def precheck(argv: list[str]) -> None:

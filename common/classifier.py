@@ -88,6 +88,7 @@ def train_classifier(
     steps: int = 1500,
     batch_size: int = 64,
     seed: int = 0,
+    learning_rate: float | optax.Schedule = 1e-3,
 ) -> Classifier:
     """Train a ConvNet on (images, labels) for `steps` minibatch steps; report test accuracy.
 
@@ -97,7 +98,7 @@ def train_classifier(
     heads = (num_classes,) if isinstance(num_classes, int) else tuple(num_classes)
     net = ConvNet(heads, tuple(widths), tuple(hidden))
     params = net.init(jax.random.PRNGKey(seed), jnp.zeros((1, *images.shape[1:])))
-    tx = optax.adam(1e-3)
+    tx = optax.adam(learning_rate)
     opt_state = tx.init(params)
 
     @jax.jit

@@ -30,7 +30,7 @@ import jax.numpy as jnp
 from common import fastconv
 
 
-def _reflect(x: jax.Array, pad: int) -> jax.Array:
+def reflect(x: jax.Array, pad: int) -> jax.Array:
     return jnp.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode='reflect')
 
 
@@ -51,9 +51,9 @@ class ResnetBlock(nn.Module):
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
-        y = conv(self.features, 3, self.fast, 'Conv_0')(_reflect(x, 1))
+        y = conv(self.features, 3, self.fast, 'Conv_0')(reflect(x, 1))
         y = nn.relu(_norm()(y))
-        y = conv(self.features, 3, self.fast, 'Conv_1')(_reflect(y, 1))
+        y = conv(self.features, 3, self.fast, 'Conv_1')(reflect(y, 1))
         return x + _norm()(y)
 
 
@@ -69,7 +69,7 @@ class ResnetGenerator(nn.Module):
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
-        x = nn.relu(_norm()(conv(self.ngf, 7, self.fast, 'stem')(_reflect(x, 3))))
+        x = nn.relu(_norm()(conv(self.ngf, 7, self.fast, 'stem')(reflect(x, 3))))
         for i in range(self.num_down):
             width, name = self.ngf * 2 ** (i + 1), f'down_{i}'
             if self.fast:
@@ -87,9 +87,9 @@ class ResnetGenerator(nn.Module):
                 x = nn.ConvTranspose(width, (3, 3), strides=(2, 2), padding='SAME', name=name)(x)
             x = nn.relu(_norm()(x))
         if self.fast:
-            x = fastconv.ContractShiftConv(self.out_channels, 7, name='head')(_reflect(x, 3))
+            x = fastconv.ContractShiftConv(self.out_channels, 7, name='head')(reflect(x, 3))
         else:
-            x = nn.Conv(self.out_channels, (7, 7), padding='VALID', name='head')(_reflect(x, 3))
+            x = nn.Conv(self.out_channels, (7, 7), padding='VALID', name='head')(reflect(x, 3))
         return jnp.tanh(x)
 
 

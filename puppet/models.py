@@ -30,7 +30,7 @@ def _norm() -> nn.Module:
     return nn.InstanceNorm(epsilon=1e-5, use_bias=False, use_scale=False)
 
 
-def _reflect(x: jax.Array, pad: int) -> jax.Array:
+def reflect(x: jax.Array, pad: int) -> jax.Array:
     return jnp.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode='reflect')
 
 
@@ -58,7 +58,7 @@ class Encoder(nn.Module):
 
     @nn.compact
     def __call__(self, x: jax.Array) -> tuple[jax.Array, jax.Array]:
-        x = nn.relu(_norm()(nets.conv(self.nf, 7, self.fast, 'stem')(_reflect(x, 3))))
+        x = nn.relu(_norm()(nets.conv(self.nf, 7, self.fast, 'stem')(reflect(x, 3))))
         for i, width in enumerate((2 * self.nf, 4 * self.nf)):
             x = nn.relu(_norm()(_down(width, 3, self.fast, f'down_{i}')(x)))
         for i in range(self.num_blocks):
@@ -87,7 +87,7 @@ class Decoder(nn.Module):
         for i, width in enumerate((2 * self.nf, self.nf)):
             x = nn.relu(_norm()(_up(width, self.fast, f'up_{1 - i}')(x)))
         if self.fast:
-            x = fastconv.ContractShiftConv(self.out_channels, 7, name='head')(_reflect(x, 3))
+            x = fastconv.ContractShiftConv(self.out_channels, 7, name='head')(reflect(x, 3))
         else:
-            x = nn.Conv(self.out_channels, (7, 7), padding='VALID', name='head')(_reflect(x, 3))
+            x = nn.Conv(self.out_channels, (7, 7), padding='VALID', name='head')(reflect(x, 3))
         return jnp.tanh(x)

@@ -1,3 +1,54 @@
-"""RIFT (Usman, Bashkirova, Saenko, WACV 2023) and the many-to-many evaluation protocol
-(Bashkirova, Usman, Saenko, WACV 2022), on the 3D-shapes world. In progress: the role
-assignments (`rift.roles`) and the metrics' counting logic (`rift.metrics`)."""
+"""RIFT (Usman, Bashkirova, Saenko, WACV 2023): guided many-to-many translation with a
+capacity-limited style channel, and the many-to-many evaluation protocol (Bashkirova, Usman,
+Saenko, WACV 2022). See rift/README.md."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def translate(workdir: str, sources: np.ndarray, guides: np.ndarray, *, direction: str = 'a2b') -> np.ndarray:
+    """Apply a trained run (RIFT or the MUNIT-style baseline): each source drawn with its guide.
+
+    Args:
+      workdir: a run of `python run.py --config=rift/config.py:... --workdir=...`, finished or
+        interrupted (its newest checkpoint is used).
+      sources, guides: [N, H, W, 3] images in [-1, 1] at the run's image size; for 'a2b' the
+        sources from domain A and the guides from domain B, for 'b2a' the other way.
+      direction: 'a2b' or 'b2a'.
+
+    Returns:
+      [N, H, W, 3] in [-1, 1]: F(source n, guide n), the source's shared factors with the
+      guide's target-specific ones.
+
+    Raises:
+      ConfigError: when `workdir` holds no RIFT run, or the images do not fit it.
+    """
+    import json
+    import os
+
+    from common import train
+    from common.errors import ConfigError, check_choice
+    from rift import method
+
+    check_choice('direction', direction, ('a2b', 'b2a'))
+    try:
+        with open(os.path.join(workdir, 'config.json')) as f:
+            recorded = json.load(f).get('method')
+    except (OSError, ValueError):
+        recorded = None  # restore names what is missing
+    if recorded not in (None, 'rift'):
+        raise ConfigError(f'{workdir} holds a {recorded!r} run, not a RIFT (rift) one')
+    config, _, state = train.restore(workdir, method.make)
+    size = config.data.image_size
+    sources, guides = np.asarray(sources, np.float32), np.asarray(guides, np.float32)
+    for name, x in (('sources', sources), ('guides', guides)):
+        if x.ndim != 4 or x.shape[1:] != (size, size, 3):
+            raise ConfigError(
+                f"{name} has shape {x.shape}; allowed: [n, {size}, {size}, 3] in [-1, 1] (the run's size)"
+            )
+    if len(sources) != len(guides):
+        raise ConfigError(
+            f'sources and guides differ in number ({len(sources)} vs {len(guides)}); pair them one to one'
+        )
+    return np.asarray(method.translator(state, config)(sources, guides, direction))

@@ -58,7 +58,7 @@ def manipulation_accuracy(
     translations,
     *,
     direction: str = 'a2b',
-    predict: Callable[[np.ndarray], np.ndarray],
+    predict: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> dict:
     """ACC of one direction, with the WACV 2022 metrics.
 
@@ -68,17 +68,20 @@ def manipulation_accuracy(
         in `common.synth.shapes3d.FACTORS` order; for 'a2b' the sources are A's, the guides B's.
       translations: [N, H, W, 3] images in [-1, 1], F(source, guide) for each pair.
       direction: 'a2b' or 'b2a'.
-      predict: translations -> int [N, 6] factors (the attribute classifier; tests pass exact
-        factors through it).
+      predict: translations -> int [N, 6] factors; None: the committed attribute classifier
+        (`rift.attributes.predict_factors`). Tests pass exact factors through it.
 
     Returns:
-      acc (mean of acc_per_factor), acc_per_factor {factor: ACC_k} over the shared and
+      acc (mean of acc_per_factor), acc_shared and acc_target (its means over the shared and the
+      target-specific factors), acc_per_factor {factor: ACC_k} over the shared and
       target-specific factors, pairs_per_factor (how many pairs differ in k), content_preservation,
       style_accuracy, source_specific_fixed, model_bias (nan where undefined).
     """
     shared, target, source_specific, fixed = factor_roles(roles, direction)
     fa, fb = np.asarray(factors_a), np.asarray(factors_b)
     source, guide = (fa, fb) if direction == 'a2b' else (fb, fa)
+    if predict is None:
+        from rift.attributes import predict_factors as predict
     pred = np.asarray(predict(translations))
     if pred.shape != source.shape:
         raise ValueError(
@@ -103,6 +106,8 @@ def manipulation_accuracy(
     return {
         'direction': direction,
         'acc': float(np.nanmean(list(per_factor.values()))),
+        'acc_shared': float(np.nanmean([per_factor[n] for n in shared])) if shared else float('nan'),
+        'acc_target': float(np.nanmean([per_factor[n] for n in target])) if target else float('nan'),
         'acc_per_factor': per_factor,
         'pairs_per_factor': pairs,
         'content_preservation': hit_rate(shared, source),
@@ -137,3 +142,77 @@ def relative_discrepancy(per_factor: dict[tuple[str, str], dict[str, float]]) ->
         num += abs(s - c)
         den += s + c
     return {'rd': 100.0 * num / den if den > 0 else float('nan'), 'per_factor': out}
+
+
+SUMMARY = (
+    'acc',
+    'acc_shared',
+    'acc_target',
+    'content_preservation',
+    'style_accuracy',
+    'source_specific_fixed',
+    'model_bias',
+)
+
+
+def test_pairs(pool: dict, n: int, seed: int) -> dict[str, np.ndarray]:
+    """n (source, guide) pairs of a split: domain-A and domain-B scenes drawn independently."""
+    rng = np.random.default_rng([seed, 2022])
+    n = min(n, len(pool['a']), len(pool['b']))
+    ia, ib = rng.permutation(len(pool['a']))[:n], rng.permutation(len(pool['b']))[:n]
+    return {
+        'a': pool['a'][ia],
+        'b': pool['b'][ib],
+        'factors_a': pool['factors_a'][ia],
+        'factors_b': pool['factors_b'][ib],
+    }
+
+
+def translate_pairs(translate: Callable, pairs: dict, *, chunk: int = 256) -> dict[str, np.ndarray]:
+    """{direction: F(sources, guides)} of a translator `translate(sources, guides, direction)`
+    (a2b: sources from A, guides from B; b2a the other way)."""
+    out = {}
+    for d in DIRECTIONS:
+        src, guide = (pairs['a'], pairs['b']) if d == 'a2b' else (pairs['b'], pairs['a'])
+        out[d] = np.concatenate(
+            [np.asarray(translate(src[i : i + chunk], guide[i : i + chunk], d)) for i in range(0, len(src), chunk)]
+        )
+    return out
+
+
+def oracle_translations(roles: str | Roles, pairs: dict, size: int) -> dict[str, np.ndarray]:
+    """The exact guided translations of the pairs, rendered from their factors."""
+    import jax
+
+    from common.synth import shapes3d
+    from rift.roles import translate_factors
+
+    render = jax.jit(shapes3d.render, static_argnums=1)
+    out = {}
+    for d in DIRECTIONS:
+        factors = translate_factors(roles, pairs['factors_a'], pairs['factors_b'], direction=d)
+        out[d] = np.concatenate(
+            [np.asarray(render(factors[i : i + 512], size)[0]) for i in range(0, len(factors), 512)]
+        )
+    return out
+
+
+def random_translations(pairs: dict, seed: int) -> dict[str, np.ndarray]:
+    """RAND: for each pair, another random image of the target domain (neither input)."""
+    rng = np.random.default_rng([seed, 7])
+    n = len(pairs['a'])
+    shift = lambda: (np.arange(n) + rng.integers(1, max(n, 2))) % n  # noqa: E731 - never the pair's own guide
+    return {'a2b': pairs['b'][shift()], 'b2a': pairs['a'][shift()]}
+
+
+def score(roles: str | Roles, pairs: dict, translations: dict[str, np.ndarray], *, predict=None) -> dict:
+    """Both directions' `manipulation_accuracy` and their means (an assignment's numbers)."""
+    out = {
+        d: manipulation_accuracy(
+            roles, pairs['factors_a'], pairs['factors_b'], translations[d], direction=d, predict=predict
+        )
+        for d in DIRECTIONS
+    }
+    for key in SUMMARY:
+        out[key] = float(np.nanmean([out[d][key] for d in DIRECTIONS]))
+    return out

@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from common.synth.shapes3d import FACTORS, ROLE_ASSIGNMENTS
+from common.synth.shapes3d import FACTORS, ROLE_ASSIGNMENTS, holds
 
 
 class Roles(NamedTuple):
@@ -71,6 +71,4 @@ def in_domain(roles: str | Roles, factors: np.ndarray, domain: str) -> np.ndarra
     """[N] bool: whether each scene belongs to `domain` ('a' or 'b'): the other domain's specific
     factors at this domain's fixed values."""
     r = ROLES[roles] if isinstance(roles, str) else roles
-    fixed = r.fixed_in_a if domain == 'a' else r.fixed_in_b
-    factors = np.asarray(factors)
-    return np.all([factors[..., FACTORS.index(n)] == v for n, v in fixed.items()], axis=0)
+    return holds(r.fixed_in_a if domain == 'a' else r.fixed_in_b, factors)

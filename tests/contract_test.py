@@ -14,7 +14,7 @@ import pytest
 import run
 from common import data, train
 
-CONFIG_MODULES = ('dualadv.config', 'lrmf.config', 'common.cyclegan.config', 'puppet.config')
+CONFIG_MODULES = ('dualadv.config', 'lrmf.config', 'common.cyclegan.config', 'puppet.config', 'rift.config')
 CASES = [(m, v) for m in CONFIG_MODULES for v in importlib.import_module(m).VARIANTS]
 
 

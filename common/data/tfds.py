@@ -3,8 +3,11 @@
 Read with `tfds.data_source` and grain from `data.data_dir` (array_record format), no
 TensorFlow; a missing one is a ConfigError telling how to prepare it. `data.tfds_name`: 'mnist',
 'svhn_cropped', 'shapes3d', 'celeb_a' or 'cycle_gan/<name>'. cycle_gan's domains are its A and B
-splits; for the others A holds the records whose `data.domain_attribute` (a feature path, e.g.
-'label' or 'attributes/Male') equals `data.domain_value`, B the rest; datasets without a test
+splits; 'shapes3d' with `data.roles` ('A', 'B' or 'C', `common.synth.shapes3d.ROLE_ASSIGNMENTS`)
+serves the many-to-many domains of that assignment with their factor labels ('factors_a',
+'factors_b', from the 'label_*' features; a scene in both domains is dropped); for the others A
+holds the records whose `data.domain_attribute` (a feature path, e.g. 'label' or
+'attributes/Male') equals `data.domain_value`, B the rest; datasets without a test
 split are split 80/20 by the seed. `data.pool_size` records per domain, in a seeded order,
 resized to `data.image_size`, in [-1, 1]; labels from 'label' where there is one.
 """
@@ -18,7 +21,7 @@ import jax
 import numpy as np
 
 from common.data.base import two_domain_pool
-from common.errors import ConfigError, check_number
+from common.errors import ConfigError, check_choice, check_number
 
 NAMES = ('mnist', 'svhn_cropped', 'shapes3d', 'celeb_a', 'cycle_gan/<name>')
 
@@ -72,10 +75,50 @@ def describe(config: Any, split: str) -> tuple[dict[str, tuple[int, tuple[int, .
     del split
     name, size, n = _checked(config)
     image = (n, (size, size, 1 if name == 'mnist' else 3), np.float32)
+    if _roles(config, name):
+        return {'a': image, 'b': image, 'factors_a': (n, (6,), np.int32), 'factors_b': (n, (6,), np.int32)}, {
+            'image_size': size,
+            'tfds_name': name,
+        }
     return {'a': image, 'b': image, 'label_a': (n, (), np.int32), 'label_b': (n, (), np.int32)}, {
         'image_size': size,
         'tfds_name': name,
     }
+
+
+def _roles(config: Any, name: str) -> str | None:
+    """The role assignment of a 'shapes3d' many-to-many pool (None for a two-domain split)."""
+    from common.synth import shapes3d
+
+    roles = config.get('roles', None) if name == 'shapes3d' else None
+    if roles is not None:
+        check_choice('config.data.roles', roles, tuple(shapes3d.ROLE_ASSIGNMENTS))
+    return roles
+
+
+def _factor_domains(ds, roles: str, n: int, size: int) -> dict[str, np.ndarray]:
+    """Up to n scenes of each domain of a role assignment, in the dataset's order, with factors."""
+    from common.synth import shapes3d
+
+    spec = shapes3d.ROLE_ASSIGNMENTS[roles]
+    chosen = {'a': [], 'b': []}
+    for i in range(len(ds)):
+        record = ds[i]
+        factors = np.array([int(np.asarray(record[f'label_{f}'])) for f in shapes3d.FACTORS], np.int32)
+        in_a, in_b = shapes3d.holds(spec['fixed_in_a'], factors), shapes3d.holds(spec['fixed_in_b'], factors)
+        domain = 'a' if in_a and not in_b else 'b' if in_b and not in_a else None
+        if domain is not None and len(chosen[domain]) < n:
+            chosen[domain].append((record, factors))
+        if min(len(v) for v in chosen.values()) >= n:
+            break
+    for d, recs in chosen.items():
+        if not recs:
+            raise ConfigError(f'config.data.roles={roles!r}: no scene of domain {d.upper()} in shapes3d')
+    out = {}
+    for d, recs in chosen.items():
+        out[d] = _images([r for r, _ in recs], size)
+        out[f'factors_{d}'] = np.stack([f for _, f in recs])
+    return out
 
 
 def _records(name: str, tfds_split: str, data_dir: str, seed: int, part: str | None = None):
@@ -119,6 +162,9 @@ def pool(config: Any, split: str, seed: int):
     def records(tfds_split, part=None):
         return _records(name, tfds_split, data_dir, seed, part)
 
+    roles = _roles(config, name)
+    if roles is not None:
+        return _factor_domains(records('train', split), roles, n, size), {'image_size': size, 'tfds_name': name}
     if name.startswith('cycle_gan/'):
         domains = {'a': records(f'{split}A')[:n], 'b': records(f'{split}B')[:n]}
         chosen = {d: [ds[i] for i in range(len(ds))] for d, ds in domains.items()}

@@ -70,6 +70,14 @@ ROLE_ASSIGNMENTS = {
     },
 }
 
+
+def holds(fixed: dict[str, int], factors: np.ndarray) -> np.ndarray:
+    """[N] bool: whether each scene (factors [N, 6]) has the factors of `fixed` ({name: index}) at
+    those values (a role assignment's domain A holds `fixed_in_a`, B `fixed_in_b`)."""
+    factors = np.asarray(factors)
+    return np.all([factors[..., FACTORS.index(n)] == v for n, v in fixed.items()], axis=0)
+
+
 _WALL = 3.5
 _LIGHT = np.array([-0.45, 0.8, -0.4]) / np.linalg.norm([-0.45, 0.8, -0.4])
 _MARCH_STEPS = 32

@@ -49,7 +49,9 @@ def test_missing_dataset_is_one_clear_line_without_download(tmp_path, caplog):
         data.get_dataset(_config(tfds_name='imagenet'), 'train', seed=0)
 
 
-@pytest.mark.parametrize('module', ['dualadv.config', 'lrmf.config', 'common.cyclegan.config', 'puppet.config'])
+@pytest.mark.parametrize(
+    'module', ['dualadv.config', 'lrmf.config', 'common.cyclegan.config', 'puppet.config', 'rift.config']
+)
 def test_every_config_has_the_tfds_fields_the_error_names(module):
     """The missing-dataset error tells the user to set data.tfds_name / data.data_dir: they exist."""
     config_module = importlib.import_module(module)
@@ -68,4 +70,23 @@ def test_puppet_digits_real_side_from_tfds_mnist():
     assert ds.pool['b_both'].shape == (4, 32, 32, 1)
     config.real = 'kaggle'
     with pytest.raises(ConfigError, match="config.data.real='kaggle' is not valid; allowed: 'offline', 'tfds'"):
+        data.get_dataset(config, 'train', seed=0)
+
+
+def test_shapes3d_role_domains_with_factor_labels():
+    """RIFT's many-to-many domains from a prepared 'shapes3d' (mock data): every scene in its
+    domain by its labels, none in both."""
+    from common.synth import shapes3d
+
+    config = _config(tfds_name='shapes3d', roles='A', pool_size=3)
+    with tfds.testing.mock_data(num_examples=4000):
+        ds = data.get_dataset(config, 'train', seed=0)
+    spec = shapes3d.ROLE_ASSIGNMENTS['A']
+    assert set(ds.pool) == {'a', 'b', 'factors_a', 'factors_b'}
+    assert ds.pool['a'].shape == (3, 16, 16, 3) and ds.pool['factors_a'].shape == (3, 6)
+    assert shapes3d.holds(spec['fixed_in_a'], ds.pool['factors_a']).all()
+    assert shapes3d.holds(spec['fixed_in_b'], ds.pool['factors_b']).all()
+    assert not shapes3d.holds(spec['fixed_in_b'], ds.pool['factors_a']).any()
+    config.roles = 'D'
+    with pytest.raises(ConfigError, match="config.data.roles='D' is not valid; allowed: 'A', 'B', 'C'"):
         data.get_dataset(config, 'train', seed=0)

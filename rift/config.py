@@ -1,0 +1,125 @@
+"""Configs for RIFT and its baselines on the 3D-shapes role assignments (many-to-many translation).
+
+Run:  python run.py --config=rift/config.py:<variant> --config.data.roles=A|B|C
+
+Variants
+  tiny          CPU test run: tiny nets, a few steps, a small pool.
+  default       RIFT at 32x32 with narrow nets (~15 minutes on 2 cores): a grid of guided
+                translations beside the exact ones, and ACC per direction (with the oracle's and
+                RAND's) in results.json.
+  guess         RIFT + the guess discriminator (weight 2).
+  unlimited     RIFT without the capacity limit (no style noise, no style norm).
+  as_cyclegan   RIFT "as CycleGAN": style noise 10 and norm 10 close the style channel.
+  munit         a MUNIT-style translator (content encoder, global style code, AdaIN decoder).
+  paper         the authors' architecture (ngf = ndf = 64, 9 residual blocks, batch 16) at 32x32, long.
+Style norm and style noise default (None) to the authors' logged 3D-shapes values for the
+assignment: norm 2, noise 0.3 for A; norm 1, noise 0.1 for B and C. Set them on any variant with
+--config.loss.style_norm=... --config.loss.style_noise=....
+"""
+
+from __future__ import annotations
+
+import ml_collections
+from ml_collections import config_dict
+
+from common.errors import ConfigError
+
+VARIANTS = ('tiny', 'default', 'guess', 'unlimited', 'as_cyclegan', 'munit', 'paper')
+# The authors' logged 3D-shapes runs (MInner/rift LOG): assignment -> (style norm, style noise).
+LOGGED = {'A': (2.0, 0.3), 'B': (1.0, 0.1), 'C': (1.0, 0.1)}
+
+
+def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
+    """The config of variant `arg` (default 'default')."""
+    variant = arg or 'default'
+    if variant not in VARIANTS:
+        raise ConfigError(f'unknown variant {variant!r} for rift/config.py; allowed: {", ".join(VARIANTS)}')
+    c = ml_collections.ConfigDict()
+    c.method = 'rift'
+    c.seed = 0
+
+    c.data = ml_collections.ConfigDict()
+    c.data.source = 'shapes3d'  # or 'tfds': DeepMind's shapes3d prepared in data_dir, same roles
+    c.data.tfds_name = 'shapes3d'
+    c.data.data_dir = '~/tensorflow_datasets'  # TFDS never downloads at run time
+    c.data.task = 'factor_domains'
+    c.data.roles = 'A'  # the role assignment: 'A', 'B' or 'C' (rift/roles.py)
+    c.data.image_size = 32
+    c.data.pool_size = 2048  # scenes per domain in the train split (a quarter as many in test)
+    c.data.batch_size = 8
+
+    c.model = ml_collections.ConfigDict()
+    c.model.translator = 'munit' if variant == 'munit' else 'rift'  # 'rift' or 'munit'
+    c.model.ngf = 16
+    c.model.ndf = 16
+    c.model.num_blocks = 3
+    c.model.num_layers = 3
+    c.model.style_dim = 8  # munit: the global style code's length
+    c.model.fast_convs = True  # common.fastconv: the same functions, faster on XLA's CPU backend
+
+    c.loss = ml_collections.ConfigDict()
+    c.loss.gan = 'lsgan'
+    c.loss.cycle = 10.0  # rift: |G_B2A(G_A2B(a, s~_b), s_a) - a|_1 (+ B); munit: image reconstruction
+    c.loss.identity = 1.0  # rift: |G_B2A(a, s_a) - a|_1 (+ B)
+    c.loss.style_norm = config_dict.placeholder(float)  # None: the logged value of data.roles
+    c.loss.style_noise = config_dict.placeholder(float)  # None: the logged value of data.roles
+    c.loss.defence_noise = 0.0  # sd of the noise on every generator's image input (self-defence)
+    c.loss.guess_weight = 0.0
+    c.loss.latent = 1.0  # munit: content and style reconstruction
+    c.loss.pool_size = 50
+
+    c.optim = ml_collections.ConfigDict()
+    c.optim.lr = 1e-4  # generators
+    c.optim.lr_d = 1e-4  # discriminators
+    c.optim.b1 = 0.5
+
+    c.eval = ml_collections.ConfigDict()
+    c.eval.num_pairs = 1024  # test (source, guide) pairs scored per direction
+    c.eval.grid = 6  # the translation grid: this many sources x guides
+
+    c.train = ml_collections.ConfigDict()
+    c.train.steps = 3000
+    c.train.log_every = 10
+    c.train.eval_every = 500
+    c.train.checkpoint_every = 500
+
+    if variant == 'tiny':
+        c.data.image_size = 16
+        c.data.pool_size = 32
+        c.data.batch_size = 4
+        c.model.ngf = c.model.ndf = 4
+        c.model.num_blocks = 1
+        c.model.num_layers = 2
+        c.model.style_dim = 2
+        c.model.fast_convs = False  # compiles faster
+        c.loss.pool_size = 4
+        c.eval.num_pairs = 16
+        c.eval.grid = 3
+        c.train.steps = 4
+        c.train.eval_every = c.train.checkpoint_every = 2
+        c.train.log_every = 1
+    elif variant == 'guess':
+        c.loss.guess_weight = 2.0
+    elif variant == 'unlimited':
+        c.loss.style_norm = 0.0
+        c.loss.style_noise = 0.0
+    elif variant == 'as_cyclegan':
+        c.loss.style_norm = 10.0
+        c.loss.style_noise = 10.0
+    elif variant == 'paper':
+        c.data.batch_size = 16
+        c.model.ngf = c.model.ndf = 64
+        c.model.num_blocks = 9
+        c.train.steps = 100_000
+        c.train.log_every = 100
+        c.train.eval_every = c.train.checkpoint_every = 5000
+    return c
+
+
+def style_terms(config: ml_collections.ConfigDict) -> tuple[float, float]:
+    """(style norm weight, style noise sd): the config's, or the logged values of its assignment."""
+    norm, noise = LOGGED.get(config.data.roles, LOGGED['A'])
+    return (
+        norm if config.loss.style_norm is None else config.loss.style_norm,
+        noise if config.loss.style_noise is None else config.loss.style_noise,
+    )

@@ -1,0 +1,234 @@
+"""The many-to-many table: RIFT, its variants and baselines on the three 3D-shapes role
+assignments, scored by the WACV 2022 protocol, beside the seed's rows.
+
+    python -m rift.experiments [--seeds=0] [--roles=A,B,C] [--steps=1500] [--root=runs/rift-table]
+
+Rows (each trained on every assignment with the same data and budget, `--steps` steps):
+  RIFT              the authors' logged 3D-shapes settings (style norm 2 / noise 0.3 for A, 1 / 0.1 for B, C)
+  RIFT + guess      the honesty (guess) defence, weight 2
+  RIFT unlimited    no style noise, no style norm: an unrestricted style channel
+  RIFT as CycleGAN  style noise 10, norm 10: the authors' ablation that closes the channel
+  MUNIT-style       content encoder, global style code, AdaIN decoder (`rift.munit`)
+  CycleGAN          `common.cyclegan` between the two domains: unguided (it ignores the guide)
+  RAND              a random target-domain image (no training)
+  oracle            the renderer's exact translations (how far the attribute classifier can be trusted)
+Jobs run seed 0 of every row first, assignment by assignment. Every run is an ordinary run.py
+workdir: a finished one is skipped, an interrupted one resumes; the table is written after every
+job from whatever has finished. `--quick` runs tiny versions (a smoke test; tables go to
+runs/partial-results/rift/).
+
+Writes rift/results/table.{json,md} and grid_<row>_<roles>.png (seed 0's translation grids).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from typing import Any
+
+import numpy as np
+
+from common import grid
+from common.report import write_result
+from rift import metrics
+from rift.roles import ROLES
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results')
+SEEDS = (0,)
+STEPS = 1500
+# row name -> (rift/config.py variant, or None for the CycleGAN row)
+ROWS = {
+    'RIFT': 'default',
+    'RIFT + guess': 'guess',
+    'RIFT unlimited': 'unlimited',
+    'RIFT as CycleGAN': 'as_cyclegan',
+    'MUNIT-style': 'munit',
+    'CycleGAN': None,
+}
+SCORED = ('RAND', 'oracle')  # computed inside every run's evaluation
+PAPER_ROWS = {'RIFT': 'RIFT', 'MUNIT-style': 'MUNIT', 'RAND': 'RAND'}
+
+
+def slug(row: str) -> str:
+    return row.lower().replace(' + ', '-').replace(' ', '-')
+
+
+def jobs(seeds, roles, *, steps: int, quick: bool) -> list[grid.Job]:
+    """Seed 0 of every row on every assignment first, then the other seeds."""
+    out = []
+    for seed in seeds:
+        for r in roles:
+            for row, variant in ROWS.items():
+                common = (f'--config.data.roles={r}', f'--config.seed={seed}')
+                if variant is None:
+                    job = grid.Job(
+                        f'{slug(row)}-{r}-seed{seed}',
+                        f'common/cyclegan/config.py:{"tiny" if quick else "default"}',
+                        (
+                            *common,
+                            '--config.data.task=factor_domains',
+                            *(() if quick else ('--config.data.batch_size=8', '--config.model.fast_convs=True')),
+                            f'--config.train.steps={4 if quick else steps}',
+                        ),
+                    )
+                else:
+                    fields = ('--config.data.pool_size=32', '--config.train.steps=4') if quick else ()
+                    job = grid.Job(
+                        f'{slug(row)}-{r}-seed{seed}',
+                        'rift/config.py:' + ('tiny' if quick else variant),
+                        (
+                            *common,
+                            *fields,
+                            *((f'--config.train.steps={steps}',) if not quick else ()),
+                            *(
+                                (f'--config.model.translator={"munit" if variant == "munit" else "rift"}',)
+                                if quick
+                                else ()
+                            ),
+                            *(('--config.loss.guess_weight=2.0',) if quick and variant == 'guess' else ()),
+                        ),
+                    )
+                out.append(job)
+    return out
+
+
+def cyclegan_scores(workdir: str, roles: str) -> dict[str, Any]:
+    """The protocol's scores of a finished CycleGAN run, unguided (cached as rift_metrics.json)."""
+    path = os.path.join(workdir, 'rift_metrics.json')
+    if os.path.exists(path):
+        with open(path) as f:
+            return json.load(f)
+    import jax
+
+    from common import data, train
+    from common.cyclegan import method as cyclegan_method
+
+    config, _, state = train.restore(workdir, cyclegan_method.make)
+    g_a, g_b = (jax.jit(g) for g in cyclegan_method.translators(state, config))  # G_A: B -> A, G_B: A -> B
+    test = data.get_dataset(config.data, 'test', seed=config.seed).pool
+    pairs = metrics.test_pairs(test, 1024, config.seed)
+    translations = metrics.translate_pairs(lambda s, g, d: g_b(s) if d == 'a2b' else g_a(s), pairs)
+    out = {'roles': roles, 'cyclegan': metrics.score(roles, pairs, translations)}
+    with open(path, 'w') as f:
+        json.dump(out, f, indent=2)
+    return out
+
+
+def row_scores(name: str, result: dict) -> dict | None:
+    """The scores of one run's row (and of the RAND and oracle rows it evaluated beside it)."""
+    if name == 'CycleGAN':
+        return result.get('cyclegan')
+    return result.get({'RAND': 'rand', 'oracle': 'oracle'}.get(name, result.get('translator', 'rift')))
+
+
+WACV = ('content_preservation', 'style_accuracy', 'source_specific_fixed', 'model_bias')
+
+
+def summarize(per_run: dict[str, dict | None], seeds, roles) -> tuple[dict, list[str]]:
+    """(numbers, markdown lines): ACC per assignment, 3DS, RD and the WACV 2022 metrics per row."""
+    from rift.method import PAPER
+
+    names = [*ROWS, *SCORED]
+    rows: dict[str, Any] = {}
+    lines = [
+        '# RIFT and baselines on 3D shapes, beside the seed (Usman, Bashkirova, Saenko, WACV 2023)',
+        '',
+        'ACC (%): manipulation accuracy by the attribute classifier, mean of both directions, per role',
+        'assignment; 3DS: their mean; RD (%): relative discrepancy (needs all three assignments).',
+        "CP: content preservation, SA: style accuracy, SF: source-specific factors at the target's",
+        'value, MB: model bias (changed where source and guide agree), means over the assignments.',
+        '',
+        '| row | seeds | '
+        + ' | '.join(f'ACC {r}' for r in roles)
+        + ' | 3DS | RD | CP | SA | SF | MB | seed: 3DS / RD |',
+        '|---|---|' + '---|' * len(roles) + '---|---|---|---|---|---|---|',
+    ]
+    for name in names:
+        per_seed = {}
+        for seed in seeds:
+            scores = {}
+            for r in roles:
+                source = name if name in ROWS else 'RIFT'  # RAND and the oracle ride on the RIFT runs
+                result = per_run.get(f'{slug(source)}-{r}-seed{seed}')
+                if isinstance(result, dict):
+                    scores[r] = row_scores(name, result)
+            if scores:
+                per_seed[seed] = scores
+        paper = PAPER.get(PAPER_ROWS.get(name, ''), None)
+        ref = f'{paper["3ds"]} / {paper["rd"]}' if paper else ''
+        if not per_seed:
+            lines.append(f'| {name} | (not run yet) | ' + ' | ' * len(roles) + ' | | | | | | ' + ref + ' |')
+            continue
+        acc = {r: [s[r]['acc'] for s in per_seed.values() if r in s] for r in roles}
+        entry: dict[str, Any] = {'seeds': sorted(per_seed), 'acc': {r: float(np.mean(v)) for r, v in acc.items() if v}}
+        complete = [s for s in per_seed.values() if set(s) == set(ROLES)]
+        if len(complete) == len(per_seed) and set(roles) == set(ROLES):
+            entry['3ds'] = float(np.mean([np.mean([s[r]['acc'] for r in ROLES]) for s in complete]))
+            entry['rd'] = float(
+                np.mean(
+                    [
+                        metrics.relative_discrepancy(
+                            {(r, d): s[r][d]['acc_per_factor'] for r in ROLES for d in metrics.DIRECTIONS}
+                        )['rd']
+                        for s in complete
+                    ]
+                )
+            )
+        for key in WACV:
+            entry[key] = float(np.mean([s[r][key] for s in per_seed.values() for r in s]))
+        entry['per_seed'] = per_seed
+        entry['paper'] = paper
+        rows[name] = entry
+
+        def pct(v):
+            return f'{100 * v:.0f}'
+
+        cells = [pct(entry['acc'][r]) if r in entry['acc'] else '' for r in roles]
+        cells.append(pct(entry['3ds']) if '3ds' in entry else '')
+        cells.append(f'{entry["rd"]:.0f}' if 'rd' in entry else '')
+        cells += [pct(entry[k]) for k in WACV]
+        lines.append(f'| {name} | {",".join(map(str, sorted(per_seed)))} | ' + ' | '.join(cells) + f' | {ref} |')
+    extra = ['', 'Seed rows without ours: StarGANv2 45 / 97, DRIT++ 18 / 20 (3DS / RD).']
+    return {'rows': rows}, lines + extra
+
+
+def run(seeds=SEEDS, roles=tuple(ROLES), root: str = 'runs/rift-table', *, steps: int = STEPS, quick: bool = False):
+    """Every job (skipping finished ones), the CycleGAN rows' scores, the table and the grids."""
+    out = grid.results_dir(OUT, 'rift', full=not quick and tuple(roles) == tuple(ROLES))
+    os.makedirs(out, exist_ok=True)
+    per_run: dict[str, dict | None] = {}
+    table: dict = {}
+    for job in jobs(seeds, roles, steps=steps, quick=quick):
+        result = grid.run_jobs([job], root)[job.name]
+        workdir = os.path.join(root, job.name)
+        if result is not None and job.name.startswith('cyclegan-'):
+            result = cyclegan_scores(workdir, job.name.split('-')[1])
+        per_run[job.name] = result
+        src = os.path.join(workdir, 'translations.png')
+        if result is not None and job.name.endswith(f'seed{seeds[0]}') and not job.name.startswith('cyclegan-'):
+            shutil.copyfile(src, grid.wrote(os.path.join(out, f'grid_{job.name.rsplit("-seed", 1)[0]}.png')))
+        table, lines = summarize(per_run, seeds, roles)
+        write_result(out, 'table', table | {'root': root, 'steps': steps, 'quick': quick}, lines)
+    return table
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = grid.OneLineParser(prog='python -m rift.experiments', description=__doc__.split('\n')[0])
+    parser.add_argument('--seeds', type=grid.int_list, default=SEEDS, help='e.g. 0,1,2')
+    parser.add_argument('--roles', default=','.join(ROLES), help='comma-separated: A,B,C')
+    parser.add_argument('--steps', type=int, default=STEPS, help='training steps of every run')
+    parser.add_argument('--root', default='runs/rift-table', help='the folder of the run workdirs')
+    parser.add_argument('--quick', action='store_true', help='tiny runs: a smoke test of the pipeline')
+    args = parser.parse_args(argv)
+    roles = tuple(args.roles.split(','))
+    for r in roles:
+        if r not in ROLES:
+            parser.error(f'--roles: {r!r} is not valid; allowed: {", ".join(ROLES)}')
+    root = args.root + ('-quick' if args.quick and args.root == 'runs/rift-table' else '')
+    print(run(args.seeds, roles, root, steps=args.steps, quick=args.quick)['rows'].keys(), file=sys.stderr)
+
+
+if __name__ == '__main__':
+    main()

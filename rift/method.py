@@ -1,0 +1,336 @@
+"""RIFT (Usman, Bashkirova, Saenko, WACV 2023) on the common loop, and the many-to-many protocol's
+evaluation of any translator trained here (RIFT or the MUNIT-style baseline, `rift.munit`).
+
+Data: source 'shapes3d' (or 'tfds' shapes3d) with task 'factor_domains' and `data.roles` 'A', 'B'
+or 'C': two image domains of the 3D-shapes world with their factors (`rift.roles`).
+Players: 'generators' {a2b, b2a} (`rift.models.StyleGenerator`: image + 1-channel style map in
+and out), 'discriminators' {d_a, d_b} (PatchGAN), and with `loss.guess_weight` > 0 'guess' {a, b}
+(6-channel PatchGANs, `common.honesty`). One step updates each once (Adam, b1 0.5; generators at
+`optim.lr`, the others at `optim.lr_d`):
+
+    L_G = GAN_G(D_B(a2b)) + GAN_G(D_A(b2a)) + 10 L_cycle + 1 L_identity + w_norm L_style_norm
+          [+ w_guess (L_guess^G(a, a2b2a) + L_guess^G(b, b2a2b))]
+    L_D = GAN_D(D_A(a), D_A(pool(b2a))) + GAN_D(D_B(b), D_B(pool(a2b)))       (LSGAN, pools of 50)
+
+with the terms of `rift.losses` (equations there): the guide's style is another batch element's,
+every styled generator call adds noise of sd `style_noise` to its style input (the capacity
+limit: MI(a; a') <= dim(s) log2(1 + L / sigma^2)), and w_norm, sigma default to the authors'
+logged values for the assignment (`rift.config.LOGGED`).
+
+Evaluation (`rift.metrics`): on `eval.num_pairs` test pairs, ACC per direction and the WACV 2022
+metrics of the method's guided translations, beside the exact translations' (the oracle: how far
+the attribute classifier can be trusted) and RAND's (a random target-domain image: chance).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import matplotlib.pyplot as plt
+import numpy as np
+import optax
+
+from common import gan, honesty, nets, plots
+from common.errors import ConfigError, check_choice, check_number
+from common.method import Method, bind_config
+from common.state import Player, TrainState
+from common.synth import shapes3d
+from rift import losses, metrics, munit
+from rift.config import style_terms
+from rift.models import StyleGenerator
+from rift.roles import ROLES, translate_factors
+
+TRANSLATORS = ('rift', 'munit')
+PAPER = {
+    'source': 'Usman, Bashkirova, Saenko, WACV 2023, 3D shapes: 3DS = mean ACC over the three assignments (%), RD (%)',
+    'RIFT': {'3ds': 88, 'rd': 6},
+    'MUNIT': {'3ds': 58, 'rd': 56},
+    'StarGANv2': {'3ds': 45, 'rd': 97},
+    'DRIT++': {'3ds': 18, 'rd': 20},
+    'RAND': {'3ds': 12, 'rd': 9},
+}
+
+
+def validate(config: Any) -> None:
+    """Method-specific config checks (ConfigError naming the field)."""
+    check_choice('config.data.source', config.data.source, ('shapes3d', 'tfds'))
+    check_choice('config.data.task', config.data.get('task', 'factor_domains'), ('factor_domains',))
+    check_choice('config.data.roles', config.data.get('roles', None), tuple(ROLES))
+    if config.data.source == 'tfds' and config.data.tfds_name != 'shapes3d':
+        raise ConfigError(f"config.data.tfds_name={config.data.tfds_name!r} is not valid for RIFT; allowed: 'shapes3d'")
+    check_choice('config.model.translator', config.model.translator, TRANSLATORS)
+    check_choice('config.loss.gan', config.loss.gan, gan.KINDS)
+    for field in ('ngf', 'ndf', 'num_blocks', 'num_layers', 'style_dim'):
+        check_number(f'config.model.{field}', config.model[field], integer=True, positive=True)
+    for field in ('cycle', 'identity', 'defence_noise', 'guess_weight', 'latent'):
+        check_number(f'config.loss.{field}', config.loss[field], nonnegative=True)
+    for field in ('style_norm', 'style_noise'):
+        if config.loss[field] is not None:
+            check_number(f'config.loss.{field}', config.loss[field], nonnegative=True)
+    check_number('config.loss.pool_size', config.loss.pool_size, integer=True, nonnegative=True)
+    for field in ('lr', 'lr_d'):
+        check_number(f'config.optim.{field}', config.optim[field], positive=True)
+    if not 0 <= config.optim.b1 < 1:
+        raise ConfigError(f'config.optim.b1={config.optim.b1} is not valid; it must be in [0, 1)')
+    check_number('config.eval.num_pairs', config.eval.num_pairs, integer=True, positive=True)
+    check_number('config.eval.grid', config.eval.grid, integer=True, positive=True)
+    if config.data.batch_size < 2:
+        raise ConfigError(
+            f'config.data.batch_size={config.data.batch_size} is not valid; RIFT takes the guide style '
+            'from another batch element, so it must be at least 2'
+        )
+
+
+def networks(config: Any) -> tuple[StyleGenerator, nets.PatchDiscriminator]:
+    fast = bool(config.model.fast_convs)
+    gen = StyleGenerator(config.model.ngf, config.model.num_blocks, fast=fast)
+    return gen, nets.PatchDiscriminator(config.model.ndf, config.model.num_layers, fast=fast)
+
+
+def optimizers(config: Any) -> tuple[optax.GradientTransformation, optax.GradientTransformation]:
+    """(the generators' Adam, the discriminators' Adam)."""
+    return (
+        optax.adam(config.optim.lr, b1=config.optim.b1, b2=0.999),
+        optax.adam(config.optim.lr_d, b1=config.optim.b1, b2=0.999),
+    )
+
+
+def adversaries(rng: jax.Array, shape: tuple, config: Any) -> tuple[dict[str, Player], dict[str, jax.Array]]:
+    """The discriminators (and guess discriminators) and the translation pools: shared with `rift.munit`."""
+    _, disc = networks(config)
+    _, tx_d = optimizers(config)
+    keys = jax.random.split(rng, 4)
+    x = jnp.zeros((1, *shape))
+    players = {'discriminators': Player.create({'d_a': disc.init(keys[0], x), 'd_b': disc.init(keys[1], x)}, tx_d)}
+    if config.loss.guess_weight > 0:
+        pair = jnp.zeros((1, *shape[:-1], 2 * shape[-1]))
+        players['guess'] = Player.create({'a': disc.init(keys[2], pair), 'b': disc.init(keys[3], pair)}, tx_d)
+    extra = {
+        f'pool_{d}_{k}': v
+        for d in ('a', 'b')
+        for k, v in gan.ImagePool.create(config.loss.pool_size, shape)._asdict().items()
+    }
+    return players, extra
+
+
+def init(rng: jax.Array, batch: dict, info: dict, config: Any) -> TrainState:
+    del info
+    gen, _ = networks(config)
+    tx_g, _ = optimizers(config)
+    shape = tuple(batch['a'].shape[1:])
+    k_a2b, k_b2a, k_adv = jax.random.split(rng, 3)
+    x, s = jnp.zeros((1, *shape)), jnp.zeros((1, *shape[:-1], 1))
+    players, extra = adversaries(k_adv, shape, config)
+    players['generators'] = Player.create({'a2b': gen.init(k_a2b, x, s), 'b2a': gen.init(k_b2a, x, s)}, tx_g)
+    return TrainState.create(players, extra)
+
+
+def _generators(gparams: dict, config: Any):
+    gen, _ = networks(config)
+    return (lambda x, s: gen.apply(gparams['a2b'], x, s)), (lambda x, s: gen.apply(gparams['b2a'], x, s))
+
+
+def guess_total(guess_params: dict, a, b, rec_a, rec_b, config: Any, *, generator: bool) -> jax.Array:
+    """The guess loss of both domains: the generators' (fool D_g) or D_g's own."""
+    _, disc = networks(config)
+    loss = honesty.guess_generator_loss if generator else honesty.guess_discriminator_loss
+    return sum(
+        loss(lambda p, d=d: disc.apply(guess_params[d], p), x, rec, kind=config.loss.gan)
+        for d, x, rec in (('a', a, rec_a), ('b', b, rec_b))
+    )
+
+
+def adversary_step(state: TrainState, players: dict, a, b, a2b, b2a, rec_a, rec_b, rng, config: Any):
+    """The discriminators' step on pooled translations (and D_g's on the reconstructions):
+    (players, extra, metrics). Shared with `rift.munit`."""
+    _, disc = networks(config)
+    kind = config.loss.gan
+    k_a, k_b = jax.random.split(rng)
+    pools = {d: gan.ImagePool(state.extra[f'pool_{d}_images'], state.extra[f'pool_{d}_count']) for d in 'ab'}
+    pool_a, shown_a = gan.query(pools['a'], jax.lax.stop_gradient(b2a), k_a)
+    pool_b, shown_b = gan.query(pools['b'], jax.lax.stop_gradient(a2b), k_b)
+
+    def discriminator_loss(dparams):
+        d_a = gan.discriminator_loss(disc.apply(dparams['d_a'], a), disc.apply(dparams['d_a'], shown_a), kind=kind)
+        d_b = gan.discriminator_loss(disc.apply(dparams['d_b'], b), disc.apply(dparams['d_b'], shown_b), kind=kind)
+        return d_a + d_b, {'d_a': d_a, 'd_b': d_b}
+
+    (d_total, d_terms), d_grads = jax.value_and_grad(discriminator_loss, has_aux=True)(state.params('discriminators'))
+    players = dict(players)
+    players['discriminators'] = players['discriminators'].apply_gradients(d_grads)
+    out = {f'loss/{k}': v for k, v in d_terms.items()} | {'loss/discriminators': d_total}
+    if config.loss.guess_weight > 0:
+        rec_a, rec_b = jax.lax.stop_gradient((rec_a, rec_b))
+        q_total, q_grads = jax.value_and_grad(guess_total)(
+            state.params('guess'), a, b, rec_a, rec_b, config, generator=False
+        )
+        players['guess'] = players['guess'].apply_gradients(q_grads)
+        out['loss/guess_discriminators'] = q_total
+    extra = dict(state.extra)
+    for d, p in (('a', pool_a), ('b', pool_b)):
+        extra[f'pool_{d}_images'], extra[f'pool_{d}_count'] = p.images, p.count
+    return players, extra, out
+
+
+def train_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
+    """One update of the generators (L_G above), then the discriminators, then D_g."""
+    if config.model.translator == 'munit':
+        return munit.train_step(state, batch, rng, config=config)
+    _, disc = networks(config)
+    a, b = batch['a'], batch['b']
+    k_gen, k_adv = jax.random.split(rng)
+    norm_weight, style_noise = style_terms(config)
+    dparams = state.params('discriminators')
+
+    def generator_loss(gparams):
+        g_a2b, g_b2a = _generators(gparams, config)
+        terms, images = losses.generator_terms(
+            g_a2b, g_b2a, a, b, k_gen, style_noise=style_noise, defence_noise=config.loss.defence_noise
+        )
+        weighted = {
+            'gan_ab': gan.generator_loss(disc.apply(dparams['d_b'], images['a2b']), kind=config.loss.gan),
+            'gan_ba': gan.generator_loss(disc.apply(dparams['d_a'], images['b2a']), kind=config.loss.gan),
+            'cycle': config.loss.cycle * terms['cycle'],
+            'identity': config.loss.identity * terms['identity'],
+            'style_norm': norm_weight * terms['style_norm'],
+        }
+        if config.loss.guess_weight > 0:
+            guess = guess_total(state.params('guess'), a, b, images['a2b2a'], images['b2a2b'], config, generator=True)
+            weighted['guess'] = config.loss.guess_weight * guess
+        return sum(weighted.values()), (weighted, terms, images)
+
+    (g_total, (weighted, terms, images)), g_grads = jax.value_and_grad(generator_loss, has_aux=True)(
+        state.params('generators')
+    )
+    players = dict(state.players)
+    players['generators'] = players['generators'].apply_gradients(g_grads)
+    players, extra, out = adversary_step(
+        state, players, a, b, images['a2b'], images['b2a'], images['a2b2a'], images['b2a2b'], k_adv, config
+    )
+    out |= {f'loss/g_{k}': v for k, v in weighted.items()} | {'loss/generators': g_total}
+    out['style/mean_abs'] = terms['style_norm'] / 2
+    return state.replace(players=players, extra=extra), out
+
+
+def translator(state: TrainState, config: Any):
+    """The trained guided translator: `translate(sources, guides, direction) -> images` (no noise)."""
+    if config.model.translator == 'munit':
+        return munit.translator(state, config)
+    g_a2b, g_b2a = _generators(state.params('generators'), config)
+    return lambda sources, guides, direction: losses.translate(g_a2b, g_b2a, sources, guides, direction=direction)
+
+
+def eval_step(state: TrainState, batch: dict, config: Any) -> dict:
+    """Cycle errors of guided round trips on the test batch (a2b with a rolled guide, then back)."""
+    translate = translator(state, config)
+    a, b = batch['a'], batch['b']
+    a2b = translate(a, jnp.roll(b, 1, axis=0), 'a2b')
+    b2a = translate(b, jnp.roll(a, 1, axis=0), 'b2a')
+    return {
+        'cycle_l1_a': jnp.mean(jnp.abs(translate(a2b, a, 'b2a') - a)),
+        'cycle_l1_b': jnp.mean(jnp.abs(translate(b2a, b, 'a2b') - b)),
+    }
+
+
+def sample(state: TrainState, batch: dict, config: Any) -> dict:
+    """The grid: every one of `eval.grid` sources translated with every one of as many guides."""
+    translate = translator(state, config)
+    g = min(config.eval.grid, batch['a'].shape[0], batch['b'].shape[0])
+    a, b = batch['a'][:g], batch['b'][:g]
+
+    def rows(src, guides, d):  # [source, guide, h, w, 3]
+        return jnp.stack([translate(src, jnp.repeat(guides[j : j + 1], g, 0), d) for j in range(g)], 1)
+
+    return {
+        'a': a,
+        'b': b,
+        'factors_a': batch['factors_a'][:g],
+        'factors_b': batch['factors_b'][:g],
+        'a2b': rows(a, b, 'a2b'),
+        'b2a': rows(b, a, 'b2a'),
+    }
+
+
+def evaluate(state: TrainState, pools: dict, config: Any) -> dict[str, Any]:
+    """ACC per direction and the WACV 2022 metrics, beside the oracle's and RAND's."""
+    translate = jax.jit(translator(state, config), static_argnums=2)
+    pairs = metrics.test_pairs(pools['test'], config.eval.num_pairs, config.seed)
+    roles, size = config.data.roles, pools['test']['a'].shape[1]
+    norm_weight, style_noise = style_terms(config)
+    rows = {
+        config.model.translator: metrics.score(roles, pairs, metrics.translate_pairs(translate, pairs)),
+        'oracle': metrics.score(roles, pairs, metrics.oracle_translations(roles, pairs, size)),
+        'rand': metrics.score(roles, pairs, metrics.random_translations(pairs, config.seed)),
+    }
+    return {
+        'roles': roles,
+        'translator': config.model.translator,
+        'style_norm': norm_weight,
+        'style_noise': style_noise,
+        'guess_weight': config.loss.guess_weight,
+        'num_pairs': len(pairs['a']),
+        **rows,
+        'target_acc_above_rand': rows[config.model.translator]['acc_target'] - rows['rand']['acc_target'],
+        'paper': PAPER,
+    }
+
+
+def make(config: Any) -> Method:
+    """Build the RIFT (or MUNIT-style) Method for `config` (wiring only)."""
+    validate(config)
+    init_fn = munit.init if config.model.translator == 'munit' else init
+    return bind_config(
+        config, init=init_fn, train_step=train_step, eval_step=eval_step, sample=sample, evaluate=evaluate, plot=plot
+    )
+
+
+def _show(ax, image, title=None):
+    ax.imshow(np.clip((np.asarray(image) + 1.0) / 2.0, 0.0, 1.0), interpolation='nearest')
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=7)
+
+
+def plot(state: TrainState, samples: list, workdir: str, config: Any) -> list[str]:
+    """translations.png: per direction, rows sources, columns guides, and beside each translation
+    the exact one (rendered from the factors), so a wrong factor shows at a glance; losses are
+    plotted by the loop."""
+    del state
+    if not samples:
+        return []
+    step, last = samples[-1]
+    size = last['a'].shape[1]
+    g = len(last['a'])
+    fig, axes = plt.subplots(2 * (g + 1), 2 * g + 1, figsize=(0.9 * (2 * g + 1), 0.9 * 2 * (g + 1)), squeeze=False)
+    for block, (direction, src, guide) in enumerate((('a2b', 'a', 'b'), ('b2a', 'b', 'a'))):
+        top = block * (g + 1)
+        exact = translate_factors(
+            config.data.roles,
+            np.repeat(last['factors_a'][:, None], g, 1).reshape(-1, 6)
+            if direction == 'a2b'
+            else np.tile(last['factors_a'], (g, 1)),
+            np.tile(last['factors_b'], (g, 1))
+            if direction == 'a2b'
+            else np.repeat(last['factors_b'][:, None], g, 1).reshape(-1, 6),
+            direction=direction,
+        )
+        oracle = np.asarray(shapes3d.render(exact, size)[0]).reshape(g, g, size, size, 3)
+        axes[top, 0].axis('off')
+        axes[top, 0].set_title(f'{direction.upper()}\nsource \\ guide', fontsize=7)
+        for j in range(g):
+            _show(axes[top, 1 + 2 * j], last[guide][j], 'guide')
+            axes[top, 2 + 2 * j].axis('off')
+        for i in range(g):
+            _show(axes[top + 1 + i, 0], last[src][i])
+            for j in range(g):
+                _show(axes[top + 1 + i, 1 + 2 * j], last[direction][i, j], 'F(s, g)' if i == 0 else None)
+                _show(axes[top + 1 + i, 2 + 2 * j], oracle[i, j], 'exact' if i == 0 else None)
+    name = 'MUNIT-style' if config.model.translator == 'munit' else 'RIFT'
+    fig.suptitle(
+        f'{name}, roles {config.data.roles}, step {step}: guided translations beside the exact ones', fontsize=9
+    )
+    return [plots.save_figure(fig, os.path.join(workdir, 'translations.png'))]

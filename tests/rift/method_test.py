@@ -1,0 +1,82 @@
+"""RIFT end to end on the tiny config (exact resume, `rift.translate`), the MUNIT-style baseline's
+step, and bad configs."""
+
+import math
+
+import jax
+import numpy as np
+import pytest
+
+import rift
+from common import testing
+from common.errors import ConfigError
+from rift import method as rift_method
+from rift import munit
+from rift.config import get_config
+
+
+@pytest.fixture(autouse=True)
+def _fast(fast_compile):
+    """Compile time dominates these small calls: XLA's optimizations off (tests/conftest.py)."""
+
+
+def test_tiny_runs_and_resumes_exactly(tmp_path):
+    config = get_config('tiny')
+    config.data.roles = 'B'
+    res = testing.assert_resume_exact(rift_method.make, config, str(tmp_path), resume_at=2)
+    assert res['roles'] == 'B' and (res['style_norm'], res['style_noise']) == (1.0, 0.1)  # the logged values of B
+    counted = {
+        'a2b': {'wall_hue', 'scale', 'shape', 'floor_hue'},
+        'b2a': {'wall_hue', 'scale', 'object_hue', 'orientation'},
+    }
+    for row in ('rift', 'oracle', 'rand'):
+        for direction, factors in counted.items():
+            assert set(res[row][direction]['acc_per_factor']) == factors, (row, direction)
+        assert 0.0 <= res[row]['acc'] <= 1.0, row
+    assert math.isfinite(res['target_acc_above_rand'])
+    assert (tmp_path / 'full' / 'translations.png').stat().st_size > 0
+    # rift.translate on a user's images = the run's own grid (its diagonal) at the last step.
+    last = np.load(tmp_path / 'full' / 'samples' / f'{config.train.steps:08d}.npz')
+    out = rift.translate(str(tmp_path / 'full'), last['a'], last['b'])
+    np.testing.assert_allclose(out, np.stack([last['a2b'][i, i] for i in range(len(out))]), atol=1e-5)
+    with pytest.raises(ConfigError, match=r'sources has shape \(2, 8, 8, 3\); allowed: \[n, 16, 16, 3\]'):
+        rift.translate(str(tmp_path / 'full'), np.zeros((2, 8, 8, 3)), last['b'][:2])
+
+
+def test_munit_baseline_trains_and_translates():
+    """One jitted MUNIT step moves every player; the guided translation keeps the image shape."""
+    config = get_config('tiny')
+    config.model.translator = 'munit'
+    m = rift_method.make(config)
+    rng = np.random.default_rng(0)
+    batch = {
+        'a': rng.uniform(-1, 1, (4, 16, 16, 3)).astype(np.float32),
+        'b': rng.uniform(-1, 1, (4, 16, 16, 3)).astype(np.float32),
+    }
+    state = m.init(jax.random.PRNGKey(0), batch, {})
+    new, metrics = jax.jit(m.train_step)(state, batch, jax.random.PRNGKey(1))
+    assert {'loss/g_recon', 'loss/g_latent', 'loss/d_a', 'loss/d_b'} <= set(metrics)
+    assert all(np.isfinite(float(v)) for v in metrics.values())
+    for player in ('generators', 'discriminators'):
+        before, after = jax.tree.leaves(state.params(player)), jax.tree.leaves(new.params(player))
+        assert any(not np.allclose(x, y) for x, y in zip(before, after, strict=True)), player
+    out = munit.translator(new, config)(batch['a'], batch['b'], 'a2b')
+    assert out.shape == batch['a'].shape and float(np.abs(out).max()) <= 1.0
+
+
+@pytest.mark.parametrize(
+    'field, value, match',
+    [
+        ('data.roles', 'D', "config.data.roles='D' is not valid; allowed: 'A', 'B', 'C'"),
+        ('model.translator', 'drit', "config.model.translator='drit' is not valid; allowed: 'rift', 'munit'"),
+        ('loss.style_noise', -0.1, 'config.loss.style_noise=-0.1'),
+        ('data.batch_size', 1, 'config.data.batch_size=1 is not valid; RIFT takes the guide style'),
+        ('data.source', 'digits', "config.data.source='digits' is not valid; allowed: 'shapes3d', 'tfds'"),
+    ],
+)
+def test_bad_config_is_one_clear_error(field, value, match):
+    config = get_config('tiny')
+    section, key = field.split('.')
+    config[section][key] = value
+    with pytest.raises(ConfigError, match=match):
+        rift_method.make(config)
