@@ -241,8 +241,9 @@ def sample(state: TrainState, batch: dict, config: Any) -> dict:
     g = min(config.eval.grid, batch['a'].shape[0], batch['b'].shape[0])
     a, b = batch['a'][:g], batch['b'][:g]
 
-    def rows(src, guides, d):  # [source, guide, h, w, 3]
-        return jnp.stack([translate(src, jnp.repeat(guides[j : j + 1], g, 0), d) for j in range(g)], 1)
+    def rows(src, guides, d):  # [source, guide, h, w, 3], in one call
+        out = translate(jnp.repeat(src, g, 0), jnp.tile(guides, (g, 1, 1, 1)), d)
+        return out.reshape(g, g, *out.shape[1:])
 
     return {
         'a': a,

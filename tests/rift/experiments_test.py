@@ -1,0 +1,54 @@
+"""rift.experiments: the job order and the table (3DS, RD) from finished runs' scores."""
+
+import numpy as np
+import pytest
+
+from rift import experiments, metrics
+from rift.roles import ROLES
+
+
+def test_seed_zero_of_every_row_and_assignment_comes_first():
+    jobs = experiments.jobs((0, 1), ('A', 'B', 'C'), steps=100, quick=False)
+    names = [j.name for j in jobs]
+    assert len(names) == 2 * 3 * len(experiments.ROWS) and len(set(names)) == len(names)
+    assert names[:3] == ['rift-A-seed0', 'rift-B-seed0', 'rift-C-seed0']
+    assert all(n.endswith('seed0') for n in names[: len(names) // 2])
+    cyc = next(j for j in jobs if j.name == 'cyclegan-B-seed0')
+    assert cyc.config.startswith('common/cyclegan/config.py') and '--config.data.task=factor_domains' in cyc.overrides
+    assert '--config.data.roles=B' in cyc.overrides and '--config.train.steps=100' in cyc.overrides
+
+
+def _scores(assignment, specific, shared):
+    """A run's scores where every target-specific factor has ACC `specific` and every shared one `shared`."""
+    out = {}
+    for d in metrics.DIRECTIONS:
+        s, t, _, _ = metrics.factor_roles(assignment, d)
+        per = {n: specific for n in t} | {n: shared for n in s}
+        out[d] = {'acc': float(np.mean(list(per.values()))), 'acc_per_factor': per}
+        out[d] |= dict.fromkeys(experiments.WACV, 0.5)
+    return (
+        out
+        | {'acc': float(np.mean([out[d]['acc'] for d in metrics.DIRECTIONS]))}
+        | dict.fromkeys(experiments.WACV, 0.5)
+    )
+
+
+def test_table_gives_3ds_and_rd_only_with_every_assignment():
+    per_run = {
+        f'rift-{r}-seed0': {
+            'translator': 'rift',
+            'rift': _scores(r, 0.9, 0.6),
+            'rand': _scores(r, 0.1, 0.1),
+            'oracle': _scores(r, 1.0, 1.0),
+        }
+        for r in ROLES
+    }
+    per_run['munit-style-A-seed0'] = {'translator': 'munit', 'munit': _scores('A', 0.2, 0.8)}
+    table, lines = experiments.summarize(per_run, (0,), tuple(ROLES))
+    rift = table['rows']['RIFT']
+    assert rift['3ds'] == pytest.approx(0.75) and rift['rd'] == pytest.approx(100 * 0.3 / 1.5)
+    assert table['rows']['RAND']['rd'] == pytest.approx(0.0) and table['rows']['oracle']['3ds'] == 1.0
+    munit = table['rows']['MUNIT-style']
+    assert munit['acc'] == {'A': pytest.approx(0.5)} and '3ds' not in munit and 'rd' not in munit
+    text = '\n'.join(lines)
+    assert '| RIFT | 0 | 75 | 75 | 75 | 75 | 20 |' in text and '| RIFT + guess | (not run yet) |' in text
