@@ -159,7 +159,7 @@ def test_lemma_2_2_bound_with_its_bias_term(samples):
         np.testing.assert_allclose(lhs, gauss_ll(a) - np.mean(np.log(dt(a))) + brackets[c], atol=0.01)
     bias = max(brackets.values())  # E_bias over this family of flows
     assert bias > 0.02 and min(brackets.values()) < -0.02  # a bracket of either sign: the bias term matters
-    for c, bracket in brackets.items():
+    for c in brackets:
         t = lambda x, c=c: x + c * np.tanh(x)  # noqa: E731
         dt = lambda x, c=c: 1 + c / np.cosh(x) ** 2  # noqa: E731
         assert gauss_ll(t(a)) <= gauss_ll(a) - np.mean(np.log(dt(a))) + bias + 0.01, c
