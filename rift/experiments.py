@@ -1,7 +1,7 @@
 """The many-to-many table: RIFT, its variants and baselines on the three 3D-shapes role
 assignments, scored by the WACV 2022 protocol, beside the seed's rows.
 
-    python -m rift.experiments [--seeds=0] [--roles=A,B,C] [--steps=3000] [--root=runs/rift-table]
+    python -m rift.experiments [--seeds=0] [--roles=A,B,C] [--steps=3000] [--root=runs/rift-table] [--table]
 
 Rows (each trained on every assignment with the same data and budget, `--steps` steps):
   RIFT              the authors' logged 3D-shapes settings (style norm 2 / noise 0.3 for A, 1 / 0.1 for B, C)
@@ -127,7 +127,7 @@ def row_scores(name: str, result: dict) -> dict | None:
 WACV = ('content_preservation', 'style_accuracy', 'source_specific_fixed', 'model_bias')
 
 
-def summarize(per_run: dict[str, dict | None], seeds, roles) -> tuple[dict, list[str]]:
+def summarize(per_run: dict[str, dict | None], seeds, roles, steps: int | None = None) -> tuple[dict, list[str]]:
     """(numbers, markdown lines): ACC per assignment, 3DS, RD and the WACV 2022 metrics per row."""
     from rift.method import PAPER
 
@@ -140,6 +140,11 @@ def summarize(per_run: dict[str, dict | None], seeds, roles) -> tuple[dict, list
         'assignment; 3DS: their mean; RD (%): relative discrepancy (needs all three assignments).',
         "CP: content preservation, SA: style accuracy, SF: source-specific factors at the target's",
         'value, MB: model bias (changed where source and guide agree), means over the assignments.',
+        *(
+            [f'Every trained row: {steps} steps at batch 4, 32 px, on the same pools (rift/config.py, CPU recipe).']
+            if steps
+            else []
+        ),
         '',
         '| row | seeds | '
         + ' | '.join(f'ACC {r}' for r in roles)
@@ -195,22 +200,31 @@ def summarize(per_run: dict[str, dict | None], seeds, roles) -> tuple[dict, list
     return {'rows': rows}, lines + extra
 
 
-def run(seeds=SEEDS, roles=tuple(ROLES), root: str = 'runs/rift-table', *, steps: int = STEPS, quick: bool = False):
-    """Every job (skipping finished ones), the CycleGAN rows' scores, the table and the grids."""
+def run(
+    seeds=SEEDS,
+    roles=tuple(ROLES),
+    root: str = 'runs/rift-table',
+    *,
+    steps: int = STEPS,
+    quick: bool = False,
+    train: bool = True,
+):
+    """Every job (skipping finished ones), the CycleGAN rows' scores, the table and the grids.
+    `train=False` writes the table from the runs that have finished, starting none."""
     out = grid.results_dir(OUT, 'rift', full=not quick and tuple(roles) == tuple(ROLES))
     os.makedirs(out, exist_ok=True)
     per_run: dict[str, dict | None] = {}
     table: dict = {}
     for job in jobs(seeds, roles, steps=steps, quick=quick):
-        result = grid.run_jobs([job], root)[job.name]
         workdir = os.path.join(root, job.name)
+        result = grid.run_jobs([job], root)[job.name] if train else grid.read_results(workdir)
         if result is not None and job.name.startswith('cyclegan-'):
             result = cyclegan_scores(workdir, job.name.split('-')[1])
         per_run[job.name] = result
         src = os.path.join(workdir, 'translations.png')
         if result is not None and job.name.endswith(f'seed{seeds[0]}') and not job.name.startswith('cyclegan-'):
             shutil.copyfile(src, grid.wrote(os.path.join(out, f'grid_{job.name.rsplit("-seed", 1)[0]}.png')))
-        table, lines = summarize(per_run, seeds, roles)
+        table, lines = summarize(per_run, seeds, roles, steps)
         write_result(out, 'table', table | {'root': root, 'steps': steps, 'quick': quick}, lines)
     return table
 
@@ -222,13 +236,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument('--steps', type=int, default=STEPS, help='training steps of every run')
     parser.add_argument('--root', default='runs/rift-table', help='the folder of the run workdirs')
     parser.add_argument('--quick', action='store_true', help='tiny runs: a smoke test of the pipeline')
+    parser.add_argument('--table', action='store_true', help='only write the table from the finished runs')
     args = parser.parse_args(argv)
     roles = tuple(args.roles.split(','))
     for r in roles:
         if r not in ROLES:
             parser.error(f'--roles: {r!r} is not valid; allowed: {", ".join(ROLES)}')
     root = args.root + ('-quick' if args.quick and args.root == 'runs/rift-table' else '')
-    print(run(args.seeds, roles, root, steps=args.steps, quick=args.quick)['rows'].keys(), file=sys.stderr)
+    table = run(args.seeds, roles, root, steps=args.steps, quick=args.quick, train=not args.table)
+    print(list(table.get('rows', {})), file=sys.stderr)
 
 
 if __name__ == '__main__':
