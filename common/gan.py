@@ -77,3 +77,21 @@ def query(pool: ImagePool, images: jax.Array, rng: jax.Array) -> tuple[ImagePool
 
     pool, out = jax.lax.scan(one, pool, (images, jax.random.split(rng, images.shape[0])))
     return pool, out
+
+
+def pools_create(size: int, shape: tuple[int, ...]) -> dict[str, jax.Array]:
+    """The TrainState.extra entries of two domains' pools ('pool_a_images', 'pool_a_count', ...)."""
+    return {f'pool_{d}_{k}': v for d in 'ab' for k, v in ImagePool.create(size, shape)._asdict().items()}
+
+
+def pools_read(extra: dict) -> dict[str, ImagePool]:
+    """{'a': pool, 'b': pool} from TrainState.extra."""
+    return {d: ImagePool(extra[f'pool_{d}_images'], extra[f'pool_{d}_count']) for d in 'ab'}
+
+
+def pools_write(extra: dict, pools: dict[str, ImagePool]) -> dict:
+    """A copy of TrainState.extra with the pools replaced."""
+    extra = dict(extra)
+    for d, p in pools.items():
+        extra[f'pool_{d}_images'], extra[f'pool_{d}_count'] = p.images, p.count
+    return extra

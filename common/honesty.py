@@ -27,6 +27,7 @@ seed's tables are on that scale):
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -58,6 +59,22 @@ def guess_generator_loss(
     right = d_guess(jnp.concatenate([original, reconstruction], -1))
     wrong = d_guess(jnp.concatenate([reconstruction, original], -1))
     return gan.discriminator_loss(wrong, right, kind=kind)
+
+
+def guess_loss_both(
+    d_guess: Callable[[Any, jax.Array], jax.Array],
+    params: dict,
+    pairs: tuple[tuple[jax.Array, jax.Array], tuple[jax.Array, jax.Array]],
+    *,
+    kind: str = 'lsgan',
+    generator: bool,
+) -> jax.Array:
+    """The guess loss of two domains, ((a, rec_a), (b, rec_b)), D_g of domain d being
+    `d_guess(params[d], pair)`: the generators' (`generator=True`, fool D_g) or D_g's own."""
+    loss = guess_generator_loss if generator else guess_discriminator_loss
+    return sum(
+        loss(lambda p, d=d: d_guess(params[d], p), x, rec, kind=kind) for d, (x, rec) in zip('ab', pairs, strict=True)
+    )
 
 
 def _norms(x: jax.Array) -> jax.Array:

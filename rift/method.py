@@ -108,12 +108,7 @@ def adversaries(rng: jax.Array, shape: tuple, config: Any) -> tuple[dict[str, Pl
     if config.loss.guess_weight > 0:
         pair = jnp.zeros((1, *shape[:-1], 2 * shape[-1]))
         players['guess'] = Player.create({'a': disc.init(keys[2], pair), 'b': disc.init(keys[3], pair)}, tx_d)
-    extra = {
-        f'pool_{d}_{k}': v
-        for d in ('a', 'b')
-        for k, v in gan.ImagePool.create(config.loss.pool_size, shape)._asdict().items()
-    }
-    return players, extra
+    return players, gan.pools_create(config.loss.pool_size, shape)
 
 
 def init(rng: jax.Array, batch: dict, info: dict, config: Any) -> TrainState:
@@ -136,11 +131,8 @@ def _generators(gparams: dict, config: Any):
 def guess_total(guess_params: dict, a, b, rec_a, rec_b, config: Any, *, generator: bool) -> jax.Array:
     """The guess loss of both domains: the generators' (fool D_g) or D_g's own."""
     _, disc = networks(config)
-    loss = honesty.guess_generator_loss if generator else honesty.guess_discriminator_loss
-    return sum(
-        loss(lambda p, d=d: disc.apply(guess_params[d], p), x, rec, kind=config.loss.gan)
-        for d, x, rec in (('a', a, rec_a), ('b', b, rec_b))
-    )
+    pairs = ((a, rec_a), (b, rec_b))
+    return honesty.guess_loss_both(disc.apply, guess_params, pairs, kind=config.loss.gan, generator=generator)
 
 
 def adversary_step(state: TrainState, players: dict, a, b, a2b, b2a, rec_a, rec_b, rng, config: Any):
@@ -149,7 +141,7 @@ def adversary_step(state: TrainState, players: dict, a, b, a2b, b2a, rec_a, rec_
     _, disc = networks(config)
     kind = config.loss.gan
     k_a, k_b = jax.random.split(rng)
-    pools = {d: gan.ImagePool(state.extra[f'pool_{d}_images'], state.extra[f'pool_{d}_count']) for d in 'ab'}
+    pools = gan.pools_read(state.extra)
     pool_a, shown_a = gan.query(pools['a'], jax.lax.stop_gradient(b2a), k_a)
     pool_b, shown_b = gan.query(pools['b'], jax.lax.stop_gradient(a2b), k_b)
 
@@ -169,10 +161,7 @@ def adversary_step(state: TrainState, players: dict, a, b, a2b, b2a, rec_a, rec_
         )
         players['guess'] = players['guess'].apply_gradients(q_grads)
         out['loss/guess_discriminators'] = q_total
-    extra = dict(state.extra)
-    for d, p in (('a', pool_a), ('b', pool_b)):
-        extra[f'pool_{d}_images'], extra[f'pool_{d}_count'] = p.images, p.count
-    return players, extra, out
+    return players, gan.pools_write(state.extra, {'a': pool_a, 'b': pool_b}), out
 
 
 def train_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):

@@ -98,16 +98,7 @@ def init(rng: jax.Array, batch: dict, info: dict, config: Any) -> TrainState:
     if config.loss.guess_weight > 0:
         pair = jnp.zeros((1, *shape[:-1], 2 * shape[-1]))
         players['guess'] = Player.create({'a': disc.init(keys[4], pair), 'b': disc.init(keys[5], pair)}, tx)
-    extra = {
-        f'pool_{d}_{k}': v
-        for d in ('a', 'b')
-        for k, v in gan.ImagePool.create(config.loss.pool_size, shape)._asdict().items()
-    }
-    return TrainState.create(players, extra)
-
-
-def _pools(state: TrainState) -> dict[str, gan.ImagePool]:
-    return {d: gan.ImagePool(state.extra[f'pool_{d}_images'], state.extra[f'pool_{d}_count']) for d in 'ab'}
+    return TrainState.create(players, gan.pools_create(config.loss.pool_size, shape))
 
 
 def cycle(gparams: dict, a: jax.Array, b: jax.Array, rng: jax.Array, config: Any):
@@ -125,11 +116,8 @@ def cycle(gparams: dict, a: jax.Array, b: jax.Array, rng: jax.Array, config: Any
 def _guess_total(guess_params: dict, a, b, rec_a, rec_b, config: Any, *, generator: bool) -> jax.Array:
     """The guess loss of both domains: the generators' (fool D_g) or D_g's own."""
     _, disc = networks(config)
-    loss = honesty.guess_generator_loss if generator else honesty.guess_discriminator_loss
-    return sum(
-        loss(lambda p, d=d: disc.apply(guess_params[d], p), x, rec, kind=config.loss.gan)
-        for d, x, rec in (('a', a, rec_a), ('b', b, rec_b))
-    )
+    pairs = ((a, rec_a), (b, rec_b))
+    return honesty.guess_loss_both(disc.apply, guess_params, pairs, kind=config.loss.gan, generator=generator)
 
 
 def train_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
@@ -158,7 +146,7 @@ def train_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
         state.params('generators')
     )
     fake_a, fake_b, rec_a, rec_b = jax.lax.stop_gradient((fake_a, fake_b, rec_a, rec_b))
-    pool = _pools(state)
+    pool = gan.pools_read(state.extra)
     pool_a, shown_a = gan.query(pool['a'], fake_a, k_pool_a)
     pool_b, shown_b = gan.query(pool['b'], fake_b, k_pool_b)
 
@@ -180,9 +168,7 @@ def train_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
         )
         players['guess'] = players['guess'].apply_gradients(q_grads)
         out['loss/guess_discriminators'] = q_total
-    extra = dict(state.extra)
-    for d, p in (('a', pool_a), ('b', pool_b)):
-        extra[f'pool_{d}_images'], extra[f'pool_{d}_count'] = p.images, p.count
+    extra = gan.pools_write(state.extra, {'a': pool_a, 'b': pool_b})
     return state.replace(players=players, extra=extra), out
 
 

@@ -38,7 +38,7 @@ def test_tiny_runs_and_resumes_exactly(tmp_path):
     # rift.translate on a user's images = the run's own grid (its diagonal) at the last step.
     last = np.load(tmp_path / 'full' / 'samples' / f'{config.train.steps:08d}.npz')
     out = rift.translate(str(tmp_path / 'full'), last['a'], last['b'])
-    np.testing.assert_allclose(out, np.stack([last['a2b'][i, i] for i in range(len(out))]), atol=1e-5)
+    np.testing.assert_allclose(out, np.stack([last['a2b'][i, i] for i in range(len(out))]), atol=1e-4)
     with pytest.raises(ConfigError, match=r'sources has shape \(2, 8, 8, 3\); allowed: \[n, 16, 16, 3\]'):
         rift.translate(str(tmp_path / 'full'), np.zeros((2, 8, 8, 3)), last['b'][:2])
 
