@@ -273,7 +273,7 @@ def _init(method: Method, mesh: Mesh, rng: jax.Array, train_ds: data_lib.Dataset
     return jax.jit(lambda r, b: method.init(r, b, info), out_shardings=replicated)(rng, train_ds.batch(0))
 
 
-def restore(workdir: str, make_method: Any) -> tuple[Any, Method, TrainState]:
+def restore(workdir: str, make_method: Any, *, method_name: str | None = None) -> tuple[Any, Method, TrainState]:
     """(config, method, state) of the run in `workdir`, from its newest readable checkpoint.
 
     For applying a trained (or interrupted) run to new inputs without retraining, e.g. in a
@@ -281,7 +281,8 @@ def restore(workdir: str, make_method: Any) -> tuple[Any, Method, TrainState]:
     then `method.sample(state, batch)`. The method is rebuilt from the recorded config.
 
     Raises:
-      ConfigError: when `workdir` holds no run or no readable checkpoint.
+      ConfigError: when `workdir` holds no run or no readable checkpoint, or (with `method_name`)
+        a run of another method.
     """
     import ml_collections
 
@@ -292,6 +293,8 @@ def restore(workdir: str, make_method: Any) -> tuple[Any, Method, TrainState]:
             config = ml_collections.ConfigDict(json.load(f))
     except (OSError, ValueError):
         raise ConfigError(f'{workdir} holds no run (no readable config.json)') from None
+    if method_name is not None and config.get('method') != method_name:
+        raise ConfigError(f'{workdir} holds a {config.get("method")!r} run, not a {method_name!r} one')
     method = make_method(config)
     mesh = data_lib.make_mesh()
     batch, info = data_lib.describe(config.data, 'train')  # the state's shapes: no data is loaded

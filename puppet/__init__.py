@@ -22,8 +22,6 @@ def manipulate(workdir: str, real_images: np.ndarray, reference_images: np.ndarr
     Raises:
       ConfigError: when `workdir` holds no PuppetGAN run, or the images are not 32 x 32.
     """
-    import json
-    import os
 
     from common import train
     from common.errors import ConfigError
@@ -37,12 +35,5 @@ def manipulate(workdir: str, real_images: np.ndarray, reference_images: np.ndarr
         return x
 
     real, refs = checked(real_images, 'real_images'), checked(reference_images, 'reference_images')
-    try:
-        with open(os.path.join(workdir, 'config.json')) as f:
-            recorded = json.load(f).get('method')
-    except (OSError, ValueError):
-        recorded = None  # restore names what is missing
-    if recorded not in (None, 'puppet'):
-        raise ConfigError(f'{workdir} holds a {recorded!r} run, not a PuppetGAN (puppet) one')
-    config, _, state = train.restore(workdir, method.make)
+    config, _, state = train.restore(workdir, method.make, method_name='puppet')
     return np.asarray(method.manipulator(state, config)(real, refs))

@@ -24,22 +24,13 @@ def translate(workdir: str, sources: np.ndarray, guides: np.ndarray, *, directio
     Raises:
       ConfigError: when `workdir` holds no RIFT run, or the images do not fit it.
     """
-    import json
-    import os
 
     from common import train
     from common.errors import ConfigError, check_choice
     from rift import method
 
     check_choice('direction', direction, ('a2b', 'b2a'))
-    try:
-        with open(os.path.join(workdir, 'config.json')) as f:
-            recorded = json.load(f).get('method')
-    except (OSError, ValueError):
-        recorded = None  # restore names what is missing
-    if recorded not in (None, 'rift'):
-        raise ConfigError(f'{workdir} holds a {recorded!r} run, not a RIFT (rift) one')
-    config, _, state = train.restore(workdir, method.make)
+    config, _, state = train.restore(workdir, method.make, method_name='rift')
     size = config.data.image_size
     sources, guides = np.asarray(sources, np.float32), np.asarray(guides, np.float32)
     for name, x in (('sources', sources), ('guides', guides)):

@@ -169,3 +169,9 @@ def test_progress_bar_in_a_log_file_is_a_few_lines_not_a_frame_per_step(tmp_path
     err = capsys.readouterr().err  # captured: not a terminal
     frames = err.count('\r') + err.count('\n')
     assert 'train' in err and frames <= 6, err
+
+
+def test_restore_names_a_run_of_another_method(tmp_path):
+    (tmp_path / 'config.json').write_text(json.dumps({'method': 'puppet', 'seed': 0}))
+    with pytest.raises(ConfigError, match=r"holds a 'puppet' run, not a 'rift' one"):
+        train.restore(str(tmp_path), lambda config: None, method_name='rift')
