@@ -74,22 +74,15 @@ def jobs(seeds, roles, *, steps: int, quick: bool) -> list[grid.Job]:
                             f'--config.train.steps={4 if quick else steps}',
                         ),
                     )
+                elif quick:  # the tiny config, switched to the row's translator and guess weight
+                    switches = (f'--config.model.translator={"munit" if variant == "munit" else "rift"}',)
+                    switches += ('--config.loss.guess_weight=2.0',) if variant == 'guess' else ()
+                    job = grid.Job(f'{slug(row)}-{r}-seed{seed}', 'rift/config.py:tiny', (*common, *switches))
                 else:
-                    fields = ('--config.data.pool_size=32', '--config.train.steps=4') if quick else ()
                     job = grid.Job(
                         f'{slug(row)}-{r}-seed{seed}',
-                        'rift/config.py:' + ('tiny' if quick else variant),
-                        (
-                            *common,
-                            *fields,
-                            *((f'--config.train.steps={steps}',) if not quick else ()),
-                            *(
-                                (f'--config.model.translator={"munit" if variant == "munit" else "rift"}',)
-                                if quick
-                                else ()
-                            ),
-                            *(('--config.loss.guess_weight=2.0',) if quick and variant == 'guess' else ()),
-                        ),
+                        f'rift/config.py:{variant}',
+                        (*common, f'--config.train.steps={steps}'),
                     )
                 out.append(job)
     return out

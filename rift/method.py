@@ -298,16 +298,10 @@ def plot(state: TrainState, samples: list, workdir: str, config: Any) -> list[st
     fig, axes = plt.subplots(2 * (g + 1), 2 * g + 1, figsize=(0.9 * (2 * g + 1), 0.9 * 2 * (g + 1)), squeeze=False)
     for block, (direction, src, guide) in enumerate((('a2b', 'a', 'b'), ('b2a', 'b', 'a'))):
         top = block * (g + 1)
-        exact = translate_factors(
-            config.data.roles,
-            np.repeat(last['factors_a'][:, None], g, 1).reshape(-1, 6)
-            if direction == 'a2b'
-            else np.tile(last['factors_a'], (g, 1)),
-            np.tile(last['factors_b'], (g, 1))
-            if direction == 'a2b'
-            else np.repeat(last['factors_b'][:, None], g, 1).reshape(-1, 6),
-            direction=direction,
-        )
+        pair_source = np.repeat(last[f'factors_{src}'], g, 0)  # the cell (i, j) at row i * g + j
+        pair_guide = np.tile(last[f'factors_{guide}'], (g, 1))
+        fa, fb = (pair_source, pair_guide) if direction == 'a2b' else (pair_guide, pair_source)
+        exact = translate_factors(config.data.roles, fa, fb, direction=direction)
         oracle = np.asarray(shapes3d.render(exact, size)[0]).reshape(g, g, size, size, 3)
         axes[top, 0].axis('off')
         axes[top, 0].set_title(f'{direction.upper()}\nsource \\ guide', fontsize=7)
