@@ -284,6 +284,11 @@ def restore(workdir: str, make_method: Any, *, method_name: str | None = None) -
       ConfigError: when `workdir` holds no run or no readable checkpoint, or (with `method_name`)
         a run of another method.
     """
+    return _restore_run(workdir, make_method, method_name)[:3]
+
+
+def _restore_run(workdir: str, make_method: Any, method_name: str | None) -> tuple[Any, Method, TrainState, int]:
+    """`restore`, with the restored checkpoint's step."""
     import ml_collections
 
     from common.errors import ConfigError
@@ -309,4 +314,18 @@ def restore(workdir: str, make_method: Any, *, method_name: str | None = None) -
         manager.close()
     if restored is None:
         raise ConfigError(f'{workdir} has no readable checkpoint in {workdir}/ckpt')
-    return config, method, restored[0]
+    return config, method, *restored
+
+
+def evaluate_checkpoint(workdir: str, make_method: Any, *, method_name: str | None = None) -> dict[str, Any]:
+    """The method's final evaluation of the newest readable checkpoint in `workdir`.
+
+    For a run stopped before its last step (a wall-clock budget, Ctrl-C): the same numbers that
+    `train_and_evaluate` writes to results.json at the end, with `steps` the checkpoint's step.
+    Nothing in `workdir` is written.
+    """
+    config, method, state, step = _restore_run(workdir, make_method, method_name)
+    pools = {split: data_lib.get_dataset(config.data, split, seed=config.seed).full() for split in ('train', 'test')}
+    results = dict(method.evaluate(state, pools))
+    results['steps'] = int(step)
+    return results

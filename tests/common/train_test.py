@@ -112,6 +112,16 @@ def test_restore_returns_config_method_and_the_trained_state(tmp_path):
         train.restore(str(tmp_path / 'nothing'), _toy_method)
 
 
+def test_evaluate_checkpoint_scores_a_run_stopped_early_at_its_last_checkpoint(tmp_path):
+    cfg = _config(steps=10)
+    cfg.nan_at = 7  # stops the run after the checkpoint of step 6
+    with pytest.raises(train.NonFiniteLossError):
+        train.train_and_evaluate(_toy_method(cfg), cfg, str(tmp_path))
+    results = train.evaluate_checkpoint(str(tmp_path), _toy_method)
+    assert results['steps'] == 6 and results['final_step'] == 6
+    assert not os.path.exists(tmp_path / 'results.json')
+
+
 def test_corrupt_latest_checkpoint_falls_back_with_a_warning(tmp_path, capsys):
     cfg = _config(steps=6)
     ref = train.train_and_evaluate(_toy_method(cfg), cfg, str(tmp_path))
