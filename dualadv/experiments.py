@@ -2,7 +2,9 @@
 
     python -m dualadv.experiments [--quick] [--root=runs/grid]
 
-Runs `run.py` for each (experiment, objective, lr) and each digits seed into runs/grid/ (through
+Runs `run.py` for each (experiment, objective, lr, seed), for two stronger min-max critics on the
+RBF points (the exact kernel discriminator; 5 critic steps per step on T), and for each digits
+seed into runs/grid/ (through
 `common.grid`: finished runs are skipped, unfinished ones resume), then writes
 dualadv/results/experiments.{md,json} and overlay plots. `--quick` (one lr and one seed per
 experiment, a smoke test) writes its tables under runs/partial-results/dualadv/ instead, so the
@@ -18,7 +20,23 @@ import sys
 from common import grid, report
 
 POINT_LRS = (0.1, 0.3, 1.0)
+POINT_SEEDS = (0, 1, 2)
 DIGIT_SEEDS = (0, 1, 2)
+# The RBF min-max with a stronger critic (name suffix -> switches), so that its failure cannot be
+# blamed on the 256 random Fourier features or on one simultaneous critic step.
+CRITICS = {
+    '_kernel': ('--config.loss.critic=kernel',),
+    '_5steps': ('--config.optim.critic_steps=5',),
+}
+# The point-grid summary's rows: (label, run-name prefix).
+POINT_ROWS = (
+    ('linear, dual', 'points_linear'),
+    ('linear, min-max', 'points_linear_minmax'),
+    ('RBF, dual', 'points_rbf'),
+    ('RBF, min-max (256 RFF critic)', 'points_rbf_minmax'),
+    ('RBF, min-max (exact kernel critic)', 'points_rbf_minmax_kernel'),
+    ('RBF, min-max (RFF critic, 5 steps per T step)', 'points_rbf_minmax_5steps'),
+)
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results')
 KEYS = (
     'final_train_error',
@@ -34,18 +52,46 @@ KEYS = (
 
 
 def jobs(quick: bool) -> list[grid.Job]:
-    """The grid: (points_linear, points_rbf) x (dual, min-max) x lr, and digits x objective x seed."""
+    """The grid: (points_linear, points_rbf) x (dual, min-max) x lr x seed, the RBF min-max with the
+    two stronger critics x lr x seed, and digits x objective x seed."""
     out = []
-    for experiment in ('points_linear', 'points_rbf'):
-        for objective in ('', '_minmax'):
-            for lr in POINT_LRS[1:2] if quick else POINT_LRS:
-                spec = f'dualadv/config.py:{experiment}{objective}'
-                out.append(grid.Job(f'{experiment}{objective}-lr{lr}', spec, (f'--config.optim.lr={lr}',)))
+    lrs = POINT_LRS[1:2] if quick else POINT_LRS
+    seeds = POINT_SEEDS[:1] if quick else POINT_SEEDS
+    points = [
+        (f'{e}{o}', f'dualadv/config.py:{e}{o}', ()) for e in ('points_linear', 'points_rbf') for o in ('', '_minmax')
+    ]
+    points += [(f'points_rbf_minmax{k}', 'dualadv/config.py:points_rbf_minmax', v) for k, v in CRITICS.items()]
+    for name, spec, switches in points:
+        for lr in lrs:
+            for seed in seeds:
+                args = (*switches, f'--config.optim.lr={lr}', f'--config.seed={seed}')
+                out.append(grid.Job(f'{name}-lr{lr}-seed{seed}', spec, args))
     for objective in ('', '_minmax'):
         for seed in DIGIT_SEEDS[:1] if quick else DIGIT_SEEDS:
             spec = f'dualadv/config.py:digits_rbf{objective}'
             out.append(grid.Job(f'digits_rbf{objective}-seed{seed}', spec, (f'--config.seed={seed}',)))
     return out
+
+
+def point_summary(rows: dict[str, dict]) -> list[str]:
+    """Markdown: final map error and ups of the distance per point setting x lr, per seed and mean."""
+    lines = [
+        '## Points: final map error (ups of the distance) per seed, and the mean over seeds',
+        '',
+        '| run | lr | seed 0 | seed 1 | seed 2 | mean error | mean ups |',
+        '|---|---|---|---|---|---|---|',
+    ]
+    for label, prefix in POINT_ROWS:
+        for lr in POINT_LRS:
+            found = [rows.get(f'{prefix}-lr{lr}-seed{s}') for s in POINT_SEEDS]
+            if not any(found):
+                continue
+            cells = [f'{r["final_train_error"]:.3g} ({r["ups_distance"]})' if r else '' for r in found]
+            done = [r for r in found if r]
+            error = sum(r['final_train_error'] for r in done) / len(done)
+            ups = sum(r['ups_distance'] for r in done) / len(done)
+            lines.append(f'| {label} | {lr} | ' + ' | '.join(cells) + f' | {error:.3g} | {ups:.0f} |')
+    return lines + ['']
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,10 +113,14 @@ def main(argv: list[str] | None = None) -> int:
     names = list(rows)
     table = report.markdown_table(names, [rows[n] for n in names])
     with open(out + '.md', 'w') as f:
-        f.write(table + '\n')
+        f.write('\n'.join(point_summary(rows)) + '\n## Every run\n\n' + table + '\n')
     grid.wrote(out + '.md')
     for experiment in ('points_linear', 'points_rbf', 'digits_rbf'):
-        dirs = [os.path.join(args.root, n) for n in names if n.split('-')[0].removesuffix('_minmax') == experiment]
+        dirs = [
+            os.path.join(args.root, n)
+            for n in names
+            if n.split('-')[0].split('_minmax')[0] == experiment and n.endswith('seed0')
+        ]
         if dirs:
             grid.wrote(report.overlay_curves(dirs, ['loss/distance', 'align/error'], f'{out}-{experiment}.png'))
     print(table)

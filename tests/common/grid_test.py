@@ -60,7 +60,7 @@ def test_a_quick_grid_leaves_the_committed_results_alone(tmp_path, monkeypatch, 
             os.makedirs(os.path.join(root, job.name))
             with open(os.path.join(root, job.name, 'metrics.jsonl'), 'w') as f:
                 f.write(json.dumps({'step': 1, 'loss/distance': -0.6, 'align/error': 0.1}) + '\n')
-            out[job.name] = {'final_train_error': 0.1, 'steps': 1}
+            out[job.name] = {'final_train_error': 0.1, 'ups_distance': 0, 'steps': 1}
         return out
 
     monkeypatch.setattr(grid, 'run_jobs', fake_run_jobs)
@@ -71,7 +71,9 @@ def test_a_quick_grid_leaves_the_committed_results_alone(tmp_path, monkeypatch, 
     written = [line.split(' ', 1)[1] for line in capsys.readouterr().err.splitlines() if line.startswith('wrote ')]
     assert sorted(os.path.join(tmp_path, w) for w in written) == sorted(str(p) for p in partial.iterdir())
     rows = json.load(open(partial / 'experiments.json'))
-    assert rows['points_rbf-lr0.3'] == {'final_train_error': 0.1, 'steps': 1} and len(rows) == 6
+    assert (
+        rows['points_rbf-lr0.3-seed0'] == {'final_train_error': 0.1, 'ups_distance': 0, 'steps': 1} and len(rows) == 8
+    )
 
 
 def test_full_grid_writes_the_committed_folder():
