@@ -20,6 +20,8 @@ seed's tables are on that scale):
   RH = mean_i ( ||G_A(quantize(G_B(X_i))) - Y_i||_2 - ||G_A(G_B(X_i)) - Y_i||_2 )
        how much the reconstruction degrades when the translated segmentation is snapped pixel
        by pixel to the nearest valid segmentation colour (~0 for an honest translation);
+       `quantize_8bit` gives the other reading of "quantize": rounding each intensity to one
+       of the 256 levels of an 8-bit image file (what saving the translation as a PNG does);
   SN(sigma) = mean_i ||G_A(G_B(X_i) + N(0, sigma^2)) - G_A(G_B(X_i))||_2
        the reconstruction's sensitivity to noise of sigma intensity levels (0-255 scale).
 """
@@ -36,6 +38,11 @@ from common import gan
 
 Fn = Callable[[jax.Array], jax.Array]
 LEVELS = 127.5  # [-1, 1] -> [0, 255]: one unit is 127.5 intensity levels
+
+
+def quantize_8bit(x: jax.Array) -> jax.Array:
+    """Round images in [-1, 1] to the 256 levels of an 8-bit file: round(127.5 (x + 1)) / 127.5 - 1."""
+    return jnp.round(LEVELS * (jnp.clip(x, -1.0, 1.0) + 1.0)) / LEVELS - 1.0
 
 
 def add_noise(x: jax.Array, rng: jax.Array, std: float) -> jax.Array:

@@ -10,6 +10,8 @@ Variants
   guess_noise   + both.
   paper         the reference architecture (ngf = ndf = 64, 9 residual blocks) at 64x64, long.
 Defences can also be switched on any variant: --config.loss.noise_std=0.1 --config.loss.guess_weight=2.
+The authors' advice for a many-to-one pair (image -> segmentation) and the reference identity loss:
+--config.loss.cycle_a=1 --config.loss.cycle_b=2 --config.loss.identity=0.5.
 """
 
 from __future__ import annotations
@@ -50,8 +52,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
 
     c.loss = ml_collections.ConfigDict()
     c.loss.gan = 'lsgan'
-    c.loss.cycle_a = 10.0  # image -> seg -> image
-    c.loss.cycle_b = 10.0  # seg -> image -> seg
+    c.loss.cycle_a = 10.0  # lambda_A: image -> seg -> image
+    c.loss.cycle_b = 10.0  # lambda_B: seg -> image -> seg (the authors: lambda_A < lambda_B for many-to-one)
+    c.loss.identity = 0.0  # lambda_idt, a fraction of the cycle weights as in the reference code (0.5 there)
     c.loss.noise_std = 0.0
     c.loss.guess_weight = 0.0
     c.loss.pool_size = 50

@@ -11,6 +11,7 @@ Players: 'generators' {g_b = G_B: image -> segmentation (A -> B), g_a = G_A: seg
 
   generators: L_G = GAN_G(D_B(G_B(a))) + GAN_G(D_A(G_A(b)))
                     + cycle_a |G_A(n(G_B(a))) - a|_1 + cycle_b |G_B(n(G_A(b))) - b|_1
+                    + identity [cycle_a |G_A(a) - a|_1 + cycle_b |G_B(b) - b|_1]
                     + guess_weight [L_guess^G(a, rec_a) + L_guess^G(b, rec_b)]
               with n(x) = x + N(0, noise_std^2) (the noise defence; identity when 0);
   discriminators: GAN_D(D_A(a), D_A(pool_A(G_A(b)))) + GAN_D(D_B(b), D_B(pool_B(G_B(a))));
@@ -57,6 +58,11 @@ def domain_b(config: Any) -> str:
     return config.data.get('domain_b', 'b')
 
 
+def identity_weight(config: Any) -> float:
+    """lambda_idt (0 in runs recorded before the field existed)."""
+    return config.loss.get('identity', 0.0)
+
+
 def validate(config: Any) -> None:
     """Method-specific config checks (ConfigError naming the field)."""
     check_choice('config.data.source', config.data.source, tuple(SOURCES))
@@ -66,6 +72,7 @@ def validate(config: Any) -> None:
         check_number(f'config.model.{field}', config.model[field], integer=True, positive=True)
     for field in ('cycle_a', 'cycle_b', 'noise_std', 'guess_weight'):
         check_number(f'config.loss.{field}', config.loss[field], nonnegative=True)
+    check_number('config.loss.identity', identity_weight(config), nonnegative=True)
     check_number('config.loss.pool_size', config.loss.pool_size, integer=True, nonnegative=True)
     check_number('config.optim.b1', config.optim.b1, nonnegative=True)
     if not config.optim.b1 < 1:
@@ -137,6 +144,14 @@ def train_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
             'cycle_a': config.loss.cycle_a * jnp.mean(jnp.abs(rec_a - a)),
             'cycle_b': config.loss.cycle_b * jnp.mean(jnp.abs(rec_b - b)),
         }
+        if identity_weight(config) > 0:  # the reference code's identity loss, scaled by the cycle weights
+            gen, _ = networks(config)
+            terms['identity_a'] = (
+                identity_weight(config) * config.loss.cycle_a * jnp.mean(jnp.abs(gen.apply(gparams['g_a'], a) - a))
+            )
+            terms['identity_b'] = (
+                identity_weight(config) * config.loss.cycle_b * jnp.mean(jnp.abs(gen.apply(gparams['g_b'], b) - b))
+            )
         if use_guess:
             guess = _guess_total(state.params('guess'), a, b, rec_a, rec_b, config, generator=True)
             terms['guess'] = config.loss.guess_weight * guess

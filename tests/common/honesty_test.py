@@ -27,6 +27,15 @@ def test_rh_is_zero_for_an_honest_translation():
     np.testing.assert_allclose(rh, 0.0, atol=1e-4)
 
 
+def test_8bit_quantisation_against_numpy():
+    x = np.linspace(-1.2, 1.2, 101, dtype=np.float32)
+    expected = np.round(127.5 * (np.clip(x, -1, 1) + 1)) / 127.5 - 1
+    q = np.asarray(honesty.quantize_8bit(jnp.asarray(x)))
+    np.testing.assert_allclose(q, expected, atol=1e-6)
+    assert np.all(np.abs(q - np.clip(x, -1, 1)) <= 0.5 / 127.5 + 1e-6)  # at most half a level away
+    np.testing.assert_allclose(honesty.quantize_8bit(jnp.asarray(q)), q, atol=1e-6)  # idempotent
+
+
 def test_sn_against_numpy_with_the_same_noise():
     x = jax.random.uniform(jax.random.PRNGKey(1), (5, 4, 4, 3), minval=-1, maxval=1)
     key = jax.random.PRNGKey(2)

@@ -21,7 +21,7 @@ def test_tiny_with_both_defences_runs_and_resumes_exactly(tmp_path):
     config.loss.guess_weight = 2.0
     res = testing.assert_resume_exact(cyclegan_method.make, config, str(tmp_path), resume_at=2)
     assert res['steps'] == config.train.steps
-    for key in ('seg_accuracy', 'seg_miou', 'rh', 'sn_2', 'sn_8', 'reconstruction_l2'):
+    for key in ('seg_accuracy', 'seg_miou', 'rh', 'rh_8bit', 'sn_2', 'sn_8', 'reconstruction_l2'):
         assert math.isfinite(res[key]), key
     assert res['sn_8'] > res['sn_2'] > 0  # more noise on the translation, a larger change
     assert (tmp_path / 'full' / 'translations.png').exists()
@@ -80,3 +80,28 @@ def test_domain_b_must_be_a_field_of_the_source():
         ConfigError, match="config.data.domain_b='b' is not valid; allowed: 'b_both', 'b_rest', 'b_attr'"
     ):
         cyclegan_method.make(config)
+
+
+def test_identity_loss_is_the_reference_codes_scaled_by_the_cycle_weights():
+    """lambda_idt x lambda_A |G_A(a) - a|_1 and lambda_idt x lambda_B |G_B(b) - b|_1, against NumPy,
+    with lambda_A < lambda_B (the authors' many-to-one advice)."""
+    import jax
+    import numpy as np
+
+    from common import data
+
+    config = get_config('tiny')
+    config.loss.cycle_a, config.loss.cycle_b, config.loss.identity = 1.0, 2.0, 0.5
+    method = cyclegan_method.make(config)
+    ds = data.get_dataset(config.data, 'train', seed=0)
+    batch = ds.batch(0)
+    state = method.init(jax.random.PRNGKey(0), batch, ds.info)
+    g_a, g_b = cyclegan_method.translators(state, config)
+    expected_a = 0.5 * 1.0 * np.mean(np.abs(np.asarray(g_a(batch['a'])) - np.asarray(batch['a'])))
+    expected_b = 0.5 * 2.0 * np.mean(np.abs(np.asarray(g_b(batch['b'])) - np.asarray(batch['b'])))
+    _, out = method.train_step(state, batch, jax.random.PRNGKey(1))
+    np.testing.assert_allclose(out['loss/g_identity_a'], expected_a, rtol=1e-5)
+    np.testing.assert_allclose(out['loss/g_identity_b'], expected_b, rtol=1e-5)
+    config.loss.identity = 0.0
+    _, out = cyclegan_method.make(config).train_step(state, batch, jax.random.PRNGKey(1))
+    assert 'loss/g_identity_a' not in out
