@@ -66,6 +66,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.eval = ml_collections.ConfigDict()
     c.eval.num_images = 512
     c.eval.sigmas = (2.0, 8.0)
+    c.eval.batch_size = 0  # > 0: test images behind the eval curves (seg accuracy vs step); 0: data.batch_size
 
     c.train = ml_collections.ConfigDict()
     c.train.steps = 3000

@@ -122,6 +122,18 @@ def test_evaluate_checkpoint_scores_a_run_stopped_early_at_its_last_checkpoint(t
     assert not os.path.exists(tmp_path / 'results.json')
 
 
+def test_eval_batch_size_sets_the_batch_behind_the_eval_curves(tmp_path):
+    cfg = _config(steps=3)
+    cfg.eval = ml_collections.ConfigDict({'batch_size': 2})
+    method = _toy_method(cfg)._replace(eval_step=lambda s, b: {'n': jnp.float32(b['a'].shape[0])})
+    train.train_and_evaluate(method, cfg, str(tmp_path / 'two'))
+    records = [json.loads(x) for x in open(tmp_path / 'two' / 'metrics.jsonl') if 'eval/n' in x]
+    assert records and all(r['eval/n'] == 2 for r in records)
+    cfg.eval.batch_size = -1
+    with pytest.raises(ConfigError, match='config.eval.batch_size=-1'):
+        train.train_and_evaluate(method, cfg, str(tmp_path / 'bad'))
+
+
 def test_corrupt_latest_checkpoint_falls_back_with_a_warning(tmp_path, capsys):
     cfg = _config(steps=6)
     ref = train.train_and_evaluate(_toy_method(cfg), cfg, str(tmp_path))
