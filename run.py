@@ -38,6 +38,7 @@ METHODS = {
     'dualadv': 'dualadv.method',
     'lrmf': 'lrmf.method',
     'cyclegan': 'common.cyclegan.method',
+    'pix2pix': 'common.cyclegan.pix2pix',
     'puppet': 'puppet.method',
     'rift': 'rift.method',
 }

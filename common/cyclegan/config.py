@@ -8,6 +8,8 @@ Variants
   noise         + the noise defence (std 0.1 on translations in [-1, 1] before reconstruction).
   guess         + the guess discriminator (weight 2).
   guess_noise   + both.
+  pix2pix       the supervised upper bound: G_B trained on the paired (image, segmentation) with L1
+                (weight 100) and a conditional PatchGAN (method 'pix2pix', common/cyclegan/pix2pix.py).
   paper         the reference architecture (ngf = ndf = 64, 9 residual blocks) at 64x64, long.
 Defences can also be switched on any variant: --config.loss.noise_std=0.1 --config.loss.guess_weight=2.
 The authors' advice for a many-to-one pair (image -> segmentation) and the reference identity loss:
@@ -20,7 +22,7 @@ import ml_collections
 
 from common.errors import ConfigError
 
-VARIANTS = ('tiny', 'default', 'noise', 'guess', 'guess_noise', 'paper')
+VARIANTS = ('tiny', 'default', 'noise', 'guess', 'guess_noise', 'pix2pix', 'paper')
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
@@ -90,6 +92,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
         c.loss.noise_std = 0.1
     if variant in ('guess', 'guess_noise'):
         c.loss.guess_weight = 2.0
+    if variant == 'pix2pix':
+        c.method = 'pix2pix'
+        c.loss.l1 = 100.0  # the pix2pix paper's weight of |G(a) - s_a|_1
     if variant == 'paper':
         c.data.image_size = 64
         c.data.batch_size = 1
