@@ -1,14 +1,24 @@
 """The self-defense experiment table: plain CycleGAN and the three defended variants on 3D shapes
 image <-> segmentation, same budget and seeds, through run.py.
 
-    python -m common.cyclegan.experiments [--seeds=0,1,2] [--root=runs/cyclegan-table] [--rerun]
+    python -m common.cyclegan.experiments [--seeds=0,1,2] [--recipe=reference|authors] [--root=...] [--rerun]
+
+Recipes (every variant of a table trains with the same one):
+  reference  the configs as they are: lambda_A = lambda_B = 10, no identity loss, 3000 steps
+             (runs/cyclegan-table; writes table.{json,md}, hidden_signal.png, tradeoff.png).
+  authors    the authors' advice for a many-to-one pair, lambda_A = 1 < lambda_B = 2, the reference
+             code's identity loss (0.5 x the cycle weights), 4x the steps (12000) with the accuracy
+             curve every 250 steps on 64 test images; plus pix2pix, the supervised upper bound
+             (runs/cyclegan-authors; writes the same files with the suffix _authors, and
+             curves_authors.png: segmentation accuracy vs step for every run).
 
 A finished run (results.json for the same config and step count) is reused unless --rerun.
 
-Writes common/cyclegan/results/table.{json,md} (the seed's columns: segmentation accuracy and
-IoU against the exact ground truth, RH, SN(2), SN(8); per seed and mean) and hidden_signal.png
-(per variant: an image, its translation, the translation's hidden signal amplified x10, and the
-reconstructions from the translation and from its quantized version).
+The table: segmentation accuracy and IoU against the exact ground truth, RH (both readings of the
+quantisation where the runs have them), SN(2), SN(8), per seed and mean; each defended run against
+plain CycleGAN on its seed, beside the seed's ratios. hidden_signal.png: per variant, an image,
+its translation, the translation's hidden signal amplified x10, and the reconstructions from the
+translation and from its quantized version.
 """
 
 from __future__ import annotations
@@ -26,32 +36,140 @@ OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results')
 VARIANTS = (('default', 'CycleGAN'), ('noise', '+ noise'), ('guess', '+ guess'), ('guess_noise', '+ guess + noise'))
 SEEDS = (0, 1, 2)
 KEYS = ('seg_accuracy', 'seg_miou', 'rh', 'sn_2', 'sn_8', 'reconstruction_l2')
+OPTIONAL_KEYS = ('rh_8bit',)  # in runs made after it was added
+# recipe -> (the switches every run of it takes, whether pix2pix joins the table)
+RECIPES = {
+    'reference': ((), False),
+    'authors': (
+        (
+            '--config.loss.cycle_a=1',
+            '--config.loss.cycle_b=2',
+            '--config.loss.identity=0.5',
+            '--config.train.steps=12000',
+            '--config.train.eval_every=250',
+            '--config.train.checkpoint_every=1000',
+            '--config.eval.batch_size=64',
+        ),
+        True,
+    ),
+}
+# The seed's RH and SN ratios of each defence against plain CycleGAN (GTA V, NeurIPS 2019 table).
+PAPER_RATIOS = {'noise': (0.33, 0.21), 'guess': (0.42, 0.48), 'guess_noise': (0.22, 0.34)}
 
 
-def run(seeds=SEEDS, root: str = 'runs/cyclegan-table', reuse: bool = True) -> dict:
+def run(seeds=SEEDS, root: str | None = None, reuse: bool = True, recipe: str = 'reference') -> dict:
     """Every variant x seed through the grid runner, then the table and the figures."""
+    switches, with_pix2pix = RECIPES[recipe]
+    root = root or ('runs/cyclegan-table' if recipe == 'reference' else f'runs/cyclegan-{recipe}')
+    suffix = '' if recipe == 'reference' else f'_{recipe}'
     out = grid.results_dir(OUT, 'cyclegan', full=set(SEEDS) <= set(seeds))
+    os.makedirs(out, exist_ok=True)
+    variants = [v for v, _ in VARIANTS] + (['pix2pix'] if with_pix2pix else [])
     jobs = [
-        grid.Job(f'{variant}-seed{seed}', f'common/cyclegan/config.py:{variant}', (f'--config.seed={seed}',))
-        for variant, _ in VARIANTS
+        grid.Job(f'{variant}-seed{seed}', f'common/cyclegan/config.py:{variant}', (f'--config.seed={seed}', *switches))
+        for variant in variants
         for seed in seeds
     ]
 
     def finished(job: grid.Job, workdir: str) -> bool:
         variant, seed = job.name.rsplit('-seed', 1)
-        return reuse and _finished(workdir, variant, int(seed))
+        return reuse and _finished(workdir, variant, int(seed), switches)
 
     seconds: dict[str, float] = {}
     done = grid.run_jobs(jobs, root, reuse=finished, overwrite=True, seconds=seconds)
     runtime = {name: seconds[name] if name in seconds else _recorded_runtime(os.path.join(root, name)) for name in done}
-    per_seed = {name: {k: res[k] for k in KEYS} if res else 'failed' for name, res in done.items()}
+    keys = KEYS + tuple(k for k in OPTIONAL_KEYS if all(k in r for n, r in done.items() if r and 'rh' in r))
+    per_seed = {
+        name: {k: res[k] for k in keys} if res else 'failed' for name, res in done.items() if not name.startswith('pix')
+    }
     first = grid.read_results(os.path.join(root, f'default-seed{seeds[0]}')) or {}
     chance = first.get('seg_accuracy_majority_class')
     result, lines = summarize(per_seed, runtime, seeds, chance)
-    write_result(out, 'table', result, lines)
-    _plot_hidden(root, seeds[0], out)
-    _plot_tradeoff(per_seed, seeds, chance, out)
+    if with_pix2pix:
+        result, lines = _with_upper_bound(result, lines, {n: r for n, r in done.items() if n.startswith('pix')}, seeds)
+        result['recipe'] = {'name': recipe, 'switches': list(switches)}
+        curves = {name: _curve(os.path.join(root, name)) for name in done}
+        result['curves'] = curves
+        lines = _recipe_lines(recipe, switches) + lines + _convergence_lines(curves, seeds)
+        _plot_curves(curves, seeds, os.path.join(out, f'curves{suffix}.png'))
+    write_result(out, f'table{suffix}', result, lines)
+    _plot_hidden(root, seeds[0], out, suffix)
+    _plot_tradeoff(per_seed, seeds, chance, out, suffix)
     return result
+
+
+def _recipe_lines(recipe: str, switches) -> list[str]:
+    return [f'Recipe {recipe!r}: every run with {" ".join(switches)}.', '']
+
+
+def _with_upper_bound(result: dict, lines: list[str], runs: dict, seeds) -> tuple[dict, list[str]]:
+    """The table with pix2pix (supervised on the paired data) as the upper bound of accuracy / IoU."""
+    ok = {n: r for n, r in runs.items() if isinstance(r, dict)}
+    if not ok:
+        return result, lines
+    acc = [r['seg_accuracy'] for r in ok.values()]
+    iou = [r['seg_miou'] for r in ok.values()]
+    result['pix2pix'] = {n: {k: r[k] for k in ('seg_accuracy', 'seg_miou')} for n, r in ok.items()}
+    extra = [
+        '',
+        'Supervised upper bound, pix2pix (the same generator on the paired data, L1 x100 + a conditional PatchGAN):',
+        f'seg accuracy {" / ".join(f"{a:.3f}" for a in acc)} (mean {np.mean(acc):.3f}), '
+        f'mIoU {" / ".join(f"{v:.3f}" for v in iou)} (mean {np.mean(iou):.3f}) over {len(ok)} seed(s).',
+    ]
+    return result, lines[:4] + extra + lines[4:]
+
+
+def _curve(workdir: str) -> dict[str, list[float]]:
+    """The run's eval curve: segmentation accuracy on the eval batch vs step."""
+    from common import plots
+
+    series = plots.read_metrics(workdir).get('eval/seg_accuracy')
+    return {'step': [int(x) for x in series[0]], 'seg_accuracy': [float(y) for y in series[1]]} if series else {}
+
+
+def last_quarter(curve: dict) -> dict[str, float] | None:
+    """How much the accuracy moved over the last quarter of the run: its range there, and the
+    change from the quarter's first eval to the last (the convergence test: both < 0.005)."""
+    if not curve or not curve['step']:
+        return None
+    steps, acc = np.asarray(curve['step']), np.asarray(curve['seg_accuracy'])
+    tail = acc[steps >= 0.75 * steps[-1]]
+    return {'range': float(tail.max() - tail.min()), 'change': float(tail[-1] - tail[0]), 'final': float(acc[-1])}
+
+
+def _convergence_lines(curves: dict, seeds) -> list[str]:
+    lines = [
+        '',
+        'Convergence (accuracy on the 64-image eval batch over the last quarter of each run; the',
+        'criterion for plain CycleGAN: it moves by less than 0.005):',
+        '',
+        '| run | final | change over the last quarter | range over the last quarter |',
+        '| --- | --- | --- | --- |',
+    ]
+    for name, curve in curves.items():
+        q = last_quarter(curve)
+        if q:
+            lines.append(f'| {name} | {q["final"]:.3f} | {q["change"]:+.3f} | {q["range"]:.3f} |')
+    return lines
+
+
+def _plot_curves(curves: dict, seeds, path: str) -> None:
+    """Segmentation accuracy vs step, one panel per seed, one line per variant."""
+    from common import plots
+
+    titles = dict(VARIANTS) | {'pix2pix': 'pix2pix (supervised)'}
+    fig, axes = plots.plt.subplots(1, len(seeds), figsize=(5.2 * len(seeds), 3.6), squeeze=False)
+    for ax, seed in zip(axes[0], seeds, strict=True):
+        for i, (variant, title) in enumerate(titles.items()):
+            curve = curves.get(f'{variant}-seed{seed}')
+            if curve:
+                ax.plot(curve['step'], curve['seg_accuracy'], lw=1.2, color=f'C{i}', label=title)
+        ax.set_title(f'seed {seed}', fontsize=9)
+        ax.set_xlabel('step')
+        ax.set_ylabel('segmentation accuracy (64 test images)')
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=7)
+    grid.wrote(plots.save_figure(fig, path))
 
 
 def summarize(per_seed: dict, runtime: dict, seeds, chance: float | None) -> tuple[dict, list[str]]:
@@ -59,17 +177,18 @@ def summarize(per_seed: dict, runtime: dict, seeds, chance: float | None) -> tup
     each defended run against plain CycleGAN on the same seed (RH and SN as ratios, accuracy as a
     difference), since seed-to-seed variance is as large as some of the effects."""
     ok = {name: row for name, row in per_seed.items() if isinstance(row, dict)}
+    keys = KEYS + tuple(k for k in OPTIONAL_KEYS if ok and all(k in r for r in ok.values()))
     mean, sd, paired = {}, {}, {}
     for variant, _ in VARIANTS:
         rows = [ok[f'{variant}-seed{s}'] for s in seeds if f'{variant}-seed{s}' in ok]
-        mean[variant] = {k: float(np.mean([r[k] for r in rows])) for k in KEYS} if rows else 'failed'
-        sd[variant] = {k: float(np.std([r[k] for r in rows], ddof=1)) for k in KEYS} if len(rows) > 1 else None
+        mean[variant] = {k: float(np.mean([r[k] for r in rows])) for k in keys} if rows else 'failed'
+        sd[variant] = {k: float(np.std([r[k] for r in rows], ddof=1)) for k in keys} if len(rows) > 1 else None
         both = [s for s in seeds if f'{variant}-seed{s}' in ok and f'default-seed{s}' in ok]
         pairs = [(ok[f'{variant}-seed{s}'], ok[f'default-seed{s}']) for s in both]
         if variant != 'default' and pairs:
             paired[variant] = {
                 'seg_accuracy_change': [r['seg_accuracy'] - p['seg_accuracy'] for r, p in pairs],
-                **{f'{k}_ratio': [r[k] / p[k] for r, p in pairs] for k in ('rh', 'sn_2', 'sn_8')},
+                **{f'{k}_ratio': [r[k] / p[k] for r, p in pairs] for k in ('rh', 'sn_2', 'sn_8') + keys[len(KEYS) :]},
             }
     result = {
         'seeds': list(seeds),
@@ -81,19 +200,28 @@ def summarize(per_seed: dict, runtime: dict, seeds, chance: float | None) -> tup
         'majority_class_accuracy': chance,
     }
     titles = dict(VARIANTS)
+    eight = 'rh_8bit' in keys
+    ratios = ('rh_ratio', *(('rh_8bit_ratio',) if eight else ()), 'sn_2_ratio', 'sn_8_ratio')
     lines = [
         f'# Self-defense on 3D shapes image <-> segmentation (32x32), seeds {", ".join(map(str, seeds))}',
         '',
         'Segmentation accuracy / mean IoU of G_B(image) against the exact ground truth; RH and SN on the',
         f'0-255 scale (sigma = 2 and 8 levels). Majority-class accuracy: {_fmt(chance, ".3f")}.',
+        *(
+            ['RH: the translation snapped to the nearest class colour; RH(8-bit): rounded to 8-bit intensities.']
+            if eight
+            else []
+        ),
         '',
         f'Mean +- sample sd over {len(seeds)} seed(s):',
         '',
-        '| variant | seg accuracy | seg mIoU | RH | SN(2) | SN(8) | reconstruction L2 | runtime (s) |',
-        '| --- | --- | --- | --- | --- | --- | --- | --- |',
+        f'| variant | seg accuracy | seg mIoU | RH |{" RH(8-bit) |" if eight else ""} SN(2) | SN(8) | '
+        'reconstruction L2 | runtime (s) |',
+        '| --- | --- | --- | --- | --- | --- | --- | --- |' + (' --- |' if eight else ''),
     ]
-    formats = [('seg_accuracy', '.3f'), ('seg_miou', '.3f'), ('rh', '.0f'), ('sn_2', '.0f'), ('sn_8', '.0f')]
-    formats.append(('reconstruction_l2', '.0f'))
+    formats = [('seg_accuracy', '.3f'), ('seg_miou', '.3f'), ('rh', '.0f')]
+    formats += [('rh_8bit', '.0f')] if eight else []
+    formats += [('sn_2', '.0f'), ('sn_8', '.0f'), ('reconstruction_l2', '.0f')]
     cells = {}
     for variant, title in VARIANTS:
         if not isinstance(mean[variant], dict):
@@ -108,29 +236,24 @@ def summarize(per_seed: dict, runtime: dict, seeds, chance: float | None) -> tup
         '',
         'Each defended run against plain CycleGAN on the same seed (per seed, then the mean):',
         '',
-        '| variant | accuracy change | RH ratio | SN(2) ratio | SN(8) ratio |',
-        '| --- | --- | --- | --- | --- |',
+        f'| variant | accuracy change | RH ratio |{" RH(8-bit) ratio |" if eight else ""} SN(2) ratio | SN(8) ratio '
+        '| seed: RH / SN ratio |',
+        '| --- | --- | --- | --- | --- | --- |' + (' --- |' if eight else ''),
     ]
     paired_cells = {}
     for variant, values in paired.items():
         paired_cells[titles[variant]] = {
             k: ' / '.join(f'{v:{f}}' for v in values[k]) + f' (mean {np.mean(values[k]):{f}})'
-            for k, f in (
-                ('seg_accuracy_change', '+.3f'),
-                ('rh_ratio', '.2f'),
-                ('sn_2_ratio', '.2f'),
-                ('sn_8_ratio', '.2f'),
-            )
-        }
-    lines += table_rows(
-        paired_cells, [(k, '') for k in ('seg_accuracy_change', 'rh_ratio', 'sn_2_ratio', 'sn_8_ratio')]
-    )
+            for k, f in (('seg_accuracy_change', '+.3f'), *((r, '.2f') for r in ratios))
+        } | {'paper': ' / '.join(f'x{r:.2f}' for r in PAPER_RATIOS[variant])}
+    lines += table_rows(paired_cells, [(k, '') for k in ('seg_accuracy_change', *ratios, 'paper')])
     lines += [
         '',
         'Every run:',
         '',
-        '| run | seg accuracy | seg mIoU | RH | SN(2) | SN(8) | reconstruction L2 | runtime (s) |',
-        '| --- | --- | --- | --- | --- | --- | --- | --- |',
+        f'| run | seg accuracy | seg mIoU | RH |{" RH(8-bit) |" if eight else ""} SN(2) | SN(8) | '
+        'reconstruction L2 | runtime (s) |',
+        '| --- | --- | --- | --- | --- | --- | --- | --- |' + (' --- |' if eight else ''),
     ]
     runs = {}
     for variant, title in VARIANTS:
@@ -149,8 +272,9 @@ def _fmt(value: float | None, spec: str) -> str:
     return 'n/a' if value is None else format(value, spec)
 
 
-def _finished(workdir: str, variant: str, seed: int) -> bool:
-    """Whether `workdir` holds a finished run of this variant and seed with the current config."""
+def _finished(workdir: str, variant: str, seed: int, switches=()) -> bool:
+    """Whether `workdir` holds a finished run of this variant and seed (and recipe switches) with
+    the current config."""
     from common.cyclegan import config as cyclegan_config
 
     try:
@@ -160,6 +284,10 @@ def _finished(workdir: str, variant: str, seed: int) -> bool:
         return False
     expected = cyclegan_config.get_config(variant)
     expected.seed = seed
+    for switch in switches:  # '--config.section.field=value'
+        field, value = switch.removeprefix('--config.').split('=', 1)
+        section, key = field.split('.')
+        expected[section][key] = type(expected[section][key])(value)
     return done.get('steps') == expected.train.steps and _same(recorded, json.loads(expected.to_json()))
 
 
@@ -185,13 +313,16 @@ def _recorded_runtime(workdir: str) -> float | None:
     except (OSError, ValueError, KeyError):
         recorded = None
     if recorded is None:
-        start, end = (os.path.getmtime(os.path.join(workdir, f)) for f in ('config.json', 'results.json'))
+        try:
+            start, end = (os.path.getmtime(os.path.join(workdir, f)) for f in ('config.json', 'results.json'))
+        except OSError:
+            return None
         seconds = end - start
         recorded = round(seconds, 1) if seconds > 1.0 else None
     return recorded
 
 
-def _plot_hidden(root: str, seed: int, out: str) -> None:
+def _plot_hidden(root: str, seed: int, out: str, suffix: str = '') -> None:
     from common import plots
 
     cols = ('a', 'seg', 'hidden', 'rec', 'rec_from_quantized')
@@ -212,10 +343,10 @@ def _plot_hidden(root: str, seed: int, out: str) -> None:
                 if r == 0:
                     ax.set_title(name, fontsize=7)
         axes[r, 0].set_ylabel(title, fontsize=8)
-    grid.wrote(plots.save_figure(fig, os.path.join(out, 'hidden_signal.png')))
+    grid.wrote(plots.save_figure(fig, os.path.join(out, f'hidden_signal{suffix}.png')))
 
 
-def _plot_tradeoff(per_seed: dict, seeds, chance: float | None, out: str) -> None:
+def _plot_tradeoff(per_seed: dict, seeds, chance: float | None, out: str, suffix: str = '') -> None:
     """Each run as a point: segmentation accuracy against RH and against SN(8), one marker per
     variant, runs of the same seed joined to plain CycleGAN."""
     from common import plots
@@ -245,16 +376,17 @@ def _plot_tradeoff(per_seed: dict, seeds, chance: float | None, out: str) -> Non
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
     fig.suptitle(f'Self-defense on 3D shapes, 32x32: every run (seeds {", ".join(map(str, seeds))}); grey: same seed')
-    grid.wrote(plots.save_figure(fig, os.path.join(out, 'tradeoff.png')))
+    grid.wrote(plots.save_figure(fig, os.path.join(out, f'tradeoff{suffix}.png')))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = grid.OneLineParser(prog='python -m common.cyclegan.experiments')
     parser.add_argument('--seeds', default=SEEDS, type=grid.int_list, help='comma-separated seeds (default 0,1,2)')
-    parser.add_argument('--root', default='runs/cyclegan-table', help='folder of the run workdirs')
+    parser.add_argument('--recipe', default='reference', choices=tuple(RECIPES), help='the training recipe')
+    parser.add_argument('--root', default=None, help='folder of the run workdirs (default runs/cyclegan-<recipe>)')
     parser.add_argument('--rerun', action='store_true', help='train again even where a finished run exists')
     args = parser.parse_args(argv)
-    result = run(args.seeds, args.root, reuse=not args.rerun)
+    result = run(args.seeds, args.root, reuse=not args.rerun, recipe=args.recipe)
     print(json.dumps(result['mean'], indent=2))
     return 0
 

@@ -74,3 +74,58 @@ def test_summary_pairs_each_defended_run_with_plain_on_its_seed():
     assert '| CycleGAN | 0.850 +- 0.071 |' in text
     assert '| + guess | +0.000 / +0.100 (mean +0.050) | 0.10 / 0.50 (mean 0.30) |' in text
     assert '| + noise, seed 1 | failed |' in text
+    assert '| x0.42 / x0.48 |' in text  # the seed's RH / SN ratios of the guess defence beside ours
+
+
+def test_the_authors_recipe_table_with_8bit_rh_pix2pix_and_curves(tmp_path, monkeypatch, capsys):
+    """--recipe=authors: its switches reach every run and `_finished`; RH under both quantisations,
+    pix2pix as the upper bound, the last-quarter convergence figures, files under partial-results."""
+    import os
+
+    from common import grid
+
+    switches = experiments.RECIPES['authors'][0]
+    launched = []
+
+    def fake_run_jobs(jobs, root, **kw):
+        out = {}
+        for i, job in enumerate(jobs):
+            launched.append(job)
+            os.makedirs(os.path.join(root, job.name))
+            with open(os.path.join(root, job.name, 'metrics.jsonl'), 'w') as f:
+                for step in range(0, 12001, 250):  # accuracy that settles: 0.9 from step 8000 on
+                    acc = 0.9 if step >= 8000 else 0.5 + 0.4 * step / 8000
+                    f.write(json.dumps({'step': step, 'eval/seg_accuracy': acc}) + '\n')
+            if job.name.startswith('pix2pix'):
+                out[job.name] = {'seg_accuracy': 0.99, 'seg_miou': 0.97}
+            else:
+                out[job.name] = {k: 1.0 + i for k in (*experiments.KEYS, 'rh_8bit')}
+        return out
+
+    monkeypatch.setattr(grid, 'run_jobs', fake_run_jobs)
+    monkeypatch.chdir(tmp_path)
+    result = experiments.run((0,), str(tmp_path / 'runs'), recipe='authors')
+    assert len(launched) == 5 and all(set(switches) <= set(job.overrides) for job in launched)
+    assert launched[-1].config == 'common/cyclegan/config.py:pix2pix'
+    assert experiments.last_quarter(result['curves']['default-seed0']) == {'range': 0.0, 'change': 0.0, 'final': 0.9}
+    text = open(tmp_path / 'runs' / 'partial-results' / 'cyclegan' / 'table_authors.md').read()
+    assert '| RH | RH(8-bit) |' in text and 'RH(8-bit) ratio' in text
+    assert 'seg accuracy 0.990 / ' not in text and 'seg accuracy 0.990 (mean 0.990)' in text
+    assert '| default-seed0 | 0.900 | +0.000 | 0.000 |' in text
+    assert (tmp_path / 'runs' / 'partial-results' / 'cyclegan' / 'curves_authors.png').exists()
+
+
+def test_last_quarter_change_and_range():
+    curve = {'step': [0, 25, 50, 75, 100], 'seg_accuracy': [0.1, 0.5, 0.8, 0.82, 0.81]}
+    q = experiments.last_quarter(curve)
+    assert np.isclose(q['change'], -0.01) and np.isclose(q['range'], 0.01) and q['final'] == 0.81
+
+
+def test_a_run_of_the_authors_recipe_is_reused_only_under_it(tmp_path):
+    config = get_config('default')
+    config.loss.cycle_a, config.loss.cycle_b, config.loss.identity = 1.0, 2.0, 0.5
+    config.train.steps, config.train.eval_every, config.train.checkpoint_every = 12000, 250, 1000
+    config.eval.batch_size = 64
+    _write_run(tmp_path / 'authors', config, 12000)
+    assert experiments._finished(str(tmp_path / 'authors'), 'default', 0, experiments.RECIPES['authors'][0])
+    assert not experiments._finished(str(tmp_path / 'authors'), 'default', 0)
