@@ -80,6 +80,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.data.warp = 'none'
     c.data.warp_strength = 0.6
     c.data.noise = 0.08
+    c.data.arm_mass_a = 0.5  # moons: the fraction of A's points on the first arm
+    c.data.arm_mass_b = 0.5  # and of B's
+    c.data.num_components = 3  # source 'mixture': its modes (unequal weights and spreads)
 
     c.model = ml_collections.ConfigDict()
     c.model.transform = 'affine'

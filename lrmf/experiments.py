@@ -3,6 +3,7 @@
     python -m lrmf.experiments gmm      # claim 4, seconds: lrmf/results/gmm_vanishing_gradient.*
     python -m lrmf.experiments moons    # claims 2, 3 over seeds 0-2 through run.py (~10 min)
     python -m lrmf.experiments digits   # claim 5 (seed 0 by default) through run.py
+    python -m lrmf.experiments settings # claim 3 on three settings fixed in advance, seeds 0-2 (~40 min)
 
 moons / digits run through `common.grid` (finished runs skipped, unfinished ones resumed); with
 other --seeds or --variants than the full claim they write their tables under
@@ -27,7 +28,7 @@ import jax
 import numpy as np
 
 from common import grid
-from common.report import table_rows
+from common.report import table_rows, write_result
 
 PAPER_GMM = {'a': 0.6018, 'b': -1.1688, 'r': 0.99996, 'source': 'MInner/lrmf jax_gmm_vanishing_gradient.ipynb'}
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results')
@@ -182,19 +183,88 @@ def run_digits(seeds=DIGIT_SEEDS, root: str = 'runs/lrmf-digits', variants: tupl
     return {'mean_over_seeds': summary}
 
 
-def _plot_semantics(root: str, seed: int, out: str) -> None:
-    """Claim 3's figure: T(A) coloured by A's true moon arm, for the four ways to align."""
+# Claim 3 ("MMD / EMD give less meaningful alignments") on three settings fixed in advance:
+# name -> (what it is, the switches on top of each moons_* variant).
+SETTINGS = {
+    'warp2x': ('moons, twice the warp amplitude (1.2)', ('--config.data.warp_strength=1.2',)),
+    'unequal_arms': (
+        'moons, unequal arms: 70/30 of the points on the first arm in A, 30/70 in B',
+        ('--config.data.arm_mass_a=0.7', '--config.data.arm_mass_b=0.3'),
+    ),
+    'mixture_rot120': (
+        'a three-mode 2-D mixture (weights 1/6, 2/6, 3/6), B rotated by 120 degrees',
+        ('--config.data.source=mixture', '--config.data.warp=none', '--config.data.rotation=-120'),
+    ),
+}
+ALIGNERS = (
+    ('moons_realnvp', 'LRMF'),
+    ('moons_mmd', 'MMD'),
+    ('moons_sinkhorn', 'Sinkhorn (ott-jax)'),
+    ('moons_back_to_back', 'back-to-back flow'),
+)
+
+
+def run_settings(seeds=SEEDS, root: str = 'runs/lrmf-settings') -> dict:
+    """Every aligner (RealNVP T) on every setting over seeds; the label (arm or mode) accuracy of
+    T(A) by a 5-NN fit on B, and the LRMF certificate. Writes results/semantics_settings.*."""
+    out = grid.results_dir(OUT, 'lrmf', full=set(SEEDS) <= set(seeds))
+    os.makedirs(out, exist_ok=True)
+    jobs = [
+        grid.Job(f'{name}-{variant}-seed{s}', f'lrmf/config.py:{variant}', (*switches, f'--config.seed={s}'))
+        for name, (_, switches) in SETTINGS.items()
+        for variant, _ in ALIGNERS
+        for s in seeds
+    ]
+    done = grid.run_jobs(jobs, root, workers=2)
+    keys = ('arm_accuracy_before', 'arm_accuracy_after', 'train_lrmf_loss', 'test_lrmf_loss')
+    per_seed = {job: ({k: r[k] for k in keys} if r else 'failed') for job, r in done.items()}
+    lines = [
+        '# LRMF claim 3 on three settings fixed in advance: which alignment keeps the semantics',
+        '',
+        'Command: `python -m lrmf.experiments settings`. Label accuracy: a 5-NN fit on B (moon arm or',
+        "mixture mode), scored on T(A)'s true labels (test split); before: on A itself. LRMF loss: the",
+        'test-split certificate (nats per example). Every T is a RealNVP; per seed, then the mean.',
+        '',
+    ]
+    summary: dict = {}
+    for name, (what, switches) in SETTINGS.items():
+        lines += [f'## {name}: {what}', '', f'Switches: `{" ".join(switches)}`.', '']
+        lines += ['| aligner | label accuracy after (seeds) | mean | before | LRMF loss, test (seeds) | mean |']
+        lines += ['| --- | --- | --- | --- | --- | --- |']
+        for variant, title in ALIGNERS:
+            rows = [per_seed.get(f'{name}-{variant}-seed{s}') for s in seeds]
+            ok = [r for r in rows if isinstance(r, dict)]
+            if not ok:
+                lines.append(f'| {title} | failed | | | | |')
+                continue
+            acc = [r['arm_accuracy_after'] for r in ok]
+            loss = [r['test_lrmf_loss'] for r in ok]
+            summary[f'{name}/{variant}'] = {
+                'label_accuracy_after': float(np.mean(acc)),
+                'label_accuracy_before': float(np.mean([r['arm_accuracy_before'] for r in ok])),
+                'test_lrmf_loss': float(np.mean(loss)),
+            }
+            lines.append(
+                f'| {title} | {" / ".join(f"{a:.3f}" for a in acc)} | {np.mean(acc):.3f} | '
+                f'{summary[f"{name}/{variant}"]["label_accuracy_before"]:.3f} | '
+                f'{" / ".join(f"{v:.3f}" for v in loss)} | {np.mean(loss):.3f} |'
+            )
+        lines.append('')
+        _plot_semantics(root, seeds[0], out, prefix=f'{name}-', title=what, name=f'semantics_{name}.png')
+    write_result(out, 'semantics_settings', {'seeds': list(seeds), 'per_seed': per_seed, 'mean': summary}, lines)
+    return {'mean_over_seeds': summary}
+
+
+def _plot_semantics(
+    root: str, seed: int, out: str, prefix: str = '', title: str = 'bent moons', name: str = 'moons_semantics.png'
+) -> None:
+    """Claim 3's figure: T(A) coloured by A's true label (moon arm or mode), for the four ways to align."""
     from common import plots
 
-    panels = (
-        ('moons_realnvp', 'LRMF'),
-        ('moons_mmd', 'MMD'),
-        ('moons_sinkhorn', 'Sinkhorn (ott-jax)'),
-        ('moons_back_to_back', 'back-to-back flow'),
-    )
     fig, axes = plots.plt.subplots(1, 5, figsize=(21, 4.0))
-    for ax, (variant, title) in zip(axes[1:], panels, strict=True):
-        workdir = os.path.join(root, f'{variant}-seed{seed}')
+    panel_title = title
+    for ax, (variant, title) in zip(axes[1:], ALIGNERS, strict=True):
+        workdir = os.path.join(root, f'{prefix}{variant}-seed{seed}')
         samples = plots.read_samples(workdir)
         if not samples or not os.path.exists(os.path.join(workdir, 'results.json')):
             ax.set_title(f'{title}: missing', fontsize=9)
@@ -203,18 +273,21 @@ def _plot_semantics(root: str, seed: int, out: str) -> None:
         res = json.load(open(os.path.join(workdir, 'results.json')))
         ax.scatter(last['b'][:, 0], last['b'][:, 1], s=3, c='lightgray')
         ax.scatter(last['ta'][:, 0], last['ta'][:, 1], s=4, c=last['label_a'], cmap='coolwarm')
-        ax.set_title(f'{title}: arm acc {res["arm_accuracy_after"]:.3f}, LRMF {res["test_lrmf_loss"]:.3f}', fontsize=9)
+        ax.set_title(
+            f'{title}: label acc {res["arm_accuracy_after"]:.3f}, LRMF {res["test_lrmf_loss"]:.3f}', fontsize=9
+        )
         if len(axes[0].collections) == 0:
             axes[0].scatter(last['a'][:, 0], last['a'][:, 1], s=4, c=last['label_a'], cmap='coolwarm')
-            axes[0].set_title(f'A (bent moons), arm acc {res["arm_accuracy_before"]:.3f}', fontsize=9)
-    grid.wrote(plots.save_figure(fig, os.path.join(out, 'moons_semantics.png')))
+            axes[0].set_title(f'A, label acc {res["arm_accuracy_before"]:.3f}', fontsize=9)
+    fig.suptitle(f'{panel_title}: T(A) coloured by the true label of A, B in grey (seed {seed})', fontsize=10)
+    grid.wrote(plots.save_figure(fig, os.path.join(out, name)))
 
 
 def main(argv: list[str] | None = None) -> int:
     from lrmf.config import VARIANTS
 
     parser = grid.OneLineParser(prog='python -m lrmf.experiments')
-    parser.add_argument('which', choices=('gmm', 'moons', 'digits'))
+    parser.add_argument('which', choices=('gmm', 'moons', 'digits', 'settings'))
     parser.add_argument(
         '--seeds', default=None, type=grid.int_list, help='comma-separated seeds (default: moons 0,1,2; digits 0)'
     )
@@ -229,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         'gmm': run_gmm,
         'moons': lambda: run_moons(seeds, variants=variants),
         'digits': lambda: run_digits(seeds, variants=variants),
+        'settings': lambda: run_settings(seeds),
     }
     result = runners[args.which]()
     print(json.dumps(result, indent=2))

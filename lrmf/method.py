@@ -292,7 +292,7 @@ def evaluate(state: TrainState, pools: dict, config: Any) -> dict[str, Any]:
     mean0, cov0 = metrics.moments_error(test['a'], test['b'])
     out['test_mean_error_before'] = float(mean0)
     out['test_cov_error_before'] = float(cov0)
-    if config.data.source == 'moons':
+    if config.data.source in ('moons', 'mixture'):  # moon arms, or mixture modes
         out |= metrics.arm_accuracies(test, ta)
     if config.data.source == 'digits':
         out |= metrics.digit_accuracies(embedded_pools)

@@ -21,7 +21,8 @@ def moments_error(ta: jax.Array, b: jax.Array) -> tuple[jax.Array, jax.Array]:
 
 
 def arm_accuracies(test: dict[str, Any], ta: jax.Array) -> dict[str, float]:
-    """The moons' semantics: a 5-NN fit on B's arms, scored on A's arms before and after T."""
+    """The semantics: a 5-NN fit on B's labels (moon arms, or mixture modes), scored on A's labels
+    before and after T."""
     from sklearn.neighbors import KNeighborsClassifier
 
     clf = KNeighborsClassifier(5).fit(np.asarray(test['b']), np.asarray(test['label_b']))

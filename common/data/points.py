@@ -5,6 +5,8 @@ first two coordinates); A is an independent sample of the same cloud mapped by x
 (`data.rotation` degrees in the first two coordinates, `data.scale`, `data.shift`), so the map T*
 that aligns A to B is known exactly (`info['true_map']`). `data.warp='bend'` then bends A smoothly
 and invertibly, a[:, 1] += warp_strength * sin(2 a[:, 0]), so that no affine map aligns it.
+For moons, `data.arm_mass_a` and `data.arm_mass_b` set the fraction of each domain's points on
+the first arm (0.5: equal arms), so that matching the densities means moving points across arms.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ SOURCES = ('gaussian', 'mixture', 'moons')
 WARPS = ('none', 'bend')
 
 
-def _base_cloud(source: str, n: int, dim: int, rng: np.random.Generator, config: Any):
-    """n points of the base cloud and their labels (mixture component or moon arm)."""
+def _base_cloud(source: str, n: int, dim: int, rng: np.random.Generator, config: Any, mass: float = 0.5):
+    """n points of the base cloud and their labels (mixture component or moon arm); moons put a
+    fraction `mass` of them on the first arm."""
     if source == 'gaussian':
         scales = np.linspace(1.0, 0.3, dim)
         return rng.normal(size=(n, dim)) * scales, np.zeros(n, np.int32)
@@ -42,7 +45,10 @@ def _base_cloud(source: str, n: int, dim: int, rng: np.random.Generator, config:
     # moons
     if dim < 2:
         raise ConfigError("config.data.dim must be >= 2 for config.data.source='moons'")
-    labels = rng.integers(0, 2, size=n).astype(np.int32)
+    if mass == 0.5:
+        labels = rng.integers(0, 2, size=n).astype(np.int32)
+    else:
+        labels = (rng.uniform(size=n) >= mass).astype(np.int32)
     t = rng.uniform(0, np.pi, size=n)
     x = np.where(labels == 0, np.cos(t), 1 - np.cos(t))
     y = np.where(labels == 0, np.sin(t), 0.5 - np.sin(t))
@@ -94,9 +100,14 @@ def pool(config: Any, split: str, seed: int):
     n_a, n_b = config.get('num_a', 128), config.get('num_b', 128)
     check_number('config.data.num_a', n_a, integer=True, positive=True)
     check_number('config.data.num_b', n_b, integer=True, positive=True)
+    mass_a, mass_b = config.get('arm_mass_a', 0.5), config.get('arm_mass_b', 0.5)
+    for field, mass in (('arm_mass_a', mass_a), ('arm_mass_b', mass_b)):
+        check_number(f'config.data.{field}', mass)
+        if not 0 < mass < 1:
+            raise ConfigError(f'config.data.{field}={mass} is not valid; it must be in (0, 1)')
     rng = np.random.default_rng([seed, SPLITS.index(split), 7919])
-    base_a, label_a = _base_cloud(config.source, n_a, dim, rng, config)
-    b, label_b = _base_cloud(config.source, n_b, dim, rng, config)
+    base_a, label_a = _base_cloud(config.source, n_a, dim, rng, config, mass_a)
+    b, label_b = _base_cloud(config.source, n_b, dim, rng, config, mass_b)
     m, c = _copy_map(config, dim)
     a = base_a @ m.T + c
     m_inv = np.linalg.inv(m)

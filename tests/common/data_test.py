@@ -39,6 +39,21 @@ def test_true_map_inverts_the_copy():
     np.testing.assert_allclose(np.cov(mapped.T), np.cov(ds.pool['b'].T), atol=0.06)
 
 
+def test_moons_arm_mass_per_domain():
+    """70/30 on the first arm in A, 30/70 in B; equal arms keep the stream of earlier runs."""
+    cfg = _cfg(source='moons', num_a=4000, num_b=4000, batch_size=100, rotation=0.0, scale=1.0, shift=0.0)
+    equal = data.get_dataset(cfg, 'train', seed=0).pool
+    cfg.arm_mass_a, cfg.arm_mass_b = 0.7, 0.3
+    pool = data.get_dataset(cfg, 'train', seed=0).pool
+    assert abs(np.mean(pool['label_a'] == 0) - 0.7) < 0.03 and abs(np.mean(pool['label_b'] == 0) - 0.3) < 0.03
+    assert abs(np.mean(equal['label_a'] == 0) - 0.5) < 0.03
+    cfg.arm_mass_a, cfg.arm_mass_b = 0.5, 0.5
+    np.testing.assert_array_equal(data.get_dataset(cfg, 'train', seed=0).pool['a'], equal['a'])
+    cfg.arm_mass_b = 1.0
+    with pytest.raises(ConfigError, match=r'config.data.arm_mass_b=1.0 is not valid; it must be in \(0, 1\)'):
+        data.get_dataset(cfg, 'train', seed=0)
+
+
 def test_digits_are_real_shuffled_and_split():
     cfg = ml_collections.ConfigDict(dict(source='digits', format='image', image_size=16, batch_size=32))
     train = data.get_dataset(cfg, 'train', seed=0)
