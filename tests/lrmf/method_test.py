@@ -51,6 +51,59 @@ def test_baseline_objectives_run_and_report_the_certificate(tmp_path, objective)
         assert not any('grad_norm/transform' in r and r['grad_norm/transform'] > 0 for r in logged)
 
 
+def test_held_out_fit_keeps_the_private_models_of_the_lowest_held_out_nll(tmp_path):
+    """data.validation_fraction: the private fits stop early on held-out train data (exact resume
+    across the stage boundary); the kept P_A is the one of the lowest logged held-out NLL."""
+    import jax.numpy as jnp
+    import numpy as np
+
+    from common import data
+
+    config = get_config('tiny')
+    config.data.source = 'moons'
+    config.model.transform = config.model.density = 'realnvp'
+    config.data.validation_fraction = 0.25
+    config.train.fit_steps, config.train.steps, config.train.log_every = 8, 2, 1
+    res = testing.assert_resume_exact(lrmf_method.make, config, str(tmp_path), resume_at=5)  # mid-fit
+    assert res['steps'] == 10
+    logged = [json.loads(line) for line in open(tmp_path / 'full' / 'metrics.jsonl')]
+    held = [r['fit/held_out_nll_a'] for r in logged if 'fit/held_out_nll_a' in r]
+    assert len(held) == 8
+    _, _, state = train.restore(str(tmp_path / 'full'), lrmf_method.make)
+    x = data.get_dataset(config.data, 'train', seed=0).info['validation']['a']
+    density = lrmf_method.nets(config, x.shape[1:])[1]
+    kept = -float(jnp.mean(density.apply(state.params('private_a'), jnp.asarray(x))))
+    np.testing.assert_allclose(kept, min(held), rtol=1e-5)
+
+
+def test_the_last_fit_step_installs_the_best_held_out_parameters():
+    """At the stage's last step the private models become the best ones kept so far (here the
+    initial ones, as nothing beats a best NLL of -inf); on any other step they are the fitted ones."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from common import data
+
+    config = get_config('tiny')
+    config.data.source = 'moons'
+    config.model.transform = config.model.density = 'realnvp'
+    config.data.validation_fraction = 0.25
+    ds = data.get_dataset(config.data, 'train', seed=0)
+    state = lrmf_method.init(jax.random.PRNGKey(0), ds.batch(0), ds.info, config)
+    state = state.replace(extra=state.extra | {'best_nll': {'private_a': -jnp.inf, 'private_b': -jnp.inf}})
+
+    def same(x, y):
+        return all(np.array_equal(u, v) for u, v in zip(jax.tree.leaves(x), jax.tree.leaves(y), strict=True))
+
+    first = state.params('private_a')
+    fitted, _ = lrmf_method.fit_step(state, ds.batch(0), jax.random.PRNGKey(1), config, last_step=7)
+    assert not same(fitted.params('private_a'), first)
+    at_end, _ = lrmf_method.fit_step(state.replace(step=jnp.int32(7)), ds.batch(0), None, config, last_step=7)
+    assert same(at_end.params('private_a'), first) and same(at_end.params('private_b'), state.params('private_b'))
+    assert same(at_end.params('shared'), state.params('private_b'))  # S starts as the kept P_B
+
+
 def _tiny_digits(variant):
     config = get_config(variant)
     config.data.image_size = 8
