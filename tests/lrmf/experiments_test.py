@@ -72,3 +72,21 @@ def test_settings_table_runs_every_aligner_on_every_setting(tmp_path, monkeypatc
     assert '| LRMF | 0.900 / 0.900 | 0.900 | 0.500 | 0.200 / 0.200 | 0.200 |' in text
     assert json.loads((out / 'semantics_settings.json').read_text())['seeds'] == [0, 1]
     assert os.path.exists(out / 'semantics_mixture_rot120.png')
+
+
+def test_held_out_table_switches_every_run_to_held_out_fits(tmp_path, monkeypatch):
+    from common import grid
+    from lrmf import experiments
+
+    launched = []
+
+    def fake_run_jobs(jobs, root, **kw):
+        launched.extend(jobs)
+        return {j.name: {'train_lrmf_loss': 0.01, 'test_lrmf_loss': 0.3} for j in jobs}
+
+    monkeypatch.setattr(grid, 'run_jobs', fake_run_jobs)
+    monkeypatch.chdir(tmp_path)
+    experiments.run_held_out((0,), str(tmp_path / 'runs'))
+    assert len(launched) == 4 and all('--config.data.validation_fraction=0.2' in j.overrides for j in launched)
+    text = (tmp_path / 'runs' / 'partial-results' / 'lrmf' / 'held_out.md').read_text()
+    assert '| moons_copy | 3000 | 0.010 | 0.010 | 0.300 | 0.300 |' in text
