@@ -379,13 +379,70 @@ def _plot_tradeoff(per_seed: dict, seeds, chance: float | None, out: str, suffix
     grid.wrote(plots.save_figure(fig, os.path.join(out, f'tradeoff{suffix}.png')))
 
 
+def renderer_check(workdirs: dict[str, str], table_path: str = os.path.join(OUT, 'table.json')) -> tuple[dict, list]:
+    """Seed-0 runs on the current renderer against the committed table's seed-0 runs (made on the
+    first, ray-marching renderer), beside the table's seed-to-seed spread (range over seeds 0-2).
+
+    Args:
+      workdirs: variant ('default', 'guess_noise', ...) -> the workdir of its new seed-0 run.
+    """
+    table = json.load(open(table_path))
+    rows, lines = {}, []
+    lines += [
+        '# The self-defense table on the closed-form renderer: seed 0 re-run',
+        '',
+        'Seed 0 of plain CycleGAN and of + guess + noise re-run on the closed-form renderer, against the',
+        "committed table's seed 0 (first renderer) and its seed-to-seed range over seeds 0-2. Within:",
+        '|new - old| is at most the range.',
+        '',
+        '| variant | metric | old seed 0 | new seed 0 | new - old | seed range (0-2) | within |',
+        '| --- | --- | --- | --- | --- | --- | --- |',
+    ]
+    titles = dict(VARIANTS)
+    for variant, workdir in workdirs.items():
+        new = grid.read_results(workdir)
+        if not new:
+            lines.append(f'| {titles[variant]} | (not finished) | | | | | |')
+            continue
+        seeds = [table['per_seed'].get(f'{variant}-seed{s}') for s in table['seeds']]
+        seeds = [r for r in seeds if isinstance(r, dict)]
+        old = table['per_seed'][f'{variant}-seed0']
+        rows[variant] = {}
+        for key in KEYS:
+            spread = max(r[key] for r in seeds) - min(r[key] for r in seeds)
+            diff = new[key] - old[key]
+            within = abs(diff) <= spread
+            rows[variant][key] = {'old': old[key], 'new': new[key], 'range': spread, 'within': within}
+            f = '.3f' if key.startswith('seg') else '.1f'
+            lines.append(
+                f'| {titles[variant]} | {key} | {old[key]:{f}} | {new[key]:{f}} | {diff:+{f}} | {spread:{f}} | '
+                f'{"yes" if within else "no"} |'
+            )
+    return {'runs': workdirs, 'rows': rows}, lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = grid.OneLineParser(prog='python -m common.cyclegan.experiments')
     parser.add_argument('--seeds', default=SEEDS, type=grid.int_list, help='comma-separated seeds (default 0,1,2)')
     parser.add_argument('--recipe', default='reference', choices=tuple(RECIPES), help='the training recipe')
     parser.add_argument('--root', default=None, help='folder of the run workdirs (default runs/cyclegan-<recipe>)')
     parser.add_argument('--rerun', action='store_true', help='train again even where a finished run exists')
+    parser.add_argument(
+        '--renderer-check',
+        default='',
+        help="'default=<workdir>,guess_noise=<workdir>': compare new seed-0 runs with the committed table's",
+    )
     args = parser.parse_args(argv)
+    if args.renderer_check:
+        workdirs = dict(item.split('=', 1) for item in args.renderer_check.split(','))
+        unknown = sorted(set(workdirs) - {v for v, _ in VARIANTS})
+        if unknown:
+            parser.error(
+                f'--renderer-check: {", ".join(unknown)} not valid; allowed: {", ".join(v for v, _ in VARIANTS)}'
+            )
+        result, lines = renderer_check(workdirs)
+        print(write_result(OUT, 'renderer_check', result, lines))
+        return 0
     result = run(args.seeds, args.root, reuse=not args.rerun, recipe=args.recipe)
     print(json.dumps(result['mean'], indent=2))
     return 0

@@ -129,3 +129,18 @@ def test_a_run_of_the_authors_recipe_is_reused_only_under_it(tmp_path):
     _write_run(tmp_path / 'authors', config, 12000)
     assert experiments._finished(str(tmp_path / 'authors'), 'default', 0, experiments.RECIPES['authors'][0])
     assert not experiments._finished(str(tmp_path / 'authors'), 'default', 0)
+
+
+def test_renderer_check_compares_seed_0_with_the_committed_spread(tmp_path):
+    keys = experiments.KEYS
+    table = {
+        'seeds': [0, 1, 2],
+        'per_seed': {f'default-seed{s}': dict.fromkeys(keys, float(10 + s)) for s in range(3)},
+    }
+    (tmp_path / 'table.json').write_text(json.dumps(table))
+    _write_run(tmp_path / 'new', get_config('default'), 3000)
+    (tmp_path / 'new' / 'results.json').write_text(json.dumps(dict.fromkeys(keys, 11.5) | {'steps': 3000}))
+    result, lines = experiments.renderer_check({'default': str(tmp_path / 'new')}, str(tmp_path / 'table.json'))
+    row = result['rows']['default']['rh']
+    assert row == {'old': 10.0, 'new': 11.5, 'range': 2.0, 'within': True}
+    assert '| CycleGAN | rh | 10.0 | 11.5 | +1.5 | 2.0 | yes |' in lines
