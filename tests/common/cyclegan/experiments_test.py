@@ -79,7 +79,7 @@ def test_summary_pairs_each_defended_run_with_plain_on_its_seed():
 
 def test_the_authors_recipe_table_with_8bit_rh_pix2pix_and_curves(tmp_path, monkeypatch, capsys):
     """--recipe=authors: its switches reach every run and `_finished`; RH under both quantisations,
-    pix2pix as the upper bound, the last-quarter convergence figures, files under partial-results."""
+    pix2pix as the upper bound, the last-quarter convergence figures; seed 0 is a committed table."""
     import os
 
     from common import grid
@@ -103,16 +103,17 @@ def test_the_authors_recipe_table_with_8bit_rh_pix2pix_and_curves(tmp_path, monk
         return out
 
     monkeypatch.setattr(grid, 'run_jobs', fake_run_jobs)
+    monkeypatch.setattr(experiments, 'OUT', str(tmp_path / 'results'))
     monkeypatch.chdir(tmp_path)
     result = experiments.run((0,), str(tmp_path / 'runs'), recipe='authors')
     assert len(launched) == 5 and all(set(switches) <= set(job.overrides) for job in launched)
     assert launched[-1].config == 'common/cyclegan/config.py:pix2pix'
     assert experiments.last_quarter(result['curves']['default-seed0']) == {'range': 0.0, 'change': 0.0, 'final': 0.9}
-    text = open(tmp_path / 'runs' / 'partial-results' / 'cyclegan' / 'table_authors.md').read()
+    text = open(tmp_path / 'results' / 'table_authors.md').read()
     assert '| RH | RH(8-bit) |' in text and 'RH(8-bit) ratio' in text
     assert 'seg accuracy 0.990 / ' not in text and 'seg accuracy 0.990 (mean 0.990)' in text
     assert '| default-seed0 | 0.900 | +0.000 | 0.000 |' in text
-    assert (tmp_path / 'runs' / 'partial-results' / 'cyclegan' / 'curves_authors.png').exists()
+    assert (tmp_path / 'results' / 'curves_authors.png').exists()
 
 
 def test_last_quarter_change_and_range():
