@@ -8,7 +8,7 @@ Variants
                         anisotropic 3-component mixture A is an affine (rotated, scaled,
                         shifted) copy of B; T is affine and the error is the RMS distance of T
                         to the true map over A. About 1 minute on 2 CPU cores; map error falls
-                        from 2.27 to 0.10 (seed 0); the distance goes up on 2 of 399 steps.
+                        from 2.27 to 0.10 (seed 0); the distance goes up on 2-6 of 399 steps (rounding at the plateau).
   points_linear         linear discriminator (sees only the means): T is a shift, the error is
                         the distance between the means.
   points_rbf            as default.
