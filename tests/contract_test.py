@@ -38,6 +38,7 @@ def test_variant_builds_and_traces_on_its_data_description(module, variant):
     'fields',
     [
         dict(source='moons', dim=3, num_a=40, num_b=30, batch_size=16, scale=(1.0, 1.0, 1.0), shift=(0.0, 0.0, 0.0)),
+        dict(source='moons', num_a=40, num_b=30, batch_size=32, validation_fraction=0.25),
         dict(source='digits', format='image', image_size=8, batch_size=32),
         dict(source='digits', format='pca', pca_dim=5, image_size=8, batch_size=4096),
         dict(source='digits', format='flat', image_size=8, batch_size=16, intensity_copy=True),
