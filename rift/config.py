@@ -4,7 +4,7 @@ Run:  python run.py --config=rift/config.py:<variant> --config.data.roles=A|B|C
 
 Variants
   tiny          CPU test run: tiny nets, a few steps, a small pool.
-  default       RIFT at 32x32 with narrow nets (~15 minutes on 2 cores): a grid of guided
+  default       RIFT at 32x32 with narrow nets (~17 minutes on 2 cores): a grid of guided
                 translations beside the exact ones, and ACC per direction (with the oracle's and
                 RAND's) in results.json.
   guess         RIFT + the guess discriminator (weight 2).
