@@ -216,6 +216,7 @@ def fit_step(state: TrainState, batch: dict, rng: jax.Array, config: Any, *, las
         held = embedded(state, extra['validation'], config)
         density = nets(config, batch['a'].shape[1:])[1]
         best, best_nll = dict(extra['best']), dict(extra['best_nll'])
+        at_end = state.step == last_step
         for name, x in (('private_a', held['a']), ('private_b', held['b'])):
             nll = -jnp.mean(density.apply(players[name].params, x))
             better = nll < best_nll[name]
@@ -224,7 +225,6 @@ def fit_step(state: TrainState, batch: dict, rng: jax.Array, config: Any, *, las
             )
             best_nll[name] = jnp.where(better, nll, best_nll[name])
             out[f'fit/held_out_nll_{name[-1]}'] = nll
-            at_end = state.step == last_step
             params = jax.tree.map(lambda b, p, e=at_end: jnp.where(e, b, p), best[name], players[name].params)
             players[name] = players[name].replace(params=params)
         extra = extra | {'best': best, 'best_nll': best_nll}
