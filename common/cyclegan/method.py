@@ -63,20 +63,25 @@ def identity_weight(config: Any) -> float:
     return config.loss.get('identity', 0.0)
 
 
+def validate_nets_and_optimizer(config: Any) -> None:
+    """The GAN loss, the network sizes and Adam's b1 (shared with pix2pix)."""
+    check_choice('config.loss.gan', config.loss.gan, gan.KINDS)
+    for field in ('ngf', 'ndf', 'num_blocks', 'num_layers'):
+        check_number(f'config.model.{field}', config.model[field], integer=True, positive=True)
+    check_number('config.optim.b1', config.optim.b1, nonnegative=True)
+    if not config.optim.b1 < 1:
+        raise ConfigError(f'config.optim.b1={config.optim.b1} is not valid; it must be in [0, 1)')
+
+
 def validate(config: Any) -> None:
     """Method-specific config checks (ConfigError naming the field)."""
     check_choice('config.data.source', config.data.source, tuple(SOURCES))
     check_choice('config.data.domain_b', domain_b(config), SOURCES[config.data.source][1])
-    check_choice('config.loss.gan', config.loss.gan, gan.KINDS)
-    for field in ('ngf', 'ndf', 'num_blocks', 'num_layers'):
-        check_number(f'config.model.{field}', config.model[field], integer=True, positive=True)
+    validate_nets_and_optimizer(config)
     for field in ('cycle_a', 'cycle_b', 'noise_std', 'guess_weight'):
         check_number(f'config.loss.{field}', config.loss[field], nonnegative=True)
     check_number('config.loss.identity', identity_weight(config), nonnegative=True)
     check_number('config.loss.pool_size', config.loss.pool_size, integer=True, nonnegative=True)
-    check_number('config.optim.b1', config.optim.b1, nonnegative=True)
-    if not config.optim.b1 < 1:
-        raise ConfigError(f'config.optim.b1={config.optim.b1} is not valid; it must be in [0, 1)')
     check_number('config.eval.num_images', config.eval.num_images, integer=True, positive=True)
     for s in config.eval.sigmas:
         check_number('config.eval.sigmas', s, positive=True)

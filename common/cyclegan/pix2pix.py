@@ -26,8 +26,8 @@ import optax
 
 from common import gan, plots
 from common.cyclegan import metrics
-from common.cyclegan.method import networks
-from common.errors import ConfigError, check_choice, check_number
+from common.cyclegan.method import networks, validate_nets_and_optimizer
+from common.errors import check_choice, check_number
 from common.method import Method, bind_config
 from common.state import Player, TrainState
 from common.synth import shapes3d
@@ -37,12 +37,8 @@ def validate(config: Any) -> None:
     """pix2pix needs paired ground truth: 3D shapes image -> segmentation."""
     check_choice('config.data.source', config.data.source, ('shapes3d',))
     check_choice('config.data.task', config.data.task, ('image_segmentation',))
-    check_choice('config.loss.gan', config.loss.gan, gan.KINDS)
+    validate_nets_and_optimizer(config)
     check_number('config.loss.l1', config.loss.l1, nonnegative=True)
-    for field in ('ngf', 'ndf', 'num_blocks', 'num_layers'):
-        check_number(f'config.model.{field}', config.model[field], integer=True, positive=True)
-    if not 0 <= config.optim.b1 < 1:
-        raise ConfigError(f'config.optim.b1={config.optim.b1} is not valid; it must be in [0, 1)')
 
 
 def init(rng: jax.Array, batch: dict, info: dict, config: Any) -> TrainState:
