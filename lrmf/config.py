@@ -91,6 +91,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.model.embedding = 'none'
     c.model.flow_kwargs = ml_collections.ConfigDict({'num_layers': 4, 'hidden': 32, 'depth': 2})
     c.model.density_kwargs = ml_collections.ConfigDict({'num_layers': 6, 'hidden': 64, 'depth': 2})
+    # Where the shared model S starts the 'lrmf' stage: the fitted P_B, the fitted P_A, or M's
+    # random initialisation ('scratch').
+    c.model.shared_init = 'private_b'
 
     c.loss = ml_collections.ConfigDict()
     c.loss.objective = 'lrmf'

@@ -2,7 +2,8 @@
 
 Stage 'fit_private': fit the private density models P_A on A and P_B on B (closed form for
 the Gaussian family: the ML fit of the batch, which is the whole pool in the Gaussian configs;
-gradient steps on the negative log-likelihood for RealNVP). The shared model starts as P_B.
+gradient steps on the negative log-likelihood for RealNVP). The shared model starts as P_B
+(`model.shared_init`: or as P_A, or from M's random initialisation, 'scratch').
 Stage 'lrmf': minimise `lrmf.losses.lrmf_loss` jointly over the transform T and the shared
 model S with one Adam step each per training step; the private models are frozen, or, with
 `train.refit_private`, keep fitting A and B one step per training step. The certificate needs
@@ -55,6 +56,7 @@ PAPER = {
 OBJECTIVES = ('lrmf', 'mmd', 'sinkhorn', 'back_to_back')
 SOURCES = ('gaussian', 'mixture', 'moons', 'digits')  # point clouds, or digits
 EMBEDDINGS = ('none', 'vae')
+SHARED_INITS = ('private_b', 'private_a', 'scratch')
 POINT_DATA = (
     "point data: a point source, or digits with config.data.format='flat'/'pca' or config.model.embedding='vae'"
 )
@@ -81,6 +83,7 @@ def validate(config: Any) -> None:
         )
     check_choice('config.model.transform', config.model.transform, models.TRANSFORMS)
     check_choice('config.model.density', config.model.density, models.DENSITIES)
+    check_choice('config.model.shared_init', config.model.shared_init, SHARED_INITS)
     check_choice('config.data.source', config.data.source, SOURCES)
     check_choice('config.model.embedding', _embedding(config), EMBEDDINGS)
     if _embedding(config) == 'vae':
@@ -204,7 +207,7 @@ def fit_privates(players: dict, batch: dict, config: Any):
 
 
 def fit_step(state: TrainState, batch: dict, rng: jax.Array, config: Any, *, last_step: int = -1):
-    """Stage 'fit_private': fit P_A and P_B; the shared model starts as P_B.
+    """Stage 'fit_private': fit P_A and P_B; the shared model starts as `model.shared_init` says.
 
     With held-out data, keep the parameters of the lowest held-out NLL so far, and install them
     at the stage's last step (`last_step`, the global step index)."""
@@ -229,7 +232,9 @@ def fit_step(state: TrainState, batch: dict, rng: jax.Array, config: Any, *, las
             players[name] = players[name].replace(params=params)
         extra = extra | {'best': best, 'best_nll': best_nll}
     shared = players['shared']
-    players['shared'] = shared.replace(params=players['private_b'].params, opt_state=shared.tx.init(shared.params))
+    if config.model.shared_init != 'scratch':  # else S keeps M's initialisation, never stepped before 'lrmf'
+        start = players[config.model.shared_init].params
+        players['shared'] = shared.replace(params=start, opt_state=shared.tx.init(start))
     return state.replace(players=players, extra=extra), out
 
 

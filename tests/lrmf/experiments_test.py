@@ -2,6 +2,7 @@
 
 import jax
 import numpy as np
+import pytest
 
 from lrmf import experiments
 
@@ -74,7 +75,10 @@ def test_settings_table_runs_every_aligner_on_every_setting(tmp_path, monkeypatc
     assert os.path.exists(out / 'semantics_mixture_rot120.png')
 
 
-def test_held_out_table_switches_every_run_to_held_out_fits(tmp_path, monkeypatch):
+@pytest.mark.parametrize('control_loss', [0.3, 0.05])
+def test_held_out_table_switches_every_run_to_held_out_fits(tmp_path, monkeypatch, control_loss):
+    """Every run fits its private models with a held-out split; the control's tries (the shared
+    model's rate and start, the budget) run only when the control misses ~0 on some seed."""
     from common import grid
     from lrmf import experiments
 
@@ -82,11 +86,31 @@ def test_held_out_table_switches_every_run_to_held_out_fits(tmp_path, monkeypatc
 
     def fake_run_jobs(jobs, root, **kw):
         launched.extend(jobs)
-        return {j.name: {'train_lrmf_loss': 0.01, 'test_lrmf_loss': 0.3} for j in jobs}
+        test = {'moons_copy-seed1': control_loss}
+        return {
+            j.name: {
+                'train_lrmf_loss': 0.01,
+                'test_lrmf_loss': test.get(j.name, 0.02),
+                'arm_accuracy_before': 0.7,
+                'arm_accuracy_after': 0.75,
+            }
+            for j in jobs
+        }
 
     monkeypatch.setattr(grid, 'run_jobs', fake_run_jobs)
     monkeypatch.chdir(tmp_path)
-    experiments.run_held_out((0,), str(tmp_path / 'runs'))
-    assert len(launched) == 4 and all('--config.data.validation_fraction=0.2' in j.overrides for j in launched)
+    experiments.run_held_out((0, 1), str(tmp_path / 'runs'))
+    missed = control_loss > experiments.CONTROL_MISS
+    assert len(launched) == 2 * (4 + (len(experiments.CONTROL_TRIES) if missed else 0))
+    assert all('--config.data.validation_fraction=0.2' in j.overrides for j in launched)
     text = (tmp_path / 'runs' / 'partial-results' / 'lrmf' / 'held_out.md').read_text()
-    assert '| moons_copy | 3000 | 0.010 | 0.010 | 0.300 | 0.300 |' in text
+    mean = (0.02 + control_loss) / 2
+    assert f'| moons_copy (3000 fit steps) | 0.010 / 0.010 | 0.010 | 0.020 / {control_loss:.3f} | {mean:.3f} |' in text
+    assert ('## The affine-copy control: tries' in text) == missed
+    if missed:
+        steps = next(j for j in launched if j.name == 'moons_copy-steps_4x-seed1')
+        assert '--config.train.steps=6000' in steps.overrides and '--config.seed=1' in steps.overrides
+        assert (
+            '| S starts as P_A | 0.010 / 0.010 | 0.010 | 0.020 / 0.020 | 0.020 | 0.700 -> 0.750 / 0.700 -> 0.750 |'
+            in text
+        )

@@ -102,6 +102,11 @@ def test_the_last_fit_step_installs_the_best_held_out_parameters():
     at_end, _ = lrmf_method.fit_step(state.replace(step=jnp.int32(7)), ds.batch(0), None, config, last_step=7)
     assert same(at_end.params('private_a'), first) and same(at_end.params('private_b'), state.params('private_b'))
     assert same(at_end.params('shared'), state.params('private_b'))  # S starts as the kept P_B
+    for start, expected in (('private_a', first), ('scratch', state.params('shared'))):
+        config.model.shared_init = start
+        fitted, _ = lrmf_method.fit_step(state, ds.batch(0), None, config, last_step=7)
+        assert same(fitted.params('shared'), fitted.params('private_a') if start == 'private_a' else expected)
+        assert not same(fitted.params('shared'), fitted.params('private_b'))
 
 
 def _tiny_digits(variant):
@@ -144,6 +149,7 @@ def _digits_run(tmp_path, variant):
         ('model.embedding', 'vae', "config.model.embedding='vae' needs config.data.source='digits'"),
         ('train.fit_steps', 0, 'config.train.fit_steps=0'),
         ('loss.objective', 'wgan', "config.loss.objective='wgan'"),
+        ('model.shared_init', 'p_b', "shared_init='p_b' is not valid; allowed: 'private_b', 'private_a', 'scratch'"),
         ('loss.objective', 'back_to_back', "needs config.model.density='realnvp'"),
     ],
 )
