@@ -274,6 +274,11 @@ CONTROL_TRIES = {
     'shared_from_a': ('S starts as P_A', ('--config.model.shared_init=private_a',)),
     'shared_from_scratch': ("S starts from M's random init", ('--config.model.shared_init=scratch',)),
     'steps_4x': ('4x the LRMF steps (6000)', ('--config.train.steps=6000',)),
+    # From scratch T found the arms on every seed but S had not fit T(A) and B by the end:
+    'scratch_steps_4x': (
+        "S from M's random init, 4x the steps",
+        ('--config.model.shared_init=scratch', '--config.train.steps=6000'),
+    ),
 }
 CONTROL_MISS = 0.1  # nats: a final test loss above this on some seed counts as missing ~0
 
