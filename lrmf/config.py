@@ -133,8 +133,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
         c.data.warp = 'bend'
         c.model.density = 'realnvp'
         c.optim.lr = 2e-3
-        # S 10x slower than T: with equal rates S quickly fits the union of T(A) and B and the
-        # affine T of moons_copy stalls at a loss of ~0.6 (3 seeds); at lr/10 it reaches ~0.
+        # S 10x slower than T: with equal rates the affine T of moons_copy stalls at a loss of
+        # ~0.6 on all 3 seeds; at lr/10 it reaches ~0 on seed 0 only (lrmf/results/held_out.md).
         c.optim.shared_lr = 2e-4
         c.train.steps = 1500
         c.train.eval_every = 100
