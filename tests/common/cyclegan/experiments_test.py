@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from common.cyclegan import experiments
 from common.cyclegan.config import get_config
@@ -145,3 +146,19 @@ def test_renderer_check_compares_seed_0_with_the_committed_spread(tmp_path):
     row = result['rows']['default']['rh']
     assert row == {'old': 10.0, 'new': 11.5, 'range': 2.0, 'within': True}
     assert '| CycleGAN | rh | 10.0 | 11.5 | +1.5 | 2.0 | yes |' in lines
+
+
+@pytest.mark.parametrize('plain_8bit, shown', [(0.3, False), (2.0, True)])
+def test_rh_8bit_ratios_only_above_rounding_noise(plain_8bit, shown):
+    """A ratio of RH(8-bit) is shown only when plain CycleGAN's is at least one squared level on every seed."""
+    per_seed = {
+        f'{variant}-seed{s}': {k: 2.0 for k in experiments.KEYS}
+        | {'rh_8bit': plain_8bit if variant == 'default' else 0.1}
+        for variant, _ in experiments.VARIANTS
+        for s in (0, 1)
+    }
+    result, lines = experiments.summarize(per_seed, {}, (0, 1), 0.44)
+    text = '\n'.join(lines)
+    assert ('| RH(8-bit) ratio |' in text) == shown and ('no RH(8-bit) ratios are shown' in text) != shown
+    assert '| RH | RH(8-bit) |' in text
+    assert result['paired_with_plain']['guess']['rh_8bit_ratio'] == pytest.approx([0.1 / plain_8bit] * 2)
