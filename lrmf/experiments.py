@@ -370,6 +370,14 @@ def _loss_table(per_seed: dict, rows: list[tuple[str, str]], seeds, *, arms: boo
     return lines
 
 
+LABEL_COLOURS = np.array(['tab:blue', 'tab:red', 'tab:green', 'tab:orange', 'tab:purple', 'tab:brown'])
+
+
+def _label_colours(labels) -> np.ndarray:
+    """One distinct colour per label (moon arm or mixture mode), the same in every panel."""
+    return LABEL_COLOURS[np.asarray(labels) % len(LABEL_COLOURS)]
+
+
 def _plot_semantics(
     root: str, seed: int, out: str, prefix: str = '', title: str = 'bent moons', name: str = 'moons_semantics.png'
 ) -> None:
@@ -386,15 +394,20 @@ def _plot_semantics(
             continue
         last = samples[-1][1]
         res = json.load(open(os.path.join(workdir, 'results.json')))
-        ax.scatter(last['b'][:, 0], last['b'][:, 1], s=3, c='lightgray')
-        ax.scatter(last['ta'][:, 0], last['ta'][:, 1], s=4, c=last['label_a'], cmap='coolwarm')
+        ax.scatter(last['b'][:, 0], last['b'][:, 1], s=14, c=_label_colours(last['label_b']), alpha=0.18)
+        ax.scatter(last['ta'][:, 0], last['ta'][:, 1], s=4, c=_label_colours(last['label_a']))
         ax.set_title(
             f'{title}: label acc {res["arm_accuracy_after"]:.3f}, LRMF {res["test_lrmf_loss"]:.3f}', fontsize=9
         )
         if len(axes[0].collections) == 0:
-            axes[0].scatter(last['a'][:, 0], last['a'][:, 1], s=4, c=last['label_a'], cmap='coolwarm')
+            axes[0].scatter(last['b'][:, 0], last['b'][:, 1], s=14, c=_label_colours(last['label_b']), alpha=0.18)
+            axes[0].scatter(last['a'][:, 0], last['a'][:, 1], s=4, c=_label_colours(last['label_a']))
             axes[0].set_title(f'A, label acc {res["arm_accuracy_before"]:.3f}', fontsize=9)
-    fig.suptitle(f'{panel_title}: T(A) coloured by the true label of A, B in grey (seed {seed})', fontsize=10)
+    fig.suptitle(
+        f"{panel_title}: T(A) in the colour of A's true label, B faint in the colour of its own (seed {seed}); "
+        'semantics kept = colours on matching colours',
+        fontsize=10,
+    )
     grid.wrote(plots.save_figure(fig, os.path.join(out, name)))
 
 
