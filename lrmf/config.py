@@ -12,7 +12,8 @@ Variants
   moons_realnvp   the same with a RealNVP T: the loss goes to ~0.
   moons_copy      A only an affine copy of the moons, affine T, RealNVP M: the control; the
                   loss should reach ~0 but does so on seed 0 only (0.046; 0.72 / 0.70 on
-                  seeds 1 and 2, lrmf/README.md).
+                  seeds 1 and 2); with --config.model.shared_init=scratch and
+                  --config.train.steps=6000 it does on all three (lrmf/results/held_out.md).
   moons_mmd, moons_sinkhorn, moons_back_to_back
                   claim 3: the RealNVP T trained with MMD^2 or the Sinkhorn divergence
                   (ott-jax) instead, and the back-to-back flow f_B o f_A^-1; each reports the
