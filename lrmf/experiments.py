@@ -321,8 +321,8 @@ def run_held_out(seeds=SEEDS, root: str = 'runs/lrmf-heldout') -> dict:
             '',
             f'## The affine-copy control: tries (it missed ~0, test loss > {CONTROL_MISS}, on some seed)',
             '',
-            'Each try changes one thing of `moons_copy` (with the held-out fits above); arm accuracy: the',
-            "5-NN arm labels of T(A) against A's, before -> after T (per seed).",
+            'Each try changes one thing of `moons_copy` (the last one, two), with the held-out fits above;',
+            "arm accuracy: the 5-NN arm labels of T(A) against A's, before -> after T (per seed).",
             '',
             *_loss_table(
                 per_seed,
