@@ -295,7 +295,11 @@ def run_held_out(seeds=SEEDS, root: str = 'runs/lrmf-heldout') -> dict:
 
     done = grid.run_jobs([job(v, v, fit, s) for v, fit in HELD_OUT.items() for s in seeds], root, workers=1)
     keys = ('train_lrmf_loss', 'test_lrmf_loss', 'arm_accuracy_before', 'arm_accuracy_after', 'digit_accuracy_after')
-    per_seed = {name: ({k: r[k] for k in keys if k in r} if r else 'failed') for name, r in done.items()}
+
+    def picked(done: dict) -> dict:
+        return {name: ({k: r[k] for k in keys if k in r} if r else 'failed') for name, r in done.items()}
+
+    per_seed = picked(done)
     copies = [per_seed.get(f'moons_copy-seed{s}') for s in seeds]
     missed = any(not isinstance(r, dict) or r['test_lrmf_loss'] > CONTROL_MISS for r in copies)
     if missed:
@@ -305,7 +309,7 @@ def run_held_out(seeds=SEEDS, root: str = 'runs/lrmf-heldout') -> dict:
             for s in seeds
         ]
         done = grid.run_jobs(tries, root, workers=1)
-        per_seed |= {name: ({k: r[k] for k in keys if k in r} if r else 'failed') for name, r in done.items()}
+        per_seed |= picked(done)
     lines = [
         '# LRMF certificates with held-out private fits',
         '',
