@@ -31,7 +31,9 @@ def define_flags() -> None:
     default = os.path.join(CODE_ROOT, 'dualadv', 'config.py')
     config_flags.DEFINE_config_file('config', default, 'Method config file:variant.')
     flags.DEFINE_string('workdir', None, 'Output folder (default runs/<method>-<variant>).')
-    flags.DEFINE_bool('overwrite', False, 'Replace a workdir that holds another run.')
+    flags.DEFINE_bool(
+        'overwrite', False, 'Replace a workdir that holds a run with another config (the same config resumes).'
+    )
 
 
 METHODS = {

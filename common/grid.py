@@ -98,7 +98,8 @@ def run_jobs(
       reuse: (job, workdir) -> whether a finished run there counts as done without calling run.py
         (e.g. with a config recorded before a field was added); default: run.py decides (a finished
         run with the same config is returned at once).
-      overwrite: pass --overwrite (a run with another config in the workdir is replaced).
+      overwrite: pass --overwrite (a run with another config in the workdir is replaced; one with
+        the same config resumes).
       seconds: if given, filled with the wall seconds of each job that ran here.
     """
 

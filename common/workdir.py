@@ -8,8 +8,10 @@ before anything is created or deleted:
 * an empty `--workdir=` is refused;
 * a folder that does not exist, or an empty one, starts a new run;
 * a folder holding a run (its `config.json`) resumes it, or is refused when the config differs;
-  `overwrite` replaces it, deleting only the run's own entries, and only when every entry of the
-  folder is one a run writes (anything else is refused and nothing is touched);
+  `overwrite` replaces a run with another config, deleting only the run's own entries, and only
+  when every entry of the folder is one a run writes (anything else is refused and nothing is
+  touched); a run with the same config is never replaced: it resumes, or is reused when finished
+  (so a grid that passes `overwrite` loses no checkpoint of an unfinished run);
 * a non-empty folder holding no run is refused, with or without `overwrite`.
 """
 
@@ -44,6 +46,11 @@ def _holds_run(folder: str) -> bool:
     except (OSError, ValueError):
         return False
     return isinstance(config, dict) and 'method' in config and 'train' in config
+
+
+def _read_config(folder: str) -> dict[str, Any]:
+    with open(os.path.join(folder, 'config.json')) as f:
+        return json.load(f)
 
 
 def _contains(parent: str, child: str) -> bool:
@@ -114,7 +121,7 @@ def prepare(config: Any, workdir: str, *, overwrite: bool = False) -> str:
                 f'--workdir={workdir} is not empty and holds no run of this codebase ({shown}); '
                 'nothing was changed: choose an empty or new folder'
             )
-        if overwrite:
+        if overwrite and _diff(_read_config(workdir), config_dict(config)):
             if foreign:
                 shown = ', '.join(foreign[:3]) + (', ...' if len(foreign) > 3 else '')
                 raise ConfigError(
@@ -130,9 +137,7 @@ def prepare(config: Any, workdir: str, *, overwrite: bool = False) -> str:
         if not os.access(workdir, os.W_OK):
             raise ConfigError(f'--workdir={workdir} is not writable')
         return 'new'
-    with open(os.path.join(workdir, 'config.json')) as f:
-        old = json.load(f)
-    diff = _diff(old, config_dict(config))
+    diff = _diff(_read_config(workdir), config_dict(config))
     finished = os.path.exists(os.path.join(workdir, 'results.json'))
     if diff:
         what = 'a finished run' if finished else 'an unfinished run'

@@ -63,6 +63,16 @@ def test_overwrite_replaces_only_a_run(tmp_path):
     assert (tmp_path / 'beside.txt').read_text() == 'keep'
 
 
+def test_overwrite_keeps_a_run_with_the_same_config(tmp_path):
+    # A grid passes overwrite for every job: an unfinished run of the same config must resume
+    # from its checkpoints, a finished one be reused, not be replaced.
+    _fake_run(tmp_path / 'unfinished', finished=False)
+    assert workdir.prepare(_config(), str(tmp_path / 'unfinished'), overwrite=True) == 'resume'
+    assert (tmp_path / 'unfinished' / 'ckpt' / '4' / 'state').read_bytes() == b'params'
+    _fake_run(tmp_path / 'finished')
+    assert workdir.prepare(_config(), str(tmp_path / 'finished'), overwrite=True) == 'finished'
+
+
 def test_a_run_with_another_config_is_refused_without_overwrite(tmp_path):
     _fake_run(tmp_path / 'run')
     before = _snapshot(tmp_path)
