@@ -78,14 +78,13 @@ def test_summary_pairs_each_defended_run_with_plain_on_its_seed():
     assert '| x0.42 / x0.48 |' in text  # the seed's RH / SN ratios of the guess defence beside ours
 
 
-def test_the_authors_recipe_table_with_8bit_rh_pix2pix_and_curves(tmp_path, monkeypatch, capsys):
-    """--recipe=authors: its switches reach every run and `_finished`; RH under both quantisations,
-    pix2pix as the upper bound, the last-quarter convergence figures; seed 0 is a committed table."""
+def _fake_grid(tmp_path, monkeypatch):
+    """grid.run_jobs replaced by one that writes a settling accuracy curve per job; returns the
+    list the launched jobs are appended to."""
     import os
 
     from common import grid
 
-    switches = experiments.RECIPES['authors'][0]
     launched = []
 
     def fake_run_jobs(jobs, root, **kw):
@@ -106,6 +105,14 @@ def test_the_authors_recipe_table_with_8bit_rh_pix2pix_and_curves(tmp_path, monk
     monkeypatch.setattr(grid, 'run_jobs', fake_run_jobs)
     monkeypatch.setattr(experiments, 'OUT', str(tmp_path / 'results'))
     monkeypatch.chdir(tmp_path)
+    return launched
+
+
+def test_the_authors_recipe_table_with_8bit_rh_pix2pix_and_curves(tmp_path, monkeypatch):
+    """--recipe=authors: its switches reach every run and `_finished`; RH under both quantisations,
+    pix2pix as the upper bound, the last-quarter convergence figures; seed 0 is a committed table."""
+    switches = experiments.RECIPES['authors'][0]
+    launched = _fake_grid(tmp_path, monkeypatch)
     result = experiments.run((0,), str(tmp_path / 'runs'), recipe='authors')
     assert len(launched) == 5 and all(set(switches) <= set(job.overrides) for job in launched)
     assert launched[-1].config == 'common/cyclegan/config.py:pix2pix'
@@ -115,6 +122,25 @@ def test_the_authors_recipe_table_with_8bit_rh_pix2pix_and_curves(tmp_path, monk
     assert 'seg accuracy 0.990 / ' not in text and 'seg accuracy 0.990 (mean 0.990)' in text
     assert '| default-seed0 | 0.900 | +0.000 | 0.000 |' in text
     assert (tmp_path / 'results' / 'curves_authors.png').exists()
+
+
+def test_more_seeds_only_for_plain_and_the_best_defence(tmp_path, monkeypatch, capsys):
+    """--more-seeds-for: every variant on the first seed, the named ones on the others; the table
+    lists the runs of the grid and pairs each defended run with plain CycleGAN on its seed."""
+    launched = _fake_grid(tmp_path, monkeypatch)
+    result = experiments.run((0, 1, 2), str(tmp_path / 'runs'), recipe='authors', more_seeds_for=['default', 'guess'])
+    names = sorted(job.name for job in launched)
+    assert names == sorted(
+        [f'{v}-seed0' for v in ('default', 'noise', 'guess', 'guess_noise', 'pix2pix')]
+        + [f'{v}-seed{s}' for v in ('default', 'guess') for s in (1, 2)]
+    )
+    assert len(result['paired_with_plain']['guess']['rh_ratio']) == 3
+    assert len(result['paired_with_plain']['noise']['rh_ratio']) == 1
+    text = open(tmp_path / 'results' / 'table_authors.md').read()
+    assert 'failed' not in text and '+ guess, seed 2' in text and '+ noise, seed 1' not in text
+    with pytest.raises(SystemExit):
+        experiments.main(['--recipe=authors', '--more-seeds-for=default,gues'])
+    assert 'gues not valid; allowed: default, noise, guess, guess_noise, pix2pix' in capsys.readouterr().err
 
 
 def test_last_quarter_change_and_range():
