@@ -42,6 +42,9 @@ SEEDS = (0, 1, 2)
 KEYS = ('seg_accuracy', 'seg_miou', 'rh', 'sn_2', 'sn_8', 'reconstruction_l2')
 OPTIONAL_KEYS = ('rh_8bit',)  # in runs made after it was added
 RH_8BIT_FLOOR = 1.0  # squared 0-255 levels summed over the image: below it RH(8-bit) is rounding noise
+# RH (nearest colour) of a run that hides nothing is a few squared levels either side of 0 (seen:
+# -3.2 to 0.1); a ratio to such a plain run is noise over noise, so it is not taken.
+RH_FLOOR = 10.0
 # recipe -> (the switches every run of it takes, whether pix2pix joins the table)
 RECIPES = {
     'reference': ((), False),
@@ -210,6 +213,7 @@ def summarize(per_seed: dict, runtime: dict, seeds, chance: float | None) -> tup
                 'seg_accuracy_change': [r['seg_accuracy'] - p['seg_accuracy'] for r, p in pairs],
                 **{f'{k}_ratio': [r[k] / p[k] for r, p in pairs] for k in ('rh', 'sn_2', 'sn_8') + keys[len(KEYS) :]},
             }
+            paired[variant]['rh_ratio'] = [r['rh'] / p['rh'] if p['rh'] >= RH_FLOOR else None for r, p in pairs]
     result = {
         'seeds': list(seeds),
         'per_seed': per_seed,
@@ -275,10 +279,16 @@ def summarize(per_seed: dict, runtime: dict, seeds, chance: float | None) -> tup
     paired_cells = {}
     for variant, values in paired.items():
         paired_cells[titles[variant]] = {
-            k: ' / '.join(f'{v:{f}}' for v in values[k]) + f' (mean {np.mean(values[k]):{f}})'
+            k: ' / '.join(_fmt(v, f) for v in values[k]) + f' (mean {_fmt(_mean(values[k]), f)})'
             for k, f in (('seg_accuracy_change', '+.3f'), *((r, '.2f') for r in ratios))
         } | {'paper': ' / '.join(f'x{r:.2f}' for r in PAPER_RATIOS[variant])}
     lines += table_rows(paired_cells, [(k, '') for k in ('seg_accuracy_change', *ratios, 'paper')])
+    if any(None in values['rh_ratio'] for values in paired.values()):
+        lines += [
+            '',
+            f'RH ratio n/a: plain CycleGAN on that seed hides nothing (its RH is below {RH_FLOOR:g}); the mean is over',
+            'the other seeds.',
+        ]
     lines += [
         '',
         'Every run:',
@@ -300,6 +310,11 @@ def summarize(per_seed: dict, runtime: dict, seeds, chance: float | None) -> tup
         [(k, f.replace('.0f', '.1f')) for k, f in formats] + [('runtime', '')],
     )
     return result, lines
+
+
+def _mean(values) -> float | None:
+    known = [v for v in values if v is not None]
+    return float(np.mean(known)) if known else None
 
 
 def _fmt(value: float | None, spec: str) -> str:

@@ -78,6 +78,23 @@ def test_summary_pairs_each_defended_run_with_plain_on_its_seed():
     assert '| x0.42 / x0.48 |' in text  # the seed's RH / SN ratios of the guess defence beside ours
 
 
+def test_no_rh_ratio_against_a_plain_run_that_hides_nothing():
+    """RH of plain CycleGAN near 0 (below RH_FLOOR) on a seed: that seed's RH ratio is n/a, the
+    mean is over the other seeds; SN ratios are still taken."""
+    keys = ('seg_accuracy', 'seg_miou', 'sn_2', 'sn_8', 'reconstruction_l2')
+    per_seed = {
+        'default-seed0': dict.fromkeys(keys, 100.0) | {'rh': 0.136},
+        'default-seed1': dict.fromkeys(keys, 100.0) | {'rh': 800.0},
+        'guess-seed0': dict.fromkeys(keys, 50.0) | {'rh': -3.15},
+        'guess-seed1': dict.fromkeys(keys, 50.0) | {'rh': 200.0},
+    }
+    result, lines = experiments.summarize(per_seed, {}, (0, 1), 0.4)
+    guess = result['paired_with_plain']['guess']
+    assert guess['rh_ratio'] == [None, 0.25] and guess['sn_8_ratio'] == [0.5, 0.5]
+    text = '\n'.join(lines)
+    assert '| n/a / 0.25 (mean 0.25) |' in text and 'RH ratio n/a: plain CycleGAN on that seed' in text
+
+
 def _fake_grid(tmp_path, monkeypatch):
     """grid.run_jobs replaced by one that writes a settling accuracy curve per job; returns the
     list the launched jobs are appended to."""
