@@ -108,7 +108,7 @@ def run(
         result['recipe'] = {'name': recipe, 'switches': list(switches)}
         curves = {name: _curve(os.path.join(root, name)) for name in done}
         result['curves'] = curves
-        lines = _recipe_lines(recipe, switches) + lines + _convergence_lines(curves, seeds)
+        lines = lines[:2] + _recipe_lines(recipe, switches) + lines[2:] + _convergence_lines(curves, seeds)
         _plot_curves(curves, seeds, os.path.join(out, f'curves{suffix}.png'))
     write_result(out, f'table{suffix}', result, lines)
     _plot_hidden(root, seeds[0], out, suffix)
@@ -139,7 +139,8 @@ def _with_upper_bound(result: dict, lines: list[str], runs: dict, seeds) -> tupl
         f'seg accuracy {" / ".join(f"{a:.3f}" for a in acc)} (mean {np.mean(acc):.3f}), '
         f'mIoU {" / ".join(f"{v:.3f}" for v in iou)} (mean {np.mean(iou):.3f}) over {len(ok)} seed(s).',
     ]
-    return result, lines[:4] + extra + lines[4:]
+    at = lines.index('Each defended run against plain CycleGAN on the same seed (per seed, then the mean):') - 1
+    return result, lines[:at] + extra + lines[at:]
 
 
 def _curve(workdir: str) -> dict[str, list[float]]:
@@ -249,7 +250,7 @@ def summarize(per_seed: dict, runtime: dict, seeds, chance: float | None) -> tup
             else []
         ),
         '',
-        f'Mean +- sample sd over {len(seeds)} seed(s):',
+        _mean_header(ok, seeds),
         '',
         f'| variant | seg accuracy | seg mIoU | RH |{" RH(8-bit) |" if eight else ""} SN(2) | SN(8) | '
         'reconstruction L2 | runtime (s) |',
@@ -310,6 +311,16 @@ def summarize(per_seed: dict, runtime: dict, seeds, chance: float | None) -> tup
         [(k, f.replace('.0f', '.1f')) for k, f in formats] + [('runtime', '')],
     )
     return result, lines
+
+
+def _mean_header(ok: dict, seeds) -> str:
+    """'Mean +- sample sd over N seed(s):', naming each variant's count where they differ."""
+    counts = {title: sum(f'{v}-seed{s}' in ok for s in seeds) for v, title in VARIANTS}
+    if len(set(counts.values())) <= 1:
+        return f'Mean +- sample sd over {len(seeds)} seed(s):'
+    return (
+        'Mean +- sample sd over the seeds each variant ran (' + ', '.join(f'{t}: {n}' for t, n in counts.items()) + '):'
+    )
 
 
 def _mean(values) -> float | None:
