@@ -189,6 +189,11 @@ def test_renderer_check_compares_seed_0_with_the_committed_spread(tmp_path):
     row = result['rows']['default']['rh']
     assert row == {'old': 10.0, 'new': 11.5, 'range': 2.0, 'within': True}
     assert '| CycleGAN | rh | 10.0 | 11.5 | +1.5 | 2.0 | yes |' in lines
+    # The same comparison for a run trained on a GPU (--gpu-check), under its own heading.
+    gpu = experiments.renderer_check(
+        {'default': str(tmp_path / 'new')}, str(tmp_path / 'table.json'), intro=experiments.GPU_INTRO
+    )
+    assert gpu[0] == result and gpu[1][0].startswith("# The authors' recipe") and gpu[1][-7:] == lines[-7:]
 
 
 @pytest.mark.parametrize('plain_8bit, shown', [(0.3, False), (2.0, True)])
