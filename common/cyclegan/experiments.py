@@ -2,7 +2,7 @@
 image <-> segmentation, same budget and seeds, through run.py.
 
     python -m common.cyclegan.experiments [--seeds=0,1,2] [--recipe=reference|authors] [--root=...] [--rerun]
-                                          [--more-seeds-for=default,guess]
+                                          [--more-seeds-for=default,guess] [--report-only]
 
 Recipes (every variant of a table trains with the same one):
   reference  the configs as they are: lambda_A = lambda_B = 10, no identity loss, 3000 steps
@@ -16,7 +16,8 @@ Recipes (every variant of a table trains with the same one):
 A finished run (results.json for the same config and step count) is reused unless --rerun; an
 unfinished one resumes from its last checkpoint. --more-seeds-for restricts the seeds after the
 first to some variants (the authors' recipe: every variant on seed 0, then plain CycleGAN and the
-best defence on more seeds).
+best defence on more seeds). --report-only writes the table of the grid's finished runs and trains
+none (the table of a grid still in progress).
 
 The table: segmentation accuracy and IoU against the exact ground truth, RH (both readings of the
 quantisation where the runs have them), SN(2), SN(8), per seed and mean; each defended run against
@@ -66,10 +67,16 @@ PAPER_RATIOS = {'noise': (0.33, 0.21), 'guess': (0.42, 0.48), 'guess_noise': (0.
 
 
 def run(
-    seeds=SEEDS, root: str | None = None, reuse: bool = True, recipe: str = 'reference', more_seeds_for=None
+    seeds=SEEDS,
+    root: str | None = None,
+    reuse: bool = True,
+    recipe: str = 'reference',
+    more_seeds_for=None,
+    report_only: bool = False,
 ) -> dict:
     """Every variant x seed through the grid runner (the seeds after the first only for the
-    variants in `more_seeds_for`, when given), then the table and the figures."""
+    variants in `more_seeds_for`, when given), then the table and the figures; with `report_only`,
+    the table of the finished runs of the grid, training none."""
     switches, with_pix2pix = RECIPES[recipe]
     root = root or ('runs/cyclegan-table' if recipe == 'reference' else f'runs/cyclegan-{recipe}')
     suffix = '' if recipe == 'reference' else f'_{recipe}'
@@ -87,9 +94,10 @@ def run(
     ]
 
     def finished(job: grid.Job, workdir: str) -> bool:
-        variant, seed = job.name.rsplit('-seed', 1)
-        return reuse and _finished(workdir, variant, int(seed), switches)
+        return reuse and _finished(workdir, *_variant_seed(job), switches)
 
+    if report_only:
+        jobs = [job for job in jobs if _finished(os.path.join(root, job.name), *_variant_seed(job), switches)]
     seconds: dict[str, float] = {}
     done = grid.run_jobs(jobs, root, reuse=finished, overwrite=True, seconds=seconds)
     runtime = {name: seconds[name] if name in seconds else _recorded_runtime(os.path.join(root, name)) for name in done}
@@ -114,6 +122,11 @@ def run(
     _plot_hidden(root, seeds[0], out, suffix)
     _plot_tradeoff(per_seed, seeds, chance, out, suffix)
     return result
+
+
+def _variant_seed(job: grid.Job) -> tuple[str, int]:
+    variant, seed = job.name.rsplit('-seed', 1)
+    return variant, int(seed)
 
 
 def _recipe_lines(recipe: str, switches) -> list[str]:
@@ -502,6 +515,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--recipe', default='reference', choices=tuple(RECIPES), help='the training recipe')
     parser.add_argument('--root', default=None, help='folder of the run workdirs (default runs/cyclegan-<recipe>)')
     parser.add_argument('--rerun', action='store_true', help='train again even where a finished run exists')
+    parser.add_argument('--report-only', action='store_true', help='the table of the finished runs; train none')
     parser.add_argument(
         '--more-seeds-for', default='', help='variants that train on the seeds after the first (default: all)'
     )
@@ -539,7 +553,14 @@ def main(argv: list[str] | None = None) -> int:
         unknown = sorted(set(more) - set(allowed))
         if unknown:
             parser.error(f'--more-seeds-for: {", ".join(unknown)} not valid; allowed: {", ".join(allowed)}')
-    result = run(args.seeds, args.root, reuse=not args.rerun, recipe=args.recipe, more_seeds_for=more)
+    result = run(
+        args.seeds,
+        args.root,
+        reuse=not args.rerun,
+        recipe=args.recipe,
+        more_seeds_for=more,
+        report_only=args.report_only,
+    )
     print(json.dumps(result['mean'], indent=2))
     return 0
 

@@ -108,7 +108,7 @@ def _fake_grid(tmp_path, monkeypatch):
         out = {}
         for i, job in enumerate(jobs):
             launched.append(job)
-            os.makedirs(os.path.join(root, job.name))
+            os.makedirs(os.path.join(root, job.name), exist_ok=True)
             with open(os.path.join(root, job.name, 'metrics.jsonl'), 'w') as f:
                 for step in range(0, 12001, 250):  # accuracy that settles: 0.9 from step 8000 on
                     acc = 0.9 if step >= 8000 else 0.5 + 0.4 * step / 8000
@@ -158,6 +158,21 @@ def test_more_seeds_only_for_plain_and_the_best_defence(tmp_path, monkeypatch, c
     with pytest.raises(SystemExit):
         experiments.main(['--recipe=authors', '--more-seeds-for=default,gues'])
     assert 'gues not valid; allowed: default, noise, guess, guess_noise, pix2pix' in capsys.readouterr().err
+
+
+def test_report_only_tables_the_finished_runs_and_trains_none(tmp_path, monkeypatch):
+    launched = _fake_grid(tmp_path, monkeypatch)
+    for variant, seed in (('default', 0), ('default', 1), ('noise', 0)):
+        config = get_config(variant)
+        config.seed = seed
+        for switch in experiments.RECIPES['authors'][0]:
+            field, value = switch.removeprefix('--config.').split('=')
+            section, key = field.split('.')
+            config[section][key] = type(config[section][key])(value)
+        _write_run(tmp_path / 'runs' / f'{variant}-seed{seed}', config, 12000)
+    _write_run(tmp_path / 'runs' / 'guess-seed0', get_config('guess'), 3000)  # another recipe's run
+    experiments.run((0, 1), str(tmp_path / 'runs'), recipe='authors', report_only=True)
+    assert sorted(job.name for job in launched) == ['default-seed0', 'default-seed1', 'noise-seed0']
 
 
 def test_last_quarter_change_and_range():
