@@ -44,7 +44,7 @@ KEYS = ('seg_accuracy', 'seg_miou', 'rh', 'sn_2', 'sn_8', 'reconstruction_l2')
 OPTIONAL_KEYS = ('rh_8bit',)  # in runs made after it was added
 RH_8BIT_FLOOR = 1.0  # squared 0-255 levels summed over the image: below it RH(8-bit) is rounding noise
 # RH (nearest colour) of a run that hides nothing is a few squared levels either side of 0 (seen:
-# -3.2 to 0.1); a ratio to such a plain run is noise over noise, so it is not taken.
+# -3.1 to 0.9); a ratio to such a plain run is noise over noise, so it is not taken.
 RH_FLOOR = 10.0
 # recipe -> (the switches every run of it takes, whether pix2pix joins the table)
 RECIPES = {
