@@ -20,6 +20,11 @@ needs, so no method calls `common.data` or imports the loop.
     plot(state, samples, workdir) -> list of paths          # optional figures, after evaluate
         samples: [(step, sample dict)] of every evaluation of the run, oldest first.
 
+The state a method builds (`TrainState` of named `Player`s) is defined here too, so a method
+imports the contract and its own modules, never the loop's: a single-player method (a transform)
+and a two-player one (generator vs discriminator) share one type, so the loop, the checkpoints
+and resume treat them alike. `extra` holds non-trainable arrays a method carries between steps.
+
 Metrics are scalars with stable names (`loss/<term>`, `grad_norm/<player>`, ...); the loop adds
 `eval/` to eval_step's names. A non-finite training metric stops the run, naming the step and the term.
 """
@@ -30,11 +35,46 @@ import functools
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import flax.struct
 import jax
-
-from common.state import TrainState
+import jax.numpy as jnp
+import optax
 
 Metrics = dict[str, jax.Array]
+
+
+@flax.struct.dataclass
+class Player:
+    """One player's parameters and optimizer state; `tx` is static (not saved)."""
+
+    params: Any
+    opt_state: Any
+    tx: optax.GradientTransformation = flax.struct.field(pytree_node=False)
+
+    @classmethod
+    def create(cls, params: Any, tx: optax.GradientTransformation) -> Player:
+        return cls(params=params, opt_state=tx.init(params), tx=tx)
+
+    def apply_gradients(self, grads: Any) -> Player:
+        """One optimizer update (descent on the gradient given)."""
+        updates, opt_state = self.tx.update(grads, self.opt_state, self.params)
+        return self.replace(params=optax.apply_updates(self.params, updates), opt_state=opt_state)
+
+
+@flax.struct.dataclass
+class TrainState:
+    """step: the global step; players: name -> Player; extra: name -> array."""
+
+    step: jax.Array
+    players: dict[str, Player]
+    extra: dict[str, Any]
+
+    @classmethod
+    def create(cls, players: dict[str, Player], extra: dict[str, Any] | None = None) -> TrainState:
+        return cls(step=jnp.zeros((), jnp.int32), players=players, extra=dict(extra or {}))
+
+    def params(self, name: str) -> Any:
+        return self.players[name].params
 
 
 class Stage(NamedTuple):

@@ -31,9 +31,8 @@ from common import data as data_lib
 from common import plots
 from common import workdir as workdir_lib
 from common.errors import NonFiniteLossError, RunInterrupted, check_number, get_field
-from common.method import Method, Stage
+from common.method import Method, Stage, TrainState
 from common.progress import progress_bar
-from common.state import TrainState
 
 
 def validate_common(config: Any) -> None:

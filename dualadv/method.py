@@ -30,8 +30,7 @@ import optax
 
 from common import plots
 from common.errors import ConfigError, check_choice, check_number
-from common.method import Method
-from common.state import Player, TrainState
+from common.method import Method, Player, TrainState
 from dualadv import losses, metrics, models, solver
 
 OBJECTIVES = ('dual', 'minmax')

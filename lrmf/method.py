@@ -43,8 +43,7 @@ import optax
 
 from common import plots
 from common.errors import ConfigError, check_choice, check_number
-from common.method import Method, Stage
-from common.state import Player, TrainState
+from common.method import Method, Player, Stage, TrainState
 from lrmf import losses, metrics, models
 
 PAPER = {

@@ -31,8 +31,7 @@ import optax
 from common import gan, nets, plots
 from common.classifier import train_classifier
 from common.errors import ConfigError, check_choice, check_number
-from common.method import Method, bind_config
-from common.state import Player, TrainState
+from common.method import Method, Player, TrainState, bind_config
 from puppet import losses, metrics
 from puppet.models import Decoder, Encoder
 

@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 
 from common import gan
-from common.state import Player, TrainState
+from common.method import Player, TrainState
 from rift.models import Munit
 
 

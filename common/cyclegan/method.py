@@ -35,8 +35,7 @@ import optax
 from common import gan, honesty, nets, plots
 from common.cyclegan import metrics
 from common.errors import ConfigError, check_choice, check_number
-from common.method import Method, bind_config
-from common.state import Player, TrainState
+from common.method import Method, Player, TrainState, bind_config
 from common.synth import shapes3d
 
 PAPER = {

@@ -28,8 +28,7 @@ from common import gan, plots
 from common.cyclegan import metrics
 from common.cyclegan.method import networks, validate_nets_and_optimizer
 from common.errors import check_choice, check_number
-from common.method import Method, bind_config
-from common.state import Player, TrainState
+from common.method import Method, Player, TrainState, bind_config
 from common.synth import shapes3d
 
 

@@ -12,8 +12,7 @@ import pytest
 
 from common import train
 from common.errors import ConfigError
-from common.method import Method, Stage
-from common.state import Player, TrainState
+from common.method import Method, Player, Stage, TrainState
 
 
 def _config(steps=6, **train_kw):
