@@ -15,6 +15,7 @@ import sys
 from absl import app, flags, logging
 from ml_collections import config_flags
 
+from common import registry
 from common.errors import ConfigError
 
 FLAGS = flags.FLAGS
@@ -34,23 +35,6 @@ def define_flags() -> None:
     flags.DEFINE_bool(
         'overwrite', False, 'Replace a workdir that holds a run with another config (the same config resumes).'
     )
-
-
-METHODS = {
-    'dualadv': 'dualadv.method',
-    'lrmf': 'lrmf.method',
-    'cyclegan': 'common.cyclegan.method',
-    'pix2pix': 'common.cyclegan.pix2pix',
-    'puppet': 'puppet.method',
-    'rift': 'rift.method',
-}
-
-
-def method_registry() -> dict:
-    """config.method -> the function building the Method from the config (imports every method)."""
-    import importlib
-
-    return {name: importlib.import_module(module).make for name, module in METHODS.items()}
 
 
 def parse_flags(argv: list[str]) -> list[str]:
@@ -85,26 +69,14 @@ def main(argv: list[str]) -> None:
         raise ConfigError(f'unexpected positional arguments: {" ".join(argv[1:])}; use --flag=value')
     config = FLAGS.config
     name = config.get('method')
-    if name not in METHODS:
-        raise ConfigError(f'config.method={name!r} is not valid; allowed: {", ".join(METHODS)}')
-    import importlib
-
+    registry.entry(name)  # an unknown method: one line before anything is imported
     from common import train
 
     logging.set_verbosity(logging.WARNING)  # orbax logs every save at INFO
-    method = importlib.import_module(METHODS[name]).make(config)
+    method = registry.make(config)
     workdir = FLAGS.workdir or default_workdir(name)
     logging.info('workdir: %s', workdir)
     train.train_and_evaluate(method, config, workdir, overwrite=FLAGS.overwrite)
-
-
-METHOD_CONFIGS = (
-    'dualadv/config.py',
-    'lrmf/config.py',
-    'common/cyclegan/config.py',
-    'puppet/config.py',
-    'rift/config.py',
-)
 
 
 def precheck(argv: list[str]) -> None:
@@ -125,7 +97,7 @@ def precheck(argv: list[str]) -> None:
     given, _, variant = spec.partition(':')
     path = resolve_config_path(given)
     if not os.path.isfile(path):
-        raise ConfigError(f'--config={spec}: no such file {given!r}; allowed: {", ".join(METHOD_CONFIGS)}')
+        raise ConfigError(f'--config={spec}: no such file {given!r}; allowed: {", ".join(registry.config_files())}')
     module_spec = importlib.util.spec_from_file_location('_config_precheck', path)
     module = importlib.util.module_from_spec(module_spec)
     try:

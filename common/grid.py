@@ -1,10 +1,11 @@
 """The one grid runner: run.py over a list of jobs, their results gathered, tables written where
 they belong.
 
-Every experiment module (`dualadv.experiments`, `lrmf.experiments`, `common.cyclegan.experiments`)
-describes its grid as `Job`s and calls `run_jobs`. Each job is an ordinary run.py workdir under
-`root`, so any one of them can be inspected or resumed on its own; run.py itself skips a finished
-run with the same config and resumes an unfinished one.
+Every experiment module (`<method>.experiments`) describes its grid as data: `Job`s of a method
+(a name in `common.registry`), a config variant and overrides as a dict, and calls `run_jobs`.
+Each job is an ordinary run.py workdir under `root`, so any one of them can be inspected or
+resumed on its own; run.py itself skips a finished run with the same config and resumes an
+unfinished one. `finished(job, workdir)` compares the job's config with the run's as values.
 
 Committed result files (`<method>/results/`) change only from a full grid: `results_dir(...,
 full=False)` sends a smoke test or a partial grid (fewer seeds, one variant, `--quick`) to
@@ -20,8 +21,10 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
+
+from common import registry
 
 CODE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUN_PY = os.path.join(CODE_ROOT, 'run.py')
@@ -29,11 +32,80 @@ PARTIAL_ROOT = os.path.join('runs', 'partial-results')
 
 
 class Job(NamedTuple):
-    """One run.py invocation: its workdir name under the grid's root, config spec and overrides."""
+    """One run.py invocation: its workdir name under the grid's root, the method (a registry name),
+    the config variant, and overrides {'section.field': value} (e.g. {'seed': 1, 'loss.cycle_a': 1.0})."""
 
     name: str
-    config: str
-    overrides: tuple[str, ...] = ()
+    method: str
+    variant: str
+    overrides: Mapping[str, Any] | None = None
+
+    def config_spec(self) -> str:
+        """`<config file>:<variant>`, what run.py's --config takes."""
+        return f'{registry.entry(self.method).config_file}:{self.variant}'
+
+    def flags(self) -> list[str]:
+        """run.py's config flags: --config=<file>:<variant> and one --config.<field>=<value> each."""
+        return [f'--config={self.config_spec()}', *override_flags(self.overrides or {})]
+
+    def config(self) -> Any:
+        """The ConfigDict run.py builds from `flags()`: the variant with the overrides set."""
+        import importlib
+
+        config = importlib.import_module(registry.entry(self.method).config).get_config(self.variant)
+        for field, value in (self.overrides or {}).items():
+            *parents, last = field.split('.')
+            node = config
+            for part in parents:
+                node = node[part]
+            if last not in node:
+                raise KeyError(f'job {self.name}: config.{field} does not exist')
+            node[last] = value
+        return config
+
+
+def _flag_value(value: Any) -> str:
+    """A config value as absl's --config.<field>= parses it back."""
+    return repr(tuple(value)) if isinstance(value, tuple | list) else str(value)
+
+
+def override_flags(overrides: Mapping[str, Any]) -> list[str]:
+    """Overrides {'section.field': value} as the run.py flags that set them."""
+    return [f'--config.{field}={_flag_value(value)}' for field, value in overrides.items()]
+
+
+def flags_text(overrides: Mapping[str, Any]) -> str:
+    """The override flags space-separated (how tables state a recipe)."""
+    return ' '.join(override_flags(overrides))
+
+
+def same_config(recorded: Mapping[str, Any], expected: Mapping[str, Any]) -> bool:
+    """Equal configs (as JSON values), where a field added after the run was recorded counts as
+    its default."""
+    for key, value in expected.items():
+        if key not in recorded:
+            continue
+        if isinstance(value, dict) != isinstance(recorded[key], dict):
+            return False
+        equal = same_config(recorded[key], value) if isinstance(value, dict) else recorded[key] == value
+        if not equal:
+            return False
+    return set(recorded) <= set(expected)
+
+
+def finished(job: Job, workdir: str) -> bool:
+    """Whether `workdir` holds a finished run (results.json) of exactly this job's config."""
+    results = read_results(workdir)
+    try:
+        with open(os.path.join(workdir, 'config.json')) as f:
+            recorded = json.load(f)
+    except (OSError, ValueError):
+        return False
+    if results is None:
+        return False
+    expected = job.config()
+    steps_ok = 'steps' not in results or results['steps'] == expected.train.steps
+    return steps_ok and same_config(recorded, json.loads(expected.to_json()))
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -52,6 +124,31 @@ def int_list(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f'{text!r} is not valid; give comma-separated integers, e.g. 0,1,2') from None
     if any(v < 0 for v in values):
         raise argparse.ArgumentTypeError(f'{text!r} is not valid; seeds are integers >= 0')
+    return values
+
+
+def parser(prog: str, doc: str | None, *, seeds: Sequence[int], root: str) -> OneLineParser:
+    """The options every experiment command shares: --seeds, --root and --quick (tiny runs, a smoke
+    test whose tables go under runs/partial-results/). Read the root with `root_of(args, default)`."""
+    out = OneLineParser(prog=prog, description=(doc or '').split('\n')[0])
+    out.add_argument('--seeds', type=int_list, default=tuple(seeds), help='e.g. 0,1,2')
+    out.add_argument('--root', default=root, help='the folder of the run workdirs')
+    out.add_argument('--quick', action='store_true', help='tiny runs: a smoke test of the pipeline')
+    return out
+
+
+def root_of(args: argparse.Namespace, default: str) -> str:
+    """The grid's root: --root, with '-quick' added to the default one for a --quick grid (so tiny
+    runs never meet full ones)."""
+    return args.root + ('-quick' if args.quick and args.root == default else '')
+
+
+def choices(parser: argparse.ArgumentParser, flag: str, text: str, allowed: Sequence[str]) -> tuple[str, ...]:
+    """A comma-separated option's values, each one of `allowed` (else one line naming it, exit 2)."""
+    values = tuple(text.split(','))
+    for v in values:
+        if v not in allowed:
+            parser.error(f'{flag}: {v!r} is not valid; allowed: {", ".join(allowed)}')
     return values
 
 
@@ -108,7 +205,7 @@ def run_jobs(
         if reuse is not None and reuse(job, workdir):
             print(f'{job.name}: reusing {workdir}', file=sys.stderr, flush=True)
             return job.name, read_results(workdir)
-        cmd = [sys.executable, RUN_PY, f'--config={job.config}', *job.overrides, f'--workdir={workdir}']
+        cmd = [sys.executable, RUN_PY, *job.flags(), f'--workdir={workdir}']
         start = time.time()
         proc = subprocess.run([*cmd, *(['--overwrite'] if overwrite else [])], capture_output=True, text=True)
         if seconds is not None:

@@ -25,8 +25,8 @@ DIGIT_SEEDS = (0, 1, 2)
 # The RBF min-max with a stronger critic (name suffix -> switches), so that its failure cannot be
 # blamed on the 256 random Fourier features or on one simultaneous critic step.
 CRITICS = {
-    '_kernel': ('--config.loss.critic=kernel',),
-    '_5steps': ('--config.optim.critic_steps=5',),
+    '_kernel': {'loss.critic': 'kernel'},
+    '_5steps': {'optim.critic_steps': 5},
 }
 # The point-grid summary's rows: (label, run-name prefix).
 POINT_ROWS = (
@@ -57,19 +57,17 @@ def jobs(quick: bool) -> list[grid.Job]:
     out = []
     lrs = POINT_LRS[1:2] if quick else POINT_LRS
     seeds = POINT_SEEDS[:1] if quick else POINT_SEEDS
-    points = [
-        (f'{e}{o}', f'dualadv/config.py:{e}{o}', ()) for e in ('points_linear', 'points_rbf') for o in ('', '_minmax')
-    ]
-    points += [(f'points_rbf_minmax{k}', 'dualadv/config.py:points_rbf_minmax', v) for k, v in CRITICS.items()]
-    for name, spec, switches in points:
+    points = [(f'{e}{o}', f'{e}{o}', {}) for e in ('points_linear', 'points_rbf') for o in ('', '_minmax')]
+    points += [(f'points_rbf_minmax{k}', 'points_rbf_minmax', v) for k, v in CRITICS.items()]
+    for name, variant, switches in points:
         for lr in lrs:
             for seed in seeds:
-                args = (*switches, f'--config.optim.lr={lr}', f'--config.seed={seed}')
-                out.append(grid.Job(f'{name}-lr{lr}-seed{seed}', spec, args))
+                overrides = {**switches, 'optim.lr': lr, 'seed': seed}
+                out.append(grid.Job(f'{name}-lr{lr}-seed{seed}', 'dualadv', variant, overrides))
     for objective in ('', '_minmax'):
         for seed in DIGIT_SEEDS[:1] if quick else DIGIT_SEEDS:
-            spec = f'dualadv/config.py:digits_rbf{objective}'
-            out.append(grid.Job(f'digits_rbf{objective}-seed{seed}', spec, (f'--config.seed={seed}',)))
+            variant = f'digits_rbf{objective}'
+            out.append(grid.Job(f'{variant}-seed{seed}', 'dualadv', variant, {'seed': seed}))
     return out
 
 

@@ -122,7 +122,7 @@ def _run_variants(variants, seeds, root: str, keys: tuple[str, ...], name: str, 
     """Run every (variant, seed) through the grid runner (`workers` at a time: two XLA CPU
     processes on two cores slow each other down ~10x on the Glow runs), collect `keys` of each
     results.json, write <out>/<name>.json with the per-seed values and their means."""
-    jobs = [grid.Job(f'{v}-seed{s}', f'lrmf/config.py:{v}', (f'--config.seed={s}',)) for v in variants for s in seeds]
+    jobs = [grid.Job(f'{v}-seed{s}', 'lrmf', v, {'seed': s}) for v in variants for s in seeds]
     done = grid.run_jobs(jobs, root, workers=workers)
     table = {job: ({k: r[k] for k in keys if k in r} if r else 'failed') for job, r in done.items()}
     summary = {}
@@ -187,14 +187,14 @@ def run_digits(seeds=DIGIT_SEEDS, root: str = 'runs/lrmf-digits', variants: tupl
 # Claim 3 ("MMD / EMD give less meaningful alignments") on three settings fixed in advance:
 # name -> (what it is, the switches on top of each moons_* variant).
 SETTINGS = {
-    'warp2x': ('moons, twice the warp amplitude (1.2)', ('--config.data.warp_strength=1.2',)),
+    'warp2x': ('moons, twice the warp amplitude (1.2)', {'data.warp_strength': 1.2}),
     'unequal_arms': (
         'moons, unequal arms: 70/30 of the points on the first arm in A, 30/70 in B',
-        ('--config.data.arm_mass_a=0.7', '--config.data.arm_mass_b=0.3'),
+        {'data.arm_mass_a': 0.7, 'data.arm_mass_b': 0.3},
     ),
     'mixture_rot120': (
         'a three-mode 2-D mixture (weights 1/6, 2/6, 3/6), B rotated by 120 degrees',
-        ('--config.data.source=mixture', '--config.data.warp=none', '--config.data.rotation=-120'),
+        {'data.source': 'mixture', 'data.warp': 'none', 'data.rotation': -120},
     ),
 }
 ALIGNERS = (
@@ -211,7 +211,7 @@ def run_settings(seeds=SEEDS, root: str = 'runs/lrmf-settings') -> dict:
     out = grid.results_dir(OUT, 'lrmf', full=set(SEEDS) <= set(seeds))
     os.makedirs(out, exist_ok=True)
     jobs = [
-        grid.Job(f'{name}-{variant}-seed{s}', f'lrmf/config.py:{variant}', (*switches, f'--config.seed={s}'))
+        grid.Job(f'{name}-{variant}-seed{s}', 'lrmf', variant, {**switches, 'seed': s})
         for name, (_, switches) in SETTINGS.items()
         for variant, _ in ALIGNERS
         for s in seeds
@@ -229,7 +229,7 @@ def run_settings(seeds=SEEDS, root: str = 'runs/lrmf-settings') -> dict:
     ]
     summary: dict = {}
     for name, (what, switches) in SETTINGS.items():
-        lines += [f'## {name}: {what}', '', f'Switches: `{" ".join(switches)}`.', '']
+        lines += [f'## {name}: {what}', '', f'Switches: `{grid.flags_text(switches)}`.', '']
         lines += ['| aligner | label accuracy after (seeds) | mean | before | LRMF loss, test (seeds) | mean |']
         lines += ['| --- | --- | --- | --- | --- | --- |']
         for variant, title in ALIGNERS:
@@ -269,15 +269,15 @@ HELD_OUT = {
 # If the affine-copy control misses ~0 with held-out fits: the tries on the shared model (its rate,
 # its start) and on the budget, each over the same seeds. name -> (what, switches on moons_copy).
 CONTROL_TRIES = {
-    'slow_shared': ('S at T/100 (shared_lr 2e-5)', ('--config.optim.shared_lr=2e-5',)),
-    'equal_shared': ("S at T's rate (shared_lr 2e-3)", ('--config.optim.shared_lr=2e-3',)),
-    'shared_from_a': ('S starts as P_A', ('--config.model.shared_init=private_a',)),
-    'shared_from_scratch': ("S starts from M's random init", ('--config.model.shared_init=scratch',)),
-    'steps_4x': ('4x the LRMF steps (6000)', ('--config.train.steps=6000',)),
+    'slow_shared': ('S at T/100 (shared_lr 2e-5)', {'optim.shared_lr': 2e-5}),
+    'equal_shared': ("S at T's rate (shared_lr 2e-3)", {'optim.shared_lr': 2e-3}),
+    'shared_from_a': ('S starts as P_A', {'model.shared_init': 'private_a'}),
+    'shared_from_scratch': ("S starts from M's random init", {'model.shared_init': 'scratch'}),
+    'steps_4x': ('4x the LRMF steps (6000)', {'train.steps': 6000}),
     # From scratch T found the arms on every seed but S had not fit T(A) and B by the end:
     'scratch_steps_4x': (
         "S from M's random init, 4x the steps",
-        ('--config.model.shared_init=scratch', '--config.train.steps=6000'),
+        {'model.shared_init': 'scratch', 'train.steps': 6000},
     ),
 }
 CONTROL_MISS = 0.1  # nats: a final test loss above this on some seed counts as missing ~0
@@ -289,9 +289,9 @@ def run_held_out(seeds=SEEDS, root: str = 'runs/lrmf-heldout') -> dict:
     out = grid.results_dir(OUT, 'lrmf', full=set(SEEDS) <= set(seeds))
     os.makedirs(out, exist_ok=True)
 
-    def job(name: str, variant: str, fit: int, seed: int, switches=()) -> grid.Job:
-        held = ('--config.data.validation_fraction=0.2', f'--config.train.fit_steps={fit}')
-        return grid.Job(f'{name}-seed{seed}', f'lrmf/config.py:{variant}', (*held, *switches, f'--config.seed={seed}'))
+    def job(name: str, variant: str, fit: int, seed: int, switches=None) -> grid.Job:
+        held = {'data.validation_fraction': 0.2, 'train.fit_steps': fit}
+        return grid.Job(f'{name}-seed{seed}', 'lrmf', variant, {**held, **(switches or {}), 'seed': seed})
 
     done = grid.run_jobs([job(v, v, fit, s) for v, fit in HELD_OUT.items() for s in seeds], root, workers=1)
     keys = ('train_lrmf_loss', 'test_lrmf_loss', 'arm_accuracy_before', 'arm_accuracy_after', 'digit_accuracy_after')

@@ -1,39 +1,12 @@
 """PuppetGAN (Usman, Dufour, Saenko, Bregler, ICCV 2019): change one attribute of a real image
 using only synthetic demonstrations. See puppet/README.md."""
 
-from __future__ import annotations
 
-import numpy as np
+def __getattr__(name: str):
+    """`puppet.manipulate` is `puppet.apply.manipulate`, imported on first use: importing the method's modules
+    (`puppet.losses`, `puppet.method`) never loads the loop that the runner needs."""
+    if name == 'manipulate':
+        from puppet.apply import manipulate
 
-
-def manipulate(workdir: str, real_images: np.ndarray, reference_images: np.ndarray) -> np.ndarray:
-    """Apply a trained run to your own digits: each real digit drawn with each reference's attribute.
-
-    Args:
-      workdir: a PuppetGAN run (`python run.py --config=puppet/config.py:... --workdir=...`),
-        finished or interrupted (its newest checkpoint is used).
-      real_images: [N, 32, 32] or [N, 32, 32, 1], white ink on black, in [-1, 1].
-      reference_images: [K, 32, 32] or [K, 32, 32, 1] synthetic digits showing the attribute
-        (e.g. `common.synth.digits.render(7, 0, angle=30.0)`).
-
-    Returns:
-      [N, K, 32, 32, 1] in [-1, 1]: g_A(rest = E_rest(real n), attr = E_attr(reference k)).
-
-    Raises:
-      ConfigError: when `workdir` holds no PuppetGAN run, or the images are not 32 x 32.
-    """
-
-    from common import train
-    from common.errors import ConfigError
-    from puppet import method
-
-    def checked(x, name):
-        x = np.asarray(x, np.float32)
-        x = x[..., None] if x.ndim == 3 else x
-        if x.ndim != 4 or x.shape[1:] != (method.IMAGE, method.IMAGE, 1):
-            raise ConfigError(f'{name} has shape {x.shape}; allowed: [n, 32, 32] or [n, 32, 32, 1] in [-1, 1]')
-        return x
-
-    real, refs = checked(real_images, 'real_images'), checked(reference_images, 'reference_images')
-    config, _, state = train.restore(workdir, method.make, method_name='puppet')
-    return np.asarray(method.manipulator(state, config)(real, refs))
+        return manipulate
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

@@ -35,12 +35,13 @@ from puppet import metrics
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results')
 TASKS = ('rotation', 'size')
 SEEDS = (0, 1, 2)
+ROOT = 'runs/puppet-table'
 CYCLEGAN_SEEDS = (0,)
 KEYS = ('acc', 'acc_true_label', 'r_attr', 'r_rest', 'r_rest_abs', 'v_rest_std01', 'v_rest_var')
 CYCLEGAN_STEPS = 3000
 
 
-def cyclegan_overrides(task: str, *, quick: bool) -> tuple[str, ...]:
+def cyclegan_overrides(task: str, *, quick: bool) -> dict[str, object]:
     """The CycleGAN between real MNIST (A) and synthetic digits (B = b_both), PuppetGAN's batch."""
     fields = {
         'data.source': 'puppet_digits',
@@ -51,7 +52,7 @@ def cyclegan_overrides(task: str, *, quick: bool) -> tuple[str, ...]:
         'model.fast_convs': not quick,
         'train.steps': 4 if quick else CYCLEGAN_STEPS,
     }
-    return tuple(f'--config.{k}={v}' for k, v in fields.items())
+    return fields
 
 
 def jobs(seeds, tasks, *, quick: bool) -> list[grid.Job]:
@@ -60,17 +61,14 @@ def jobs(seeds, tasks, *, quick: bool) -> list[grid.Job]:
     first, rest = [], []
     for seed in seeds:
         for task in tasks:
-            job = grid.Job(
-                f'puppetgan-{task}-seed{seed}',
-                f'puppet/config.py:{puppet or task}',
-                (f'--config.data.task={task}', f'--config.seed={seed}'),
-            )
+            job = grid.Job(f'puppetgan-{task}-seed{seed}', 'puppet', puppet or task, {'data.task': task, 'seed': seed})
             (first if seed == seeds[0] else rest).append(job)
             if seed in CYCLEGAN_SEEDS:
                 cyc = grid.Job(
                     f'cyclegan-{task}-seed{seed}',
-                    f'common/cyclegan/config.py:{"tiny" if quick else "default"}',
-                    (*cyclegan_overrides(task, quick=quick), f'--config.seed={seed}'),
+                    'cyclegan',
+                    'tiny' if quick else 'default',
+                    {**cyclegan_overrides(task, quick=quick), 'seed': seed},
                 )
                 (first if seed == seeds[0] else rest).append(cyc)
     return first + rest
@@ -209,7 +207,7 @@ def validate_estimators(out: str) -> dict:
     return result
 
 
-def run(seeds=SEEDS, tasks=TASKS, root: str = 'runs/puppet-table', quick: bool = False) -> dict:
+def run(seeds=SEEDS, tasks=TASKS, root: str = ROOT, quick: bool = False) -> dict:
     """Every job (skipping finished ones), the CycleGAN rows' metrics, the table and figures."""
     out = grid.results_dir(OUT, 'puppet', full=not quick)
     os.makedirs(out, exist_ok=True)
@@ -232,18 +230,11 @@ def run(seeds=SEEDS, tasks=TASKS, root: str = 'runs/puppet-table', quick: bool =
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = grid.OneLineParser(prog='python -m puppet.experiments', description=__doc__.split('\n')[0])
-    parser.add_argument('--seeds', type=grid.int_list, default=SEEDS, help='PuppetGAN seeds, e.g. 0,1,2')
+    parser = grid.parser('python -m puppet.experiments', __doc__, seeds=SEEDS, root=ROOT)
     parser.add_argument('--tasks', default=','.join(TASKS), help='comma-separated: rotation,size')
-    parser.add_argument('--root', default='runs/puppet-table', help='the folder of the run workdirs')
-    parser.add_argument('--quick', action='store_true', help='tiny runs: a smoke test of the pipeline')
     args = parser.parse_args(argv)
-    tasks = tuple(args.tasks.split(','))
-    for t in tasks:
-        if t not in TASKS:
-            parser.error(f'--tasks: {t!r} is not valid; allowed: {", ".join(TASKS)}')
-    root = args.root + ('-quick' if args.quick and args.root == 'runs/puppet-table' else '')
-    print(run(args.seeds, tasks, root, args.quick)['rows'].keys(), file=sys.stderr)
+    tasks = grid.choices(parser, '--tasks', args.tasks, TASKS)
+    print(run(args.seeds, tasks, grid.root_of(args, ROOT), args.quick)['rows'].keys(), file=sys.stderr)
 
 
 if __name__ == '__main__':

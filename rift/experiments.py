@@ -37,6 +37,7 @@ from rift.roles import ROLES
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results')
 SEEDS = (0,)
+ROOT = 'runs/rift-table'
 STEPS = 3000
 # row name -> (rift/config.py variant, or None for the CycleGAN row)
 ROWS = {
@@ -62,28 +63,17 @@ def jobs(seeds, roles, *, steps: int, quick: bool) -> list[grid.Job]:
     for seed in seeds:
         for row, variant in ROWS.items():
             for r in roles:
-                common = (f'--config.data.roles={r}', f'--config.seed={seed}')
+                name, common = f'{slug(row)}-{r}-seed{seed}', {'data.roles': r, 'seed': seed}
                 if variant is None:
-                    job = grid.Job(
-                        f'{slug(row)}-{r}-seed{seed}',
-                        f'common/cyclegan/config.py:{"tiny" if quick else "default"}',
-                        (
-                            *common,
-                            '--config.data.task=factor_domains',
-                            *(() if quick else ('--config.model.fast_convs=True',)),
-                            f'--config.train.steps={4 if quick else steps}',
-                        ),
-                    )
+                    fields = {'data.task': 'factor_domains', **({} if quick else {'model.fast_convs': True})}
+                    fields['train.steps'] = 4 if quick else steps
+                    job = grid.Job(name, 'cyclegan', 'tiny' if quick else 'default', {**common, **fields})
                 elif quick:  # the tiny config, switched to the row's translator and guess weight
-                    switches = (f'--config.model.translator={"munit" if variant == "munit" else "rift"}',)
-                    switches += ('--config.loss.guess_weight=2.0',) if variant == 'guess' else ()
-                    job = grid.Job(f'{slug(row)}-{r}-seed{seed}', 'rift/config.py:tiny', (*common, *switches))
+                    switches = {'model.translator': 'munit' if variant == 'munit' else 'rift'}
+                    switches |= {'loss.guess_weight': 2.0} if variant == 'guess' else {}
+                    job = grid.Job(name, 'rift', 'tiny', {**common, **switches})
                 else:
-                    job = grid.Job(
-                        f'{slug(row)}-{r}-seed{seed}',
-                        f'rift/config.py:{variant}',
-                        (*common, f'--config.train.steps={steps}'),
-                    )
+                    job = grid.Job(name, 'rift', variant, {**common, 'train.steps': steps})
                 out.append(job)
     return out
 
@@ -196,7 +186,7 @@ def summarize(per_run: dict[str, dict | None], seeds, roles, steps: int | None =
 def run(
     seeds=SEEDS,
     roles=tuple(ROLES),
-    root: str = 'runs/rift-table',
+    root: str = ROOT,
     *,
     steps: int = STEPS,
     quick: bool = False,
@@ -223,20 +213,13 @@ def run(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = grid.OneLineParser(prog='python -m rift.experiments', description=__doc__.split('\n')[0])
-    parser.add_argument('--seeds', type=grid.int_list, default=SEEDS, help='e.g. 0,1,2')
+    parser = grid.parser('python -m rift.experiments', __doc__, seeds=SEEDS, root=ROOT)
     parser.add_argument('--roles', default=','.join(ROLES), help='comma-separated: A,B,C')
     parser.add_argument('--steps', type=int, default=STEPS, help='training steps of every run')
-    parser.add_argument('--root', default='runs/rift-table', help='the folder of the run workdirs')
-    parser.add_argument('--quick', action='store_true', help='tiny runs: a smoke test of the pipeline')
     parser.add_argument('--table', action='store_true', help='only write the table from the finished runs')
     args = parser.parse_args(argv)
-    roles = tuple(args.roles.split(','))
-    for r in roles:
-        if r not in ROLES:
-            parser.error(f'--roles: {r!r} is not valid; allowed: {", ".join(ROLES)}')
-    root = args.root + ('-quick' if args.quick and args.root == 'runs/rift-table' else '')
-    table = run(args.seeds, roles, root, steps=args.steps, quick=args.quick, train=not args.table)
+    roles = grid.choices(parser, '--roles', args.roles, tuple(ROLES))
+    table = run(args.seeds, roles, grid.root_of(args, ROOT), steps=args.steps, quick=args.quick, train=not args.table)
     print(list(table.get('rows', {})), file=sys.stderr)
 
 

@@ -31,13 +31,12 @@ import jax
 import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
-import optax
 
-from common import gan, honesty, nets, plots
+from common import gan, plots
 from common.errors import ConfigError, check_choice, check_number
 from common.method import Method, Player, TrainState, bind_config
 from common.synth import shapes3d
-from rift import losses, metrics, munit
+from rift import adversary, losses, metrics, munit
 from rift.config import style_terms
 from rift.models import StyleGenerator
 from rift.roles import ROLES, translate_factors
@@ -83,91 +82,32 @@ def validate(config: Any) -> None:
         )
 
 
-def networks(config: Any) -> tuple[StyleGenerator, nets.PatchDiscriminator]:
-    fast = bool(config.model.fast_convs)
-    gen = StyleGenerator(config.model.ngf, config.model.num_blocks, fast=fast)
-    return gen, nets.PatchDiscriminator(config.model.ndf, config.model.num_layers, fast=fast)
-
-
-def optimizers(config: Any) -> tuple[optax.GradientTransformation, optax.GradientTransformation]:
-    """(the generators' Adam, the discriminators' Adam)."""
-    return (
-        optax.adam(config.optim.lr, b1=config.optim.b1, b2=0.999),
-        optax.adam(config.optim.lr_d, b1=config.optim.b1, b2=0.999),
-    )
-
-
-def adversaries(rng: jax.Array, shape: tuple, config: Any) -> tuple[dict[str, Player], dict[str, jax.Array]]:
-    """The discriminators (and guess discriminators) and the translation pools: shared with `rift.munit`."""
-    _, disc = networks(config)
-    _, tx_d = optimizers(config)
-    keys = jax.random.split(rng, 4)
-    x = jnp.zeros((1, *shape))
-    players = {'discriminators': Player.create({'d_a': disc.init(keys[0], x), 'd_b': disc.init(keys[1], x)}, tx_d)}
-    if config.loss.guess_weight > 0:
-        pair = jnp.zeros((1, *shape[:-1], 2 * shape[-1]))
-        players['guess'] = Player.create({'a': disc.init(keys[2], pair), 'b': disc.init(keys[3], pair)}, tx_d)
-    return players, gan.pools_create(config.loss.pool_size, shape)
+def generator(config: Any) -> StyleGenerator:
+    return StyleGenerator(config.model.ngf, config.model.num_blocks, fast=bool(config.model.fast_convs))
 
 
 def init(rng: jax.Array, batch: dict, info: dict, config: Any) -> TrainState:
     del info
-    gen, _ = networks(config)
-    tx_g, _ = optimizers(config)
+    gen = generator(config)
+    tx_g, _ = adversary.optimizers(config)
     shape = tuple(batch['a'].shape[1:])
     k_a2b, k_b2a, k_adv = jax.random.split(rng, 3)
     x, s = jnp.zeros((1, *shape)), jnp.zeros((1, *shape[:-1], 1))
-    players, extra = adversaries(k_adv, shape, config)
+    players, extra = adversary.adversaries(k_adv, shape, config)
     players['generators'] = Player.create({'a2b': gen.init(k_a2b, x, s), 'b2a': gen.init(k_b2a, x, s)}, tx_g)
     return TrainState.create(players, extra)
 
 
 def _generators(gparams: dict, config: Any):
-    gen, _ = networks(config)
+    gen = generator(config)
     return (lambda x, s: gen.apply(gparams['a2b'], x, s)), (lambda x, s: gen.apply(gparams['b2a'], x, s))
-
-
-def guess_total(guess_params: dict, a, b, rec_a, rec_b, config: Any, *, generator: bool) -> jax.Array:
-    """The guess loss of both domains: the generators' (fool D_g) or D_g's own."""
-    _, disc = networks(config)
-    pairs = ((a, rec_a), (b, rec_b))
-    return honesty.guess_loss_both(disc.apply, guess_params, pairs, kind=config.loss.gan, generator=generator)
-
-
-def adversary_step(state: TrainState, players: dict, a, b, a2b, b2a, rec_a, rec_b, rng, config: Any):
-    """The discriminators' step on pooled translations (and D_g's on the reconstructions):
-    (players, extra, metrics). Shared with `rift.munit`."""
-    _, disc = networks(config)
-    kind = config.loss.gan
-    k_a, k_b = jax.random.split(rng)
-    pools = gan.pools_read(state.extra)
-    pool_a, shown_a = gan.query(pools['a'], jax.lax.stop_gradient(b2a), k_a)
-    pool_b, shown_b = gan.query(pools['b'], jax.lax.stop_gradient(a2b), k_b)
-
-    def discriminator_loss(dparams):
-        d_a = gan.discriminator_loss(disc.apply(dparams['d_a'], a), disc.apply(dparams['d_a'], shown_a), kind=kind)
-        d_b = gan.discriminator_loss(disc.apply(dparams['d_b'], b), disc.apply(dparams['d_b'], shown_b), kind=kind)
-        return d_a + d_b, {'d_a': d_a, 'd_b': d_b}
-
-    (d_total, d_terms), d_grads = jax.value_and_grad(discriminator_loss, has_aux=True)(state.params('discriminators'))
-    players = dict(players)
-    players['discriminators'] = players['discriminators'].apply_gradients(d_grads)
-    out = {f'loss/{k}': v for k, v in d_terms.items()} | {'loss/discriminators': d_total}
-    if config.loss.guess_weight > 0:
-        rec_a, rec_b = jax.lax.stop_gradient((rec_a, rec_b))
-        q_total, q_grads = jax.value_and_grad(guess_total)(
-            state.params('guess'), a, b, rec_a, rec_b, config, generator=False
-        )
-        players['guess'] = players['guess'].apply_gradients(q_grads)
-        out['loss/guess_discriminators'] = q_total
-    return players, gan.pools_write(state.extra, {'a': pool_a, 'b': pool_b}), out
 
 
 def train_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
     """One update of the generators (L_G above), then the discriminators, then D_g."""
     if config.model.translator == 'munit':
         return munit.train_step(state, batch, rng, config=config)
-    _, disc = networks(config)
+    disc = adversary.discriminator(config)
     a, b = batch['a'], batch['b']
     k_gen, k_adv = jax.random.split(rng)
     norm_weight, style_noise = style_terms(config)
@@ -186,7 +126,9 @@ def train_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
             'style_norm': norm_weight * terms['style_norm'],
         }
         if config.loss.guess_weight > 0:
-            guess = guess_total(state.params('guess'), a, b, images['a2b2a'], images['b2a2b'], config, generator=True)
+            guess = adversary.guess_total(
+                state.params('guess'), a, b, images['a2b2a'], images['b2a2b'], config, generator=True
+            )
             weighted['guess'] = config.loss.guess_weight * guess
         return sum(weighted.values()), (weighted, terms, images)
 
@@ -195,7 +137,7 @@ def train_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
     )
     players = dict(state.players)
     players['generators'] = players['generators'].apply_gradients(g_grads)
-    players, extra, out = adversary_step(
+    players, extra, out = adversary.adversary_step(
         state, players, a, b, images['a2b'], images['b2a'], images['a2b2a'], images['b2a2b'], k_adv, config
     )
     out |= {f'loss/g_{k}': v for k, v in weighted.items()} | {'loss/generators': g_total}

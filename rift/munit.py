@@ -9,7 +9,7 @@ With (c_a, s_a) = E_A(a), (c_b, s_b) = E_B(b) and style codes z_a, z_b ~ N(0, I)
           + w_lat (|c_a' - c_a|_1 + |c_b' - c_b|_1 + |z_b' - z_b|_1 + |z_a' - z_a|_1)  (latent, `loss.latent`, 1)
 
 (MUNIT's weights: 10 for images, 1 for content and style codes.) The discriminators and pools are
-RIFT's (`rift.method.adversary_step`). Guided translation takes the guide's encoded style:
+RIFT's (`rift.adversary`). Guided translation takes the guide's encoded style:
 F_A2B(a, b) = Dec_B(c_a, s_b).
 """
 
@@ -22,6 +22,7 @@ import jax.numpy as jnp
 
 from common import gan
 from common.method import Player, TrainState
+from rift import adversary
 from rift.models import Munit
 
 
@@ -32,15 +33,13 @@ def network(config: Any) -> Munit:
 
 
 def init(rng: jax.Array, batch: dict, info: dict, config: Any) -> TrainState:
-    from rift import method
-
     del info
     net = network(config)
-    tx_g, _ = method.optimizers(config)
+    tx_g, _ = adversary.optimizers(config)
     shape = tuple(batch['a'].shape[1:])
     k_a, k_b, k_adv = jax.random.split(rng, 3)
     x = jnp.zeros((1, *shape))
-    players, extra = method.adversaries(k_adv, shape, config)
+    players, extra = adversary.adversaries(k_adv, shape, config)
     players['generators'] = Player.create({'a': net.init(k_a, x), 'b': net.init(k_b, x)}, tx_g)
     return TrainState.create(players, extra)
 
@@ -69,9 +68,7 @@ def generator_terms(gparams: dict, a: jax.Array, b: jax.Array, rng: jax.Array, c
 
 def train_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
     """One update of both autoencoders, then the discriminators on pooled translations."""
-    from rift import method
-
-    _, disc = method.networks(config)
+    disc = adversary.discriminator(config)
     a, b = batch['a'], batch['b']
     k_gen, k_adv = jax.random.split(rng)
     dparams = state.params('discriminators')
@@ -91,7 +88,7 @@ def train_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
     )
     players = dict(state.players)
     players['generators'] = players['generators'].apply_gradients(g_grads)
-    players, extra, out = method.adversary_step(
+    players, extra, out = adversary.adversary_step(
         state, players, a, b, images['ab'], images['ba'], images['a_rec'], images['b_rec'], k_adv, config
     )
     out |= {f'loss/g_{k}': v for k, v in weighted.items()} | {'loss/generators': g_total}

@@ -11,18 +11,16 @@ import jax
 import numpy as np
 import pytest
 
-import run
-from common import data, train
+from common import data, registry, train
 
-CONFIG_MODULES = ('dualadv.config', 'lrmf.config', 'common.cyclegan.config', 'puppet.config', 'rift.config')
-CASES = [(m, v) for m in CONFIG_MODULES for v in importlib.import_module(m).VARIANTS]
+CASES = [(m, v) for m in registry.config_modules() for v in importlib.import_module(m).VARIANTS]
 
 
 @pytest.mark.parametrize('module, variant', CASES)
 def test_variant_builds_and_traces_on_its_data_description(module, variant):
     config = importlib.import_module(module).get_config(variant)
     train.validate_common(config)
-    method = run.method_registry()[config.method](config)
+    method = registry.make(config)
     batch, info = data.describe(config.data, 'train')
     rng = jax.random.PRNGKey(0)
     state = jax.eval_shape(lambda r, b: method.init(r, b, info), rng, batch)

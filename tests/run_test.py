@@ -180,9 +180,8 @@ BAD_VALUES = [
 def test_bad_values_are_one_clear_config_error(spec, field, value, expected):
     import importlib.util
 
-    import run
     from common import data as data_lib
-    from common import train
+    from common import registry, train
     from common.errors import ConfigError
 
     path, _, variant = spec.partition(':')
@@ -198,7 +197,7 @@ def test_bad_values_are_one_clear_config_error(spec, field, value, expected):
         node[last] = value
     with pytest.raises(ConfigError, match=re.escape(expected)):
         train.validate_common(config)
-        run.method_registry()[config.method](config)
+        registry.make(config)
         data_lib.get_dataset(config.data, 'train', seed=config.seed)
 
 

@@ -48,17 +48,17 @@ RH_8BIT_FLOOR = 1.0  # squared 0-255 levels summed over the image: below it RH(8
 RH_FLOOR = 10.0
 # recipe -> (the switches every run of it takes, whether pix2pix joins the table)
 RECIPES = {
-    'reference': ((), False),
+    'reference': ({}, False),
     'authors': (
-        (
-            '--config.loss.cycle_a=1',
-            '--config.loss.cycle_b=2',
-            '--config.loss.identity=0.5',
-            '--config.train.steps=12000',
-            '--config.train.eval_every=250',
-            '--config.train.checkpoint_every=1000',
-            '--config.eval.batch_size=64',
-        ),
+        {
+            'loss.cycle_a': 1,
+            'loss.cycle_b': 2,
+            'loss.identity': 0.5,
+            'train.steps': 12000,
+            'train.eval_every': 250,
+            'train.checkpoint_every': 1000,
+            'eval.batch_size': 64,
+        },
         True,
     ),
 }
@@ -87,17 +87,22 @@ def run(
     os.makedirs(out, exist_ok=True)
     variants = [v for v, _ in VARIANTS] + (['pix2pix'] if with_pix2pix else [])
     jobs = [
-        grid.Job(f'{variant}-seed{seed}', f'common/cyclegan/config.py:{variant}', (f'--config.seed={seed}', *switches))
+        grid.Job(
+            f'{variant}-seed{seed}',
+            'pix2pix' if variant == 'pix2pix' else 'cyclegan',
+            variant,
+            {'seed': seed, **switches},
+        )
         for variant in variants
         for seed in seeds
         if seed == seeds[0] or more_seeds_for is None or variant in more_seeds_for
     ]
 
     def finished(job: grid.Job, workdir: str) -> bool:
-        return reuse and _finished(workdir, *_variant_seed(job), switches)
+        return reuse and grid.finished(job, workdir)
 
     if report_only:
-        jobs = [job for job in jobs if _finished(os.path.join(root, job.name), *_variant_seed(job), switches)]
+        jobs = [job for job in jobs if grid.finished(job, os.path.join(root, job.name))]
     seconds: dict[str, float] = {}
     done = grid.run_jobs(jobs, root, reuse=finished, overwrite=True, seconds=seconds)
     runtime = {name: seconds[name] if name in seconds else _recorded_runtime(os.path.join(root, name)) for name in done}
@@ -113,7 +118,7 @@ def run(
     result, lines = summarize(per_seed, runtime, seeds, chance)
     if with_pix2pix:
         result, lines = _with_upper_bound(result, lines, {n: r for n, r in done.items() if n.startswith('pix')}, seeds)
-        result['recipe'] = {'name': recipe, 'switches': list(switches)}
+        result['recipe'] = {'name': recipe, 'switches': grid.override_flags(switches)}
         curves = {name: _curve(os.path.join(root, name)) for name in done}
         result['curves'] = curves
         lines = lines[:2] + _recipe_lines(recipe, switches) + lines[2:] + _convergence_lines(curves, seeds)
@@ -124,14 +129,9 @@ def run(
     return result
 
 
-def _variant_seed(job: grid.Job) -> tuple[str, int]:
-    variant, seed = job.name.rsplit('-seed', 1)
-    return variant, int(seed)
-
-
 def _recipe_lines(recipe: str, switches) -> list[str]:
     return [
-        f'Recipe {recipe!r}: every run with {" ".join(switches)}.',
+        f'Recipe {recipe!r}: every run with {grid.flags_text(switches)}.',
         "Runtime is not shown: this recipe's long runs resume across sessions and machines, so a run's wall",
         "time is not one machine's.",
         '',
@@ -343,38 +343,6 @@ def _mean(values) -> float | None:
 
 def _fmt(value: float | None, spec: str) -> str:
     return 'n/a' if value is None else format(value, spec)
-
-
-def _finished(workdir: str, variant: str, seed: int, switches=()) -> bool:
-    """Whether `workdir` holds a finished run of this variant and seed (and recipe switches) with
-    the current config."""
-    from common.cyclegan import config as cyclegan_config
-
-    try:
-        done = json.load(open(os.path.join(workdir, 'results.json')))
-        recorded = json.load(open(os.path.join(workdir, 'config.json')))
-    except (OSError, ValueError):
-        return False
-    expected = cyclegan_config.get_config(variant)
-    expected.seed = seed
-    for switch in switches:  # '--config.section.field=value'
-        field, value = switch.removeprefix('--config.').split('=', 1)
-        section, key = field.split('.')
-        expected[section][key] = type(expected[section][key])(value)
-    return done.get('steps') == expected.train.steps and _same(recorded, json.loads(expected.to_json()))
-
-
-def _same(recorded: dict, expected: dict) -> bool:
-    """Equal configs, where a field added after the run was recorded counts as its default."""
-    for key, value in expected.items():
-        if key not in recorded:
-            continue
-        if isinstance(value, dict) != isinstance(recorded[key], dict):
-            return False
-        equal = _same(recorded[key], value) if isinstance(value, dict) else recorded[key] == value
-        if not equal:
-            return False
-    return set(recorded) <= set(expected)
 
 
 def _recorded_runtime(workdir: str) -> float | None:

@@ -11,7 +11,7 @@ from dualadv import experiments as dualadv_experiments
 FAKE_RUN_PY = """
 import json, os, sys
 args = dict(a.split('=', 1) for a in sys.argv[1:] if '=' in a)
-if 'fail' in args['--config']:
+if 'lrmf' in args['--config']:
     print('run.py: error: config.x is not valid', file=sys.stderr)
     sys.exit(2)
 os.makedirs(args['--workdir'], exist_ok=True)
@@ -24,10 +24,10 @@ def test_run_jobs_runs_each_job_reuses_and_reports_failures(tmp_path, monkeypatc
     fake = tmp_path / 'run.py'
     fake.write_text(FAKE_RUN_PY)
     monkeypatch.setattr(grid, 'RUN_PY', str(fake))
-    jobs = [grid.Job('one', 'm/config.py:a', ('--config.seed=1',)), grid.Job('two', 'fail/config.py:b')]
+    jobs = [grid.Job('one', 'dualadv', 'tiny', {'seed': 1}), grid.Job('two', 'lrmf', 'tiny')]
     seconds = {}
     done = grid.run_jobs(jobs, str(tmp_path / 'root'), workers=2, overwrite=True, seconds=seconds)
-    assert done['one'] == {'config': 'm/config.py:a', 'overwrite': True, 'steps': 1}
+    assert done['one'] == {'config': 'dualadv/config.py:tiny', 'overwrite': True, 'steps': 1}
     assert done['two'] is None and set(seconds) == {'one', 'two'}
     err = capsys.readouterr().err
     assert 'one: ok' in err and 'two: FAILED: run.py: error: config.x is not valid' in err
@@ -81,3 +81,31 @@ def test_full_grid_writes_the_committed_folder():
     assert grid.results_dir('dualadv/results', 'dualadv', full=False) == os.path.join(
         'runs', 'partial-results', 'dualadv'
     )
+
+
+def test_a_job_is_data_its_flags_give_its_config(tmp_path):
+    """The flags a job passes run.py parse back to `job.config()`, and `finished` compares the run's
+    recorded config with it as values (a field added since counts as its default)."""
+    import ml_collections
+    from absl import flags
+    from ml_collections import config_flags
+
+    job = grid.Job('x', 'cyclegan', 'guess', {'seed': 3, 'loss.cycle_a': 1, 'model.fast_convs': True})
+    assert job.flags()[0] == '--config=common/cyclegan/config.py:guess'
+    holder = flags.FlagValues()  # as run.py parses them: the config file first, then each override
+    argv = [__file__, f'--config={grid.CODE_ROOT}/{job.config_spec()}', *job.flags()[1:]]
+    config_flags.DEFINE_config_file('config', flag_values=holder, sys_argv=argv)
+    holder(argv)
+    assert isinstance(holder.config, ml_collections.ConfigDict)
+    assert holder.config.to_json() == job.config().to_json()
+    assert job.config().loss.cycle_a == 1.0 and job.config().seed == 3
+    with pytest.raises(KeyError, match='config.loss.typo does not exist'):
+        grid.Job('y', 'cyclegan', 'guess', {'loss.typo': 1}).config()
+
+    workdir = tmp_path / 'x'
+    workdir.mkdir()
+    (workdir / 'config.json').write_text(job.config().to_json())
+    assert not grid.finished(job, str(workdir))  # no results.json yet
+    (workdir / 'results.json').write_text(json.dumps({'steps': job.config().train.steps}))
+    assert grid.finished(job, str(workdir))
+    assert not grid.finished(job._replace(overrides={**job.overrides, 'seed': 4}), str(workdir))

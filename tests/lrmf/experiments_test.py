@@ -65,7 +65,7 @@ def test_settings_table_runs_every_aligner_on_every_setting(tmp_path, monkeypatc
     assert len(launched) == 3 * 4 * 2
     mixture = [j for j in launched if j.name.startswith('mixture_rot120-')]
     assert all(
-        '--config.data.source=mixture' in j.overrides and '--config.data.rotation=-120' in j.overrides for j in mixture
+        j.overrides['data.source'] == 'mixture' and j.overrides['data.rotation'] == -120 for j in mixture
     )
     assert result['mean_over_seeds']['unequal_arms/moons_realnvp']['label_accuracy_after'] == 0.9
     out = tmp_path / 'runs' / 'partial-results' / 'lrmf'
@@ -102,14 +102,14 @@ def test_held_out_table_switches_every_run_to_held_out_fits(tmp_path, monkeypatc
     experiments.run_held_out((0, 1), str(tmp_path / 'runs'))
     missed = control_loss > experiments.CONTROL_MISS
     assert len(launched) == 2 * (4 + (len(experiments.CONTROL_TRIES) if missed else 0))
-    assert all('--config.data.validation_fraction=0.2' in j.overrides for j in launched)
+    assert all(j.overrides['data.validation_fraction'] == 0.2 for j in launched)
     text = (tmp_path / 'runs' / 'partial-results' / 'lrmf' / 'held_out.md').read_text()
     mean = (0.02 + control_loss) / 2
     assert f'| moons_copy (3000 fit steps) | 0.010 / 0.010 | 0.010 | 0.020 / {control_loss:.3f} | {mean:.3f} |' in text
     assert ('## The affine-copy control: tries' in text) == missed
     if missed:
         steps = next(j for j in launched if j.name == 'moons_copy-steps_4x-seed1')
-        assert '--config.train.steps=6000' in steps.overrides and '--config.seed=1' in steps.overrides
+        assert steps.overrides['train.steps'] == 6000 and steps.overrides['seed'] == 1
         assert (
             '| S starts as P_A | 0.010 / 0.010 | 0.010 | 0.020 / 0.020 | 0.020 | 0.700 -> 0.750 / 0.700 -> 0.750 |'
             in text

@@ -15,7 +15,7 @@ def test_seed_zero_of_all_four_rows_comes_first():
     ]
     assert sorted(names[4:]) == sorted(f'puppetgan-{t}-seed{s}' for s in (1, 2) for t in ('rotation', 'size'))
     cyc = next(j for j in experiments.jobs((0,), ('size',), quick=False) if j.name.startswith('cyclegan'))
-    assert '--config.data.task=size' in cyc.overrides and '--config.data.source=puppet_digits' in cyc.overrides
+    assert cyc.overrides['data.task'] == 'size' and cyc.overrides['data.source'] == 'puppet_digits'
 
 
 def _row(acc, r_attr):

@@ -14,8 +14,8 @@ def test_seed_zero_of_every_row_and_assignment_comes_first():
     assert names[:3] == ['rift-A-seed0', 'rift-B-seed0', 'rift-C-seed0']
     assert all(n.endswith('seed0') for n in names[: len(names) // 2])
     cyc = next(j for j in jobs if j.name == 'cyclegan-B-seed0')
-    assert cyc.config.startswith('common/cyclegan/config.py') and '--config.data.task=factor_domains' in cyc.overrides
-    assert '--config.data.roles=B' in cyc.overrides and '--config.train.steps=100' in cyc.overrides
+    assert cyc.config_spec().startswith('common/cyclegan/config.py') and cyc.overrides['data.task'] == 'factor_domains'
+    assert cyc.overrides['data.roles'] == 'B' and cyc.overrides['train.steps'] == 100
 
 
 def _scores(assignment, specific, shared):

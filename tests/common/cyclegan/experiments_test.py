@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from common import grid
 from common.cyclegan import experiments
 from common.cyclegan.config import get_config
 
@@ -15,29 +16,33 @@ def _write_run(workdir, config, steps):
     (workdir / 'results.json').write_text(json.dumps({'steps': steps}))
 
 
+def _job(variant, seed, switches=None):
+    return grid.Job(f'{variant}-seed{seed}', 'cyclegan', variant, {'seed': seed, **(switches or {})})
+
+
 def test_finished_run_is_reused_only_with_the_same_config(tmp_path):
     config = get_config('guess')
     config.seed = 3
     _write_run(tmp_path / 'same', config, config.train.steps)
-    assert experiments._finished(str(tmp_path / 'same'), 'guess', 3)
-    assert not experiments._finished(str(tmp_path / 'same'), 'guess', 4)  # another seed
-    assert not experiments._finished(str(tmp_path / 'same'), 'noise', 3)  # another variant
+    assert grid.finished(_job('guess', 3), str(tmp_path / 'same'))
+    assert not grid.finished(_job('guess', 4), str(tmp_path / 'same'))  # another seed
+    assert not grid.finished(_job('noise', 3), str(tmp_path / 'same'))  # another variant
 
     _write_run(tmp_path / 'short', config, config.train.steps - 1)  # stopped early
-    assert not experiments._finished(str(tmp_path / 'short'), 'guess', 3)
-    assert not experiments._finished(str(tmp_path / 'missing'), 'guess', 3)
+    assert not grid.finished(_job('guess', 3), str(tmp_path / 'short'))
+    assert not grid.finished(_job('guess', 3), str(tmp_path / 'missing'))
 
 
 def test_a_field_added_after_the_run_counts_as_its_default():
     expected = json.loads(get_config('default').to_json())
     recorded = json.loads(get_config('default').to_json())
     del recorded['model']['fast_convs']
-    assert experiments._same(recorded, expected)
+    assert grid.same_config(recorded, expected)
     recorded['model']['ngf'] = 32
-    assert not experiments._same(recorded, expected)
+    assert not grid.same_config(recorded, expected)
     recorded['model']['ngf'] = expected['model']['ngf']
     recorded['model']['removed_field'] = 1
-    assert not experiments._same(recorded, expected)
+    assert not grid.same_config(recorded, expected)
 
 
 def test_summary_pairs_each_defended_run_with_plain_on_its_seed():
@@ -131,8 +136,8 @@ def test_the_authors_recipe_table_with_8bit_rh_pix2pix_and_curves(tmp_path, monk
     switches = experiments.RECIPES['authors'][0]
     launched = _fake_grid(tmp_path, monkeypatch)
     result = experiments.run((0,), str(tmp_path / 'runs'), recipe='authors')
-    assert len(launched) == 5 and all(set(switches) <= set(job.overrides) for job in launched)
-    assert launched[-1].config == 'common/cyclegan/config.py:pix2pix'
+    assert len(launched) == 5 and all(switches.items() <= job.overrides.items() for job in launched)
+    assert launched[-1].config_spec() == 'common/cyclegan/config.py:pix2pix'
     assert experiments.last_quarter(result['curves']['default-seed0']) == {'range': 0.0, 'change': 0.0, 'final': 0.9}
     text = open(tmp_path / 'results' / 'table_authors.md').read()
     assert '| RH | RH(8-bit) |' in text and 'RH(8-bit) ratio' in text
@@ -165,10 +170,9 @@ def test_report_only_tables_the_finished_runs_and_trains_none(tmp_path, monkeypa
     for variant, seed in (('default', 0), ('default', 1), ('noise', 0)):
         config = get_config(variant)
         config.seed = seed
-        for switch in experiments.RECIPES['authors'][0]:
-            field, value = switch.removeprefix('--config.').split('=')
+        for field, value in experiments.RECIPES['authors'][0].items():
             section, key = field.split('.')
-            config[section][key] = type(config[section][key])(value)
+            config[section][key] = value
         _write_run(tmp_path / 'runs' / f'{variant}-seed{seed}', config, 12000)
     _write_run(tmp_path / 'runs' / 'guess-seed0', get_config('guess'), 3000)  # another recipe's run
     experiments.run((0, 1), str(tmp_path / 'runs'), recipe='authors', report_only=True)
@@ -187,8 +191,8 @@ def test_a_run_of_the_authors_recipe_is_reused_only_under_it(tmp_path):
     config.train.steps, config.train.eval_every, config.train.checkpoint_every = 12000, 250, 1000
     config.eval.batch_size = 64
     _write_run(tmp_path / 'authors', config, 12000)
-    assert experiments._finished(str(tmp_path / 'authors'), 'default', 0, experiments.RECIPES['authors'][0])
-    assert not experiments._finished(str(tmp_path / 'authors'), 'default', 0)
+    assert grid.finished(_job('default', 0, experiments.RECIPES['authors'][0]), str(tmp_path / 'authors'))
+    assert not grid.finished(_job('default', 0), str(tmp_path / 'authors'))
 
 
 def test_renderer_check_compares_seed_0_with_the_committed_spread(tmp_path):
