@@ -64,9 +64,7 @@ def test_settings_table_runs_every_aligner_on_every_setting(tmp_path, monkeypatc
     result = experiments.run_settings((0, 1), str(tmp_path / 'runs'))
     assert len(launched) == 3 * 4 * 2
     mixture = [j for j in launched if j.name.startswith('mixture_rot120-')]
-    assert all(
-        j.overrides['data.source'] == 'mixture' and j.overrides['data.rotation'] == -120 for j in mixture
-    )
+    assert all(j.overrides['data.source'] == 'mixture' and j.overrides['data.rotation'] == -120 for j in mixture)
     assert result['mean_over_seeds']['unequal_arms/moons_realnvp']['label_accuracy_after'] == 0.9
     out = tmp_path / 'runs' / 'partial-results' / 'lrmf'
     text = (out / 'semantics_settings.md').read_text()
