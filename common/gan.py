@@ -23,6 +23,12 @@ import jax.numpy as jnp
 KINDS = ('lsgan', 'nonsaturating', 'hinge')
 
 
+def l1(x: jax.Array, y: jax.Array) -> jax.Array:
+    """The mean absolute error |x - y|_1 (mean over every element): the cycle, identity and
+    reconstruction terms of the translation methods."""
+    return jnp.mean(jnp.abs(x - y))
+
+
 def discriminator_loss(real: jax.Array, fake: jax.Array, *, kind: str = 'lsgan') -> jax.Array:
     """The discriminator's loss on logits for real and for generated data (see module doc)."""
     if kind == 'lsgan':

@@ -97,8 +97,13 @@ class Method(NamedTuple):
     plot: Callable[[TrainState, list[tuple[int, dict[str, Any]]], str], list[str]] | None = None
 
 
-def bind_config(config: Any, **functions: Callable | None) -> Method:
+def bind_config(config: Any, *, stages: tuple[Stage, ...] = (), **functions: Callable | None) -> Method:
     """A Method of module-level functions that each take the config as their keyword `config`:
     `bind_config(config, init=init, train_step=train_step, ...)` binds it once (None stays None),
-    so a method's `make` is wiring only."""
-    return Method(**{k: None if fn is None else functools.partial(fn, config=config) for k, fn in functions.items()})
+    and so for each stage's step, so every method's `make` is wiring only, written one way."""
+
+    def bind(fn: Callable | None) -> Callable | None:
+        return None if fn is None else functools.partial(fn, config=config)
+
+    bound_stages = tuple(Stage(s.name, bind(s.train_step), s.steps) for s in stages)
+    return Method(**{k: bind(fn) for k, fn in functions.items()}, stages=bound_stages)

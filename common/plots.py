@@ -72,3 +72,17 @@ def save_figure(fig: Any, path: str) -> str:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def show_image(ax: Any, image: Any, title: str | None = None, *, fontsize: int = 7) -> None:
+    """Draw one image in [-1, 1] ([h, w], [h, w, 1] grey or [h, w, 3] colour) on `ax`: mapped to
+    [0, 1] and clipped, pixels unsmoothed, no ticks; `title` above it."""
+    pixels = np.clip((np.asarray(image, np.float32) + 1.0) / 2.0, 0.0, 1.0)
+    if pixels.ndim == 3 and pixels.shape[-1] == 1:
+        pixels = pixels[..., 0]
+    grey = {'cmap': 'gray', 'vmin': 0.0, 'vmax': 1.0} if pixels.ndim == 2 else {}
+    ax.imshow(pixels, interpolation='nearest', **grey)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=fontsize)

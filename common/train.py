@@ -180,9 +180,6 @@ def train_and_evaluate(method: Method, config: Any, workdir: str, *, overwrite: 
     _save_json(os.path.join(workdir, 'config.json'), workdir_lib.config_dict(config))
 
     stages = _stages(method, config)
-    ends = np.cumsum([s.steps for s in stages]).tolist()
-    total = ends[-1]
-
     mesh = data_lib.make_mesh()
     train_ds = data_lib.get_dataset(config.data, 'train', seed=config.seed, mesh=mesh)
     eval_ds = data_lib.get_dataset(config.data, 'test', seed=config.seed, mesh=mesh)
@@ -199,81 +196,104 @@ def train_and_evaluate(method: Method, config: Any, workdir: str, *, overwrite: 
         restored = _restore(manager, _abstract(state))
         if restored is not None:
             state, start = restored
-            msg = f'resumed from step {start} of {total}'
+            msg = f'resumed from step {start} of {sum(s.steps for s in stages)}'
             logging.info(msg)
             print(msg, file=sys.stderr)
-
-    replicated = NamedSharding(mesh, PartitionSpec())
-    jitted = [_guarded(s.train_step, i) for i, s in enumerate(stages)]
-    eval_fn = jax.jit(method.eval_step)
-    sample_fn = jax.jit(method.sample)
-    writer = _Writer(workdir, start)
-    os.makedirs(os.path.join(workdir, 'samples'), exist_ok=True)
-    history = {step: samples for step, samples in plots.read_samples(workdir) if step <= start}
-
-    def evaluate_now(step: int) -> None:
-        writer.write(step, {f'eval/{k}': v for k, v in _to_host(eval_fn(state, eval_batch)).items()})
-        history[step] = _to_host(sample_fn(state, eval_batch))
-        np.savez(os.path.join(workdir, 'samples', f'{step:08d}.npz'), **history[step])
-
-    if start == 0:
-        evaluate_now(0)
-
-    def stage_of(step: int) -> int:
-        return min(bisect.bisect_right(ends, step), len(stages) - 1)
-
-    guard = {'step': jnp.int32(-1), 'stage': jnp.int32(0), 'term': jnp.int32(0), 'value': jnp.float32(0)}
-    guard = jax.device_put(guard, replicated)
-    names: dict[int, list[str]] = {}
-    bar = progress_bar(total, initial=start, desc=stages[stage_of(start)].name)
-    last_time, last_step, step = time.time(), start, start
-    try:
-        for step in range(start, total):
-            index = stage_of(step)
-            if step == start or index != stage_of(step - 1):
-                bar.set_description(stages[index].name, refresh=False)
-            rng = jax.random.fold_in(train_rng, step)
-            state, guard, metrics = jitted[index](state, guard, train_ds.batch(step), rng)
-            names.setdefault(index, _ordered(metrics))
-            done = step + 1
-            bar.update(1)
-            if done % config.train.log_every == 0 or done == total:
-                record, logged = jax.device_get((guard, metrics))  # the one host transfer of a log step
-                _check_guard(record, stages, names, manager, workdir)
-                now = time.time()
-                logged = _to_host(logged) | {'perf/steps_per_sec': (done - last_step) / max(now - last_time, 1e-9)}
-                last_time, last_step = now, done
-                writer.write(done, logged)
-                loss_key = next((k for k in names[index] if k.startswith('loss')), None)
-                if loss_key is not None:
-                    bar.set_postfix({loss_key: f'{float(logged[loss_key]):.4g}'}, refresh=False)
-            if done % config.train.eval_every == 0 or done == total:
-                evaluate_now(done)
-            if done % config.train.checkpoint_every == 0 or done in ends:
-                _check_guard(guard, stages, names, manager, workdir)
-                manager.save(done, args=ocp.args.StandardSave(state))
-        manager.wait_until_finished()
-    except KeyboardInterrupt:
-        manager.wait_until_finished()
-        kept = manager.latest_step()
-        where = f'the last checkpoint (step {kept}) is in {workdir}/ckpt' if kept else 'no checkpoint was written yet'
-        raise RunInterrupted(
-            f'the run stopped at step {step} of {total}; {where}; run the same command to resume'
-        ) from None
-    finally:
-        bar.close()
-        writer.close()
-        manager.close()
+    loop = _Loop(method, config, workdir, stages, manager, mesh, eval_batch, start)
+    state = loop.run(state, train_ds, train_rng)
 
     pools = {'train': train_ds.full(), 'test': eval_ds.full()}
     results = dict(method.evaluate(state, pools))
-    results['steps'] = total
+    results['steps'] = loop.total
     _save_json(results_path, results)
     plots.plot_curves(workdir)
     if method.plot is not None:
-        method.plot(state, sorted(history.items()), workdir)
+        method.plot(state, sorted(loop.history.items()), workdir)
     print(f'results: {results_path}', file=sys.stderr)
     return results
+
+
+class _Loop:
+    """The steps of one run from `start`: the jitted (guarded) stage steps, logging, evaluation
+    cadence, checkpoints and the non-finite guard. `history` keeps every evaluation's samples."""
+
+    def __init__(
+        self, method: Method, config: Any, workdir: str, stages, manager, mesh: Mesh, eval_batch: dict, start: int
+    ):
+        self.config, self.workdir, self.stages, self.manager = config, workdir, stages, manager
+        self.ends = np.cumsum([s.steps for s in stages]).tolist()
+        self.total, self.start, self.eval_batch = self.ends[-1], start, eval_batch
+        self.jitted = [_guarded(s.train_step, i) for i, s in enumerate(stages)]
+        self.eval_fn, self.sample_fn = jax.jit(method.eval_step), jax.jit(method.sample)
+        self.writer = _Writer(workdir, start)
+        os.makedirs(os.path.join(workdir, 'samples'), exist_ok=True)
+        self.history = {step: samples for step, samples in plots.read_samples(workdir) if step <= start}
+        guard = {'step': jnp.int32(-1), 'stage': jnp.int32(0), 'term': jnp.int32(0), 'value': jnp.float32(0)}
+        self.guard = jax.device_put(guard, NamedSharding(mesh, PartitionSpec()))
+        self.names: dict[int, list[str]] = {}  # stage -> its metric names in logging order
+        self.last_time, self.last_step = time.time(), start
+
+    def stage_of(self, step: int) -> int:
+        return min(bisect.bisect_right(self.ends, step), len(self.stages) - 1)
+
+    def evaluate_now(self, state: TrainState, step: int) -> None:
+        self.writer.write(step, {f'eval/{k}': v for k, v in _to_host(self.eval_fn(state, self.eval_batch)).items()})
+        self.history[step] = _to_host(self.sample_fn(state, self.eval_batch))
+        np.savez(os.path.join(self.workdir, 'samples', f'{step:08d}.npz'), **self.history[step])
+
+    def log(self, done: int, index: int, metrics: Any, bar: Any) -> None:
+        """A log step: the one host transfer of (guard, metrics), checked, written, shown."""
+        record, logged = jax.device_get((self.guard, metrics))
+        _check_guard(record, self.stages, self.names, self.manager, self.workdir)
+        now = time.time()
+        logged = _to_host(logged) | {'perf/steps_per_sec': (done - self.last_step) / max(now - self.last_time, 1e-9)}
+        self.last_time, self.last_step = now, done
+        self.writer.write(done, logged)
+        loss_key = next((k for k in self.names[index] if k.startswith('loss')), None)
+        if loss_key is not None:
+            bar.set_postfix({loss_key: f'{float(logged[loss_key]):.4g}'}, refresh=False)
+
+    def run(self, state: TrainState, train_ds: data_lib.Dataset, train_rng: jax.Array) -> TrainState:
+        """Every step from `start` to the end; the state after the last."""
+        config, start, total = self.config, self.start, self.total
+        if start == 0:
+            self.evaluate_now(state, 0)
+        bar = progress_bar(total, initial=start, desc=self.stages[self.stage_of(start)].name)
+        step = start
+        try:
+            for step in range(start, total):
+                index = self.stage_of(step)
+                if step == start or index != self.stage_of(step - 1):
+                    bar.set_description(self.stages[index].name, refresh=False)
+                rng = jax.random.fold_in(train_rng, step)
+                state, self.guard, metrics = self.jitted[index](state, self.guard, train_ds.batch(step), rng)
+                self.names.setdefault(index, _ordered(metrics))
+                done = step + 1
+                bar.update(1)
+                if done % config.train.log_every == 0 or done == total:
+                    self.log(done, index, metrics, bar)
+                if done % config.train.eval_every == 0 or done == total:
+                    self.evaluate_now(state, done)
+                if done % config.train.checkpoint_every == 0 or done in self.ends:
+                    _check_guard(self.guard, self.stages, self.names, self.manager, self.workdir)
+                    self.manager.save(done, args=ocp.args.StandardSave(state))
+            self.manager.wait_until_finished()
+        except KeyboardInterrupt:
+            self.manager.wait_until_finished()
+            kept = self.manager.latest_step()
+            where = (
+                f'the last checkpoint (step {kept}) is in {self.workdir}/ckpt'
+                if kept
+                else 'no checkpoint was written yet'
+            )
+            raise RunInterrupted(
+                f'the run stopped at step {step} of {total}; {where}; run the same command to resume'
+            ) from None
+        finally:
+            bar.close()
+            self.writer.close()
+            self.manager.close()
+        return state
 
 
 def _stages(method: Method, config: Any) -> tuple[Stage, ...]:

@@ -30,7 +30,7 @@ import optax
 
 from common import plots
 from common.errors import ConfigError, check_choice, check_number
-from common.method import Method, Player, TrainState
+from common.method import Method, Player, TrainState, bind_config
 from dualadv import losses, metrics, models, solver
 
 OBJECTIVES = ('dual', 'minmax')
@@ -246,7 +246,9 @@ def eval_step(state: TrainState, batch: dict, config: Any) -> dict:
     return out
 
 
-def sample(state: TrainState, batch: dict) -> dict:
+def sample(state: TrainState, batch: dict, config: Any) -> dict:
+    """A, B (with labels) and T(A) of the batch, for the trajectory plot."""
+    del config
     keys = ('a', 'b', 'label_a', 'label_b')
     return {k: batch[k] for k in keys} | {'ta': models.apply_transform(state.params('transform'), batch['a'])}
 
@@ -290,13 +292,8 @@ def make(config: Any) -> Method:
     """Build the dualadv Method for `config` (wiring only: the bodies are the functions above)."""
     validate(config)
     step = dual_step if config.loss.objective == 'dual' else minmax_step
-    return Method(
-        init=lambda rng, batch, info: init(rng, batch, info, config),
-        train_step=lambda state, batch, rng: step(state, batch, rng, config),
-        eval_step=lambda state, batch: eval_step(state, batch, config),
-        sample=sample,
-        evaluate=lambda state, pools: evaluate(state, pools, config),
-        plot=lambda state, samples, workdir: plot(state, samples, workdir, config),
+    return bind_config(
+        config, init=init, train_step=step, eval_step=eval_step, sample=sample, evaluate=evaluate, plot=plot
     )
 
 

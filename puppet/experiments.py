@@ -124,11 +124,11 @@ def _plot_cyclegan_grid(manipulate, real, refs, path: str, task: str) -> None:
     for ax in axes.ravel():
         ax.set_axis_off()
     for j in range(k):
-        axes[0, j + 1].imshow((refs[j, ..., 0] + 1) / 2, cmap='gray', vmin=0, vmax=1)
+        plots.show_image(axes[0, j + 1], refs[j])
     for i in range(n):
-        axes[i + 1, 0].imshow((real[i, ..., 0] + 1) / 2, cmap='gray', vmin=0, vmax=1)
+        plots.show_image(axes[i + 1, 0], real[i])
         for j in range(k):
-            axes[i + 1, j + 1].imshow(np.clip((cells[i, j, ..., 0] + 1) / 2, 0, 1), cmap='gray', vmin=0, vmax=1)
+            plots.show_image(axes[i + 1, j + 1], cells[i, j])
     fig.suptitle(f'CycleGAN ({task}): the reference (top)\ntranslated; the real digit (left) unused', fontsize=7)
     plots.save_figure(fig, path)
 

@@ -37,17 +37,13 @@ import jax
 import jax.numpy as jnp
 
 from common import gan
+from common.gan import l1  # the cycle / reconstruction terms' |x - y|_1
 
 Encode = Callable[[jax.Array], tuple[jax.Array, jax.Array]]
 Decode = Callable[[jax.Array, jax.Array], jax.Array]
 
 TERMS = ('rec', 'dis', 'cyc', 'attr_b', 'attr_a')
 TRIPLET = ('b_rest', 'b_attr', 'b_both')
-
-
-def l1(x: jax.Array, y: jax.Array) -> jax.Array:
-    """The mean absolute error |x - y|_1."""
-    return jnp.mean(jnp.abs(x - y))
 
 
 def _batched(fn: Callable, groups: list[tuple[jax.Array, ...]]) -> list:

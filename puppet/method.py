@@ -25,7 +25,6 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import matplotlib.pyplot as plt
-import numpy as np
 import optax
 
 from common import gan, nets, plots
@@ -253,17 +252,16 @@ def plot(state: TrainState, samples: list, workdir: str, config: Any) -> list[st
     grid, refs, real = last['grid'], last['refs'], last['real']
     n, k = grid.shape[:2]
     fig, axes = plt.subplots(n + 1, k + 1, figsize=(0.75 * (k + 1), 0.75 * (n + 1)), squeeze=False)
-    show = lambda ax, x: ax.imshow(np.clip((x[..., 0] + 1) / 2, 0, 1), cmap='gray', vmin=0, vmax=1)  # noqa: E731
     for ax in axes.ravel():
+        ax.set_frame_on(False)
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_frame_on(False)
     for j in range(k):
-        show(axes[0, j + 1], refs[j])
+        plots.show_image(axes[0, j + 1], refs[j])
     for i in range(n):
-        show(axes[i + 1, 0], real[i])
+        plots.show_image(axes[i + 1, 0], real[i])
         for j in range(k):
-            show(axes[i + 1, j + 1], grid[i, j])
+            plots.show_image(axes[i + 1, j + 1], grid[i, j])
     axes[0, 0].text(0.5, 0.5, f'{config.data.task}\nstep {step}', ha='center', va='center', fontsize=7)
     fig.suptitle("PuppetGAN: real digit (left) with the reference's attribute (top)", fontsize=8)
     paths = [plots.save_figure(fig, os.path.join(workdir, 'manipulation.png'))]
@@ -278,9 +276,7 @@ def plot(state: TrainState, samples: list, workdir: str, config: Any) -> list[st
     )
     for r, (title, images) in enumerate(rows):
         for c in range(len(images)):
-            show(axes[r, c], images[c])
-            axes[r, c].set_xticks([])
-            axes[r, c].set_yticks([])
+            plots.show_image(axes[r, c], images[c])
         axes[r, 0].set_ylabel(title, fontsize=7)
     fig.suptitle('synthetic decoder: the rest of b_rest with the attribute of b_attr', fontsize=8)
     paths.append(plots.save_figure(fig, os.path.join(workdir, 'disentanglement.png')))

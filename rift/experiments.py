@@ -110,6 +110,37 @@ def row_scores(name: str, result: dict) -> dict | None:
 WACV = ('content_preservation', 'style_accuracy', 'source_specific_fixed', 'model_bias')
 
 
+def _scores_per_seed(name: str, per_run: dict, seeds, roles) -> dict[int, dict[str, Any]]:
+    """{seed: {assignment: the row's scores}} of the finished runs behind a table row."""
+    per_seed = {}
+    for seed in seeds:
+        scores = {}
+        for r in roles:
+            source = name if name in ROWS else 'RIFT'  # RAND and the oracle ride on the RIFT runs
+            result = per_run.get(f'{slug(source)}-{r}-seed{seed}')
+            if isinstance(result, dict):
+                scores[r] = row_scores(name, result)
+        if scores:
+            per_seed[seed] = scores
+    return per_seed
+
+
+def _row(per_seed: dict, roles) -> dict[str, Any]:
+    """A row's numbers: ACC per assignment; 3DS and RD when every seed ran all three; the WACV means."""
+    acc = {r: [s[r]['acc'] for s in per_seed.values() if r in s] for r in roles}
+    entry: dict[str, Any] = {'seeds': sorted(per_seed), 'acc': {r: float(np.mean(v)) for r, v in acc.items() if v}}
+    complete = [s for s in per_seed.values() if set(s) == set(ROLES)]
+    if len(complete) == len(per_seed) and set(roles) == set(ROLES):
+        entry['3ds'] = float(np.mean([np.mean([s[r]['acc'] for r in ROLES]) for s in complete]))
+        pairs = [(r, d) for r in ROLES for d in metrics.DIRECTIONS]
+        per_direction = [{(r, d): s[r][d]['acc_per_factor'] for r, d in pairs} for s in complete]
+        rds = [metrics.relative_discrepancy(accs)['rd'] for accs in per_direction]
+        entry['rd'] = float(np.mean(rds))
+    for key in WACV:
+        entry[key] = float(np.mean([s[r][key] for s in per_seed.values() for r in s]))
+    return entry
+
+
 def summarize(per_run: dict[str, dict | None], seeds, roles, steps: int | None = None) -> tuple[dict, list[str]]:
     """(numbers, markdown lines): ACC per assignment, 3DS, RD and the WACV 2022 metrics per row."""
     from rift.method import PAPER
@@ -135,41 +166,13 @@ def summarize(per_run: dict[str, dict | None], seeds, roles, steps: int | None =
         '|---|---|' + '---|' * len(roles) + '---|---|---|---|---|---|---|',
     ]
     for name in names:
-        per_seed = {}
-        for seed in seeds:
-            scores = {}
-            for r in roles:
-                source = name if name in ROWS else 'RIFT'  # RAND and the oracle ride on the RIFT runs
-                result = per_run.get(f'{slug(source)}-{r}-seed{seed}')
-                if isinstance(result, dict):
-                    scores[r] = row_scores(name, result)
-            if scores:
-                per_seed[seed] = scores
+        per_seed = _scores_per_seed(name, per_run, seeds, roles)
         paper = PAPER.get(PAPER_ROWS.get(name, ''), None)
         ref = f'{paper["3ds"]} / {paper["rd"]}' if paper else ''
         if not per_seed:
             lines.append(f'| {name} | (not run yet) |' + ' |' * (len(roles) + 6) + f' {ref} |')
             continue
-        acc = {r: [s[r]['acc'] for s in per_seed.values() if r in s] for r in roles}
-        entry: dict[str, Any] = {'seeds': sorted(per_seed), 'acc': {r: float(np.mean(v)) for r, v in acc.items() if v}}
-        complete = [s for s in per_seed.values() if set(s) == set(ROLES)]
-        if len(complete) == len(per_seed) and set(roles) == set(ROLES):
-            entry['3ds'] = float(np.mean([np.mean([s[r]['acc'] for r in ROLES]) for s in complete]))
-            entry['rd'] = float(
-                np.mean(
-                    [
-                        metrics.relative_discrepancy(
-                            {(r, d): s[r][d]['acc_per_factor'] for r in ROLES for d in metrics.DIRECTIONS}
-                        )['rd']
-                        for s in complete
-                    ]
-                )
-            )
-        for key in WACV:
-            entry[key] = float(np.mean([s[r][key] for s in per_seed.values() for r in s]))
-        entry['per_seed'] = per_seed
-        entry['paper'] = paper
-        rows[name] = entry
+        rows[name] = entry = _row(per_seed, roles) | {'per_seed': per_seed, 'paper': paper}
 
         def pct(v):
             return f'{100 * v:.0f}'

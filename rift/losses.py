@@ -30,12 +30,10 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
+from common.gan import l1  # the cycle / reconstruction terms' |x - y|_1
+
 Generator = Callable[[jax.Array, jax.Array], tuple[jax.Array, jax.Array]]
 TERMS = ('cycle', 'identity', 'style_norm')
-
-
-def l1(x: jax.Array, y: jax.Array) -> jax.Array:
-    return jnp.mean(jnp.abs(x - y))
 
 
 def _noisy(x: jax.Array, rng: jax.Array, sd: float) -> jax.Array:

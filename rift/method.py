@@ -160,8 +160,8 @@ def eval_step(state: TrainState, batch: dict, config: Any) -> dict:
     a2b = translate(a, jnp.roll(b, 1, axis=0), 'a2b')
     b2a = translate(b, jnp.roll(a, 1, axis=0), 'b2a')
     return {
-        'cycle_l1_a': jnp.mean(jnp.abs(translate(a2b, a, 'b2a') - a)),
-        'cycle_l1_b': jnp.mean(jnp.abs(translate(b2a, b, 'a2b') - b)),
+        'cycle_l1_a': gan.l1(translate(a2b, a, 'b2a'), a),
+        'cycle_l1_b': gan.l1(translate(b2a, b, 'a2b'), b),
     }
 
 
@@ -218,14 +218,6 @@ def make(config: Any) -> Method:
     )
 
 
-def _show(ax, image, title=None):
-    ax.imshow(np.clip((np.asarray(image) + 1.0) / 2.0, 0.0, 1.0), interpolation='nearest')
-    ax.set_xticks([])
-    ax.set_yticks([])
-    if title:
-        ax.set_title(title, fontsize=7)
-
-
 def plot(state: TrainState, samples: list, workdir: str, config: Any) -> list[str]:
     """translations.png: per direction, rows sources, columns guides, and beside each translation
     the exact one (rendered from the factors), so a wrong factor shows at a glance; losses are
@@ -247,13 +239,13 @@ def plot(state: TrainState, samples: list, workdir: str, config: Any) -> list[st
         axes[top, 0].axis('off')
         axes[top, 0].set_title(f'{direction.upper()}\nsource \\ guide', fontsize=7)
         for j in range(g):
-            _show(axes[top, 1 + 2 * j], last[guide][j], 'guide')
+            plots.show_image(axes[top, 1 + 2 * j], last[guide][j], 'guide')
             axes[top, 2 + 2 * j].axis('off')
         for i in range(g):
-            _show(axes[top + 1 + i, 0], last[src][i])
+            plots.show_image(axes[top + 1 + i, 0], last[src][i])
             for j in range(g):
-                _show(axes[top + 1 + i, 1 + 2 * j], last[direction][i, j], 'F(s, g)' if i == 0 else None)
-                _show(axes[top + 1 + i, 2 + 2 * j], oracle[i, j], 'exact' if i == 0 else None)
+                plots.show_image(axes[top + 1 + i, 1 + 2 * j], last[direction][i, j], 'F(s, g)' if i == 0 else None)
+                plots.show_image(axes[top + 1 + i, 2 + 2 * j], oracle[i, j], 'exact' if i == 0 else None)
     name = 'MUNIT-style' if config.model.translator == 'munit' else 'RIFT'
     fig.suptitle(
         f'{name}, roles {config.data.roles}, step {step}: guided translations beside the exact ones', fontsize=9

@@ -44,10 +44,6 @@ def init(rng: jax.Array, batch: dict, info: dict, config: Any) -> TrainState:
     return TrainState.create(players, extra)
 
 
-def l1(x: jax.Array, y: jax.Array) -> jax.Array:
-    return jnp.mean(jnp.abs(x - y))
-
-
 def generator_terms(gparams: dict, a: jax.Array, b: jax.Array, rng: jax.Array, config: Any):
     """(the unweighted terms {'recon', 'latent'}, the images {'ab', 'ba', 'a_rec', 'b_rec'})."""
     net = network(config)
@@ -60,8 +56,8 @@ def generator_terms(gparams: dict, a: jax.Array, b: jax.Array, rng: jax.Array, c
     (c_a_rec, z_b_rec), (c_b_rec, z_a_rec) = enc('b', ab), enc('a', ba)
     a_rec, b_rec = dec('a', c_a, s_a), dec('b', c_b, s_b)
     terms = {
-        'recon': l1(a_rec, a) + l1(b_rec, b),
-        'latent': l1(c_a_rec, c_a) + l1(c_b_rec, c_b) + l1(z_b_rec, z_b) + l1(z_a_rec, z_a),
+        'recon': gan.l1(a_rec, a) + gan.l1(b_rec, b),
+        'latent': gan.l1(c_a_rec, c_a) + gan.l1(c_b_rec, c_b) + gan.l1(z_b_rec, z_b) + gan.l1(z_a_rec, z_a),
     }
     return terms, {'ab': ab, 'ba': ba, 'a_rec': a_rec, 'b_rec': b_rec}
 

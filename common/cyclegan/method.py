@@ -145,16 +145,16 @@ def train_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
         terms = {
             'gan_ab': gan.generator_loss(disc.apply(dparams['d_b'], fake_b), kind=kind),
             'gan_ba': gan.generator_loss(disc.apply(dparams['d_a'], fake_a), kind=kind),
-            'cycle_a': config.loss.cycle_a * jnp.mean(jnp.abs(rec_a - a)),
-            'cycle_b': config.loss.cycle_b * jnp.mean(jnp.abs(rec_b - b)),
+            'cycle_a': config.loss.cycle_a * gan.l1(rec_a, a),
+            'cycle_b': config.loss.cycle_b * gan.l1(rec_b, b),
         }
         if identity_weight(config) > 0:  # the reference code's identity loss, scaled by the cycle weights
             gen, _ = networks(config)
             terms['identity_a'] = (
-                identity_weight(config) * config.loss.cycle_a * jnp.mean(jnp.abs(gen.apply(gparams['g_a'], a) - a))
+                identity_weight(config) * config.loss.cycle_a * gan.l1(gen.apply(gparams['g_a'], a), a)
             )
             terms['identity_b'] = (
-                identity_weight(config) * config.loss.cycle_b * jnp.mean(jnp.abs(gen.apply(gparams['g_b'], b) - b))
+                identity_weight(config) * config.loss.cycle_b * gan.l1(gen.apply(gparams['g_b'], b), b)
             )
         if use_guess:
             guess = _guess_total(state.params('guess'), a, b, rec_a, rec_b, config, generator=True)
@@ -202,11 +202,11 @@ def eval_step(state: TrainState, batch: dict, config: Any) -> dict:
     g_a, g_b = translators(state, config)
     if 'seg_a' not in batch:  # two image domains without ground truth: the cycle errors
         a, b = batch['a'], batch[domain_b(config)]
-        return {'cycle_l1_a': jnp.mean(jnp.abs(g_a(g_b(a)) - a)), 'cycle_l1_b': jnp.mean(jnp.abs(g_b(g_a(b)) - b))}
+        return {'cycle_l1_a': gan.l1(g_a(g_b(a)), a), 'cycle_l1_b': gan.l1(g_b(g_a(b)), b)}
     pred = g_b(batch['a'])
     acc = jnp.mean(shapes3d.labels(pred) == shapes3d.labels(batch['seg_a']))
     rh = honesty.reconstruction_honesty(g_a, g_b, batch['a'], shapes3d.quantize)
-    rec = jnp.mean(jnp.abs(g_a(pred) - batch['a']))
+    rec = gan.l1(g_a(pred), batch['a'])
     return {'seg_accuracy': acc, 'rh': rh, 'cycle_l1_a': rec}
 
 
@@ -239,8 +239,8 @@ def evaluate(state: TrainState, pools: dict, config: Any) -> dict[str, Any]:
         a, b = test['a'][:n], test[domain_b(config)][:n]
         return {
             'num_test_images': n,
-            'cycle_l1_a': float(jnp.mean(jnp.abs(g_a(g_b(a)) - a))),
-            'cycle_l1_b': float(jnp.mean(jnp.abs(g_b(g_a(b)) - b))),
+            'cycle_l1_a': float(gan.l1(g_a(g_b(a)), a)),
+            'cycle_l1_b': float(gan.l1(g_b(g_a(b)), b)),
         }
     out = metrics.evaluate_translation(
         g_a,
@@ -291,9 +291,7 @@ def plot(state: TrainState, samples: list, workdir: str, config: Any) -> list[st
     fig, axes = plt.subplots(len(rows), n, figsize=(1.3 * max(n, 2), 1.35 * len(rows)), squeeze=False)
     for r, (title, images) in enumerate(rows):
         for c in range(n):
-            axes[r, c].imshow(np.clip((images[c] + 1.0) / 2.0, 0.0, 1.0), interpolation='nearest')
-            axes[r, c].set_xticks([])
-            axes[r, c].set_yticks([])
+            plots.show_image(axes[r, c], images[c])
         axes[r, 0].set_ylabel(title, fontsize=8)
     fig.suptitle(
         f'CycleGAN noise_std={config.loss.noise_std} guess_weight={config.loss.guess_weight}, step {samples[-1][0]}',
@@ -317,10 +315,7 @@ def _plot_domains(sample: tuple[int, dict], workdir: str) -> str:
     fig, axes = plt.subplots(len(rows), n, figsize=(1.1 * max(n, 2), 1.15 * len(rows)), squeeze=False)
     for r, (title, key) in enumerate(rows):
         for c in range(n):
-            image = np.clip((last[key][c] + 1.0) / 2.0, 0.0, 1.0)
-            axes[r, c].imshow(image[..., 0] if image.shape[-1] == 1 else image, cmap='gray', interpolation='nearest')
-            axes[r, c].set_xticks([])
-            axes[r, c].set_yticks([])
+            plots.show_image(axes[r, c], last[key][c])
         axes[r, 0].set_ylabel(title, fontsize=8)
     fig.suptitle(f'CycleGAN, step {step}', fontsize=9)
     return plots.save_figure(fig, os.path.join(workdir, 'translations.png'))

@@ -61,7 +61,7 @@ def losses(gparams, dparams, a: jax.Array, seg: jax.Array, config: Any) -> tuple
     fake = gen.apply(gparams, a)
     terms = {
         'gan': gan.generator_loss(disc.apply(dparams, jnp.concatenate([a, fake], -1)), kind=config.loss.gan),
-        'l1': config.loss.l1 * jnp.mean(jnp.abs(fake - seg)),
+        'l1': config.loss.l1 * gan.l1(fake, seg),
     }
     return sum(terms.values()), terms | {'fake': fake}
 
@@ -127,9 +127,7 @@ def plot(state: TrainState, samples: list, workdir: str, config: Any) -> list[st
     fig, axes = plots.plt.subplots(len(rows), n, figsize=(1.3 * max(n, 2), 1.4 * len(rows)), squeeze=False)
     for r, (title, key) in enumerate(rows):
         for c in range(n):
-            axes[r, c].imshow(np.clip((last[key][c] + 1.0) / 2.0, 0.0, 1.0), interpolation='nearest')
-            axes[r, c].set_xticks([])
-            axes[r, c].set_yticks([])
+            plots.show_image(axes[r, c], last[key][c])
         axes[r, 0].set_ylabel(title, fontsize=8)
     fig.suptitle(f'pix2pix (supervised upper bound), step {step}', fontsize=9)
     return [plots.save_figure(fig, os.path.join(workdir, 'translations.png'))]

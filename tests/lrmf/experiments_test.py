@@ -4,12 +4,12 @@ import jax
 import numpy as np
 import pytest
 
-from lrmf import experiments
+from lrmf import experiments, gmm
 
 
 def test_gmm_gradient_matches_finite_differences():
     mus = np.array([1.5, 3.0, 6.0])
-    g = experiments.gmm_gradient(mus, samples=2000, seed=0)
+    g = gmm.gmm_gradient(mus, samples=2000, seed=0)
     with jax.enable_x64(True):
         import jax.numpy as jnp
 
@@ -32,7 +32,7 @@ def test_gmm_gradient_matches_finite_differences():
 def test_decay_fit_recovers_a_known_line():
     mus = np.linspace(4, 20, 100)
     grads = -np.exp(-((0.6 * mus - 1.2) ** 2))
-    fit = experiments.fit_decay(mus, grads)
+    fit = gmm.fit_decay(mus, grads)
     np.testing.assert_allclose([fit['a'], fit['b'], fit['r']], [0.6, -1.2, 1.0], atol=1e-9)
 
 
@@ -42,7 +42,6 @@ def test_settings_table_runs_every_aligner_on_every_setting(tmp_path, monkeypatc
     import os
 
     from common import grid
-    from lrmf import experiments
 
     launched = []
 
@@ -78,7 +77,6 @@ def test_held_out_table_switches_every_run_to_held_out_fits(tmp_path, monkeypatc
     """Every run fits its private models with a held-out split; the control's tries (the shared
     model's rate and start, the budget) run only when the control misses ~0 on some seed."""
     from common import grid
-    from lrmf import experiments
 
     launched = []
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from common import grid
-from common.cyclegan import experiments
+from common.cyclegan import experiments, tables
 from common.cyclegan.config import get_config
 
 
@@ -67,7 +67,7 @@ def test_summary_pairs_each_defended_run_with_plain_on_its_seed():
         'guess_noise-seed1': 'failed',
     }
     runtime = dict.fromkeys(per_seed, 10.0) | {'guess-seed1': None}
-    result, lines = experiments.summarize(per_seed, runtime, (0, 1), 0.4)
+    result, lines = tables.summarize(per_seed, runtime, (0, 1), 0.4)
     assert result['mean']['default']['rh'] == 1500.0
     assert abs(result['sd']['default']['rh'] - np.std([1000.0, 2000.0], ddof=1)) < 1e-9
     assert result['sd']['noise'] is None  # one finished seed: no spread
@@ -93,7 +93,7 @@ def test_no_rh_ratio_against_a_plain_run_that_hides_nothing():
         'guess-seed0': dict.fromkeys(keys, 50.0) | {'rh': -3.15},
         'guess-seed1': dict.fromkeys(keys, 50.0) | {'rh': 200.0},
     }
-    result, lines = experiments.summarize(per_seed, {}, (0, 1), 0.4)
+    result, lines = tables.summarize(per_seed, {}, (0, 1), 0.4)
     guess = result['paired_with_plain']['guess']
     assert guess['rh_ratio'] == [None, 0.25] and guess['sn_8_ratio'] == [0.5, 0.5]
     text = '\n'.join(lines)
@@ -121,7 +121,7 @@ def _fake_grid(tmp_path, monkeypatch):
             if job.name.startswith('pix2pix'):
                 out[job.name] = {'seg_accuracy': 0.99, 'seg_miou': 0.97}
             else:
-                out[job.name] = {k: 1.0 + i for k in (*experiments.KEYS, 'rh_8bit')}
+                out[job.name] = {k: 1.0 + i for k in (*tables.KEYS, 'rh_8bit')}
         return out
 
     monkeypatch.setattr(grid, 'run_jobs', fake_run_jobs)
@@ -138,7 +138,7 @@ def test_the_authors_recipe_table_with_8bit_rh_pix2pix_and_curves(tmp_path, monk
     result = experiments.run((0,), str(tmp_path / 'runs'), recipe='authors')
     assert len(launched) == 5 and all(switches.items() <= job.overrides.items() for job in launched)
     assert launched[-1].config_spec() == 'common/cyclegan/config.py:pix2pix'
-    assert experiments.last_quarter(result['curves']['default-seed0']) == {'range': 0.0, 'change': 0.0, 'final': 0.9}
+    assert tables.last_quarter(result['curves']['default-seed0']) == {'range': 0.0, 'change': 0.0, 'final': 0.9}
     text = open(tmp_path / 'results' / 'table_authors.md').read()
     assert '| RH | RH(8-bit) |' in text and 'RH(8-bit) ratio' in text
     assert 'seg accuracy 0.990 / ' not in text and 'seg accuracy 0.990 (mean 0.990)' in text
@@ -181,7 +181,7 @@ def test_report_only_tables_the_finished_runs_and_trains_none(tmp_path, monkeypa
 
 def test_last_quarter_change_and_range():
     curve = {'step': [0, 25, 50, 75, 100], 'seg_accuracy': [0.1, 0.5, 0.8, 0.82, 0.81]}
-    q = experiments.last_quarter(curve)
+    q = tables.last_quarter(curve)
     assert np.isclose(q['change'], -0.01) and np.isclose(q['range'], 0.01) and q['final'] == 0.81
 
 
@@ -196,7 +196,7 @@ def test_a_run_of_the_authors_recipe_is_reused_only_under_it(tmp_path):
 
 
 def test_renderer_check_compares_seed_0_with_the_committed_spread(tmp_path):
-    keys = experiments.KEYS
+    keys = tables.KEYS
     table = {
         'seeds': [0, 1, 2],
         'per_seed': {f'default-seed{s}': dict.fromkeys(keys, float(10 + s)) for s in range(3)},
@@ -219,12 +219,11 @@ def test_renderer_check_compares_seed_0_with_the_committed_spread(tmp_path):
 def test_rh_8bit_ratios_only_above_rounding_noise(plain_8bit, shown):
     """A ratio of RH(8-bit) is shown only when plain CycleGAN's is at least one squared level on every seed."""
     per_seed = {
-        f'{variant}-seed{s}': {k: 2.0 for k in experiments.KEYS}
-        | {'rh_8bit': plain_8bit if variant == 'default' else 0.1}
-        for variant, _ in experiments.VARIANTS
+        f'{variant}-seed{s}': {k: 2.0 for k in tables.KEYS} | {'rh_8bit': plain_8bit if variant == 'default' else 0.1}
+        for variant, _ in tables.VARIANTS
         for s in (0, 1)
     }
-    result, lines = experiments.summarize(per_seed, {}, (0, 1), 0.44)
+    result, lines = tables.summarize(per_seed, {}, (0, 1), 0.44)
     text = '\n'.join(lines)
     assert ('| RH(8-bit) ratio |' in text) == shown and ('no RH(8-bit) ratios are shown' in text) != shown
     assert '| RH | RH(8-bit) |' in text
