@@ -15,7 +15,7 @@ import sys
 from absl import app, flags, logging
 from ml_collections import config_flags
 
-from common import registry
+from common import checks, registry
 from common.errors import ConfigError
 
 FLAGS = flags.FLAGS
@@ -114,6 +114,9 @@ def precheck(argv: list[str]) -> None:
         node, walked = config, 'config'
         for part in field.split('.'):
             if not hasattr(node, 'keys') or part not in node:
+                hint = checks.renamed_hint(field)
+                if hint:
+                    raise ConfigError(f'--config.{field}: {hint}')
                 allowed = ', '.join(sorted(node.keys())) if hasattr(node, 'keys') else '(none)'
                 raise ConfigError(f'--config.{field}: {walked} has no field {part!r}; allowed: {allowed}')
             node, walked = node[part], f'{walked}.{part}'

@@ -67,9 +67,9 @@ def train_one(variant: str, roles: str, steps: int, root: str) -> None:
     results['steps_per_sec'] = float(np.median(speeds[1:] or speeds)) if speeds else None
     results['device'] = jax.devices()[0].device_kind
     config, _, state = train.restore(workdir, rift_method.make)
-    batch = data.get_dataset(config.data, 'test', seed=config.seed).batch(0)
-    samples = jax.device_get(jax.jit(rift_method.make(config).sample)(state, batch))
-    rift_method.plot(state, [(results['steps'], samples)], workdir, config)
+    test = data.get_dataset(config.data, 'test', seed=config.seed)
+    samples = jax.device_get(jax.jit(rift_method.make(config).sample)(state, test.batch(0)))
+    rift_method.plot(state, [(results['steps'], samples)], workdir, test.info, config)
     with open(os.path.join(workdir, 'scores.json'), 'w') as f:
         json.dump(results, f, indent=2, default=float)
 

@@ -1,4 +1,4 @@
-"""GAN losses and the image pool, pure.
+"""GAN losses, `l1`, and the history of generated images, pure.
 
 Losses take discriminator outputs (logits, any shape; the mean is over every element):
 
@@ -8,9 +8,11 @@ Losses take discriminator outputs (logits, any shape; the mean is over every ele
           G: mean softplus(-D(G(z))).
   'hinge' (Lim & Ye 2017): D: mean relu(1 - D(x)) + mean relu(1 + D(G(z))), G: -mean D(G(z)).
 
-The image pool (Shrivastava et al. 2017, as in CycleGAN): the discriminator sees fakes drawn
-from a buffer of past generator outputs. Here the buffer is a pure state `ImagePool`; `query`
-returns the images to show the discriminator and the new pool.
+The history of generated images (Shrivastava et al. 2017; CycleGAN's "image buffer that stores
+the 50 previously created images"): the discriminator sees fakes drawn from past generator
+outputs. Here it is a pure state `ImageHistory` of `loss.history_size` images; `query` returns
+the images to show the discriminator and the new history. (A "pool", elsewhere in this codebase,
+is a data split's arrays.)
 """
 
 from __future__ import annotations
@@ -51,53 +53,53 @@ def generator_loss(fake: jax.Array, *, kind: str = 'lsgan') -> jax.Array:
     raise ValueError(f'GAN loss {kind!r} is not valid; allowed: {", ".join(KINDS)}')
 
 
-class ImagePool(NamedTuple):
+class ImageHistory(NamedTuple):
     """A buffer of up to `images.shape[0]` past fakes; `count` of them are filled."""
 
     images: jax.Array
     count: jax.Array
 
     @classmethod
-    def create(cls, size: int, shape: tuple[int, ...]) -> ImagePool:
+    def create(cls, size: int, shape: tuple[int, ...]) -> ImageHistory:
         return cls(jnp.zeros((size, *shape), jnp.float32), jnp.zeros((), jnp.int32))
 
 
-def query(pool: ImagePool, images: jax.Array, rng: jax.Array) -> tuple[ImagePool, jax.Array]:
-    """For each new image in turn: while the pool is not full, store it and return it; once
+def query(history: ImageHistory, images: jax.Array, rng: jax.Array) -> tuple[ImageHistory, jax.Array]:
+    """For each new image in turn: while the history is not full, store it and return it; once
     full, with probability 1/2 return a random stored image and store the new one in its place,
-    else return the new one. A pool of size 0 returns `images` unchanged."""
-    size = pool.images.shape[0]
+    else return the new one. A history of size 0 returns `images` unchanged."""
+    size = history.images.shape[0]
     if size == 0:
-        return pool, images
+        return history, images
 
-    def one(pool, inputs):
+    def one(history, inputs):
         image, key = inputs
         k_coin, k_idx = jax.random.split(key)
-        full = pool.count >= size
+        full = history.count >= size
         swap = full & jax.random.bernoulli(k_coin, 0.5)
-        idx = jnp.where(full, jax.random.randint(k_idx, (), 0, size), jnp.minimum(pool.count, size - 1))
-        old = pool.images[idx]
-        stored = pool.images.at[idx].set(jnp.where(full & ~swap, old, image))
+        idx = jnp.where(full, jax.random.randint(k_idx, (), 0, size), jnp.minimum(history.count, size - 1))
+        old = history.images[idx]
+        stored = history.images.at[idx].set(jnp.where(full & ~swap, old, image))
         out = jnp.where(swap, old, image)
-        return ImagePool(stored, jnp.minimum(pool.count + 1, size)), out
+        return ImageHistory(stored, jnp.minimum(history.count + 1, size)), out
 
-    pool, out = jax.lax.scan(one, pool, (images, jax.random.split(rng, images.shape[0])))
-    return pool, out
-
-
-def pools_create(size: int, shape: tuple[int, ...]) -> dict[str, jax.Array]:
-    """The TrainState.extra entries of two domains' pools ('pool_a_images', 'pool_a_count', ...)."""
-    return {f'pool_{d}_{k}': v for d in 'ab' for k, v in ImagePool.create(size, shape)._asdict().items()}
+    history, out = jax.lax.scan(one, history, (images, jax.random.split(rng, images.shape[0])))
+    return history, out
 
 
-def pools_read(extra: dict) -> dict[str, ImagePool]:
-    """{'a': pool, 'b': pool} from TrainState.extra."""
-    return {d: ImagePool(extra[f'pool_{d}_images'], extra[f'pool_{d}_count']) for d in 'ab'}
+def history_create(size: int, shape: tuple[int, ...]) -> dict[str, jax.Array]:
+    """The TrainState.extra entries of two domains' histories ('history_a_images', 'history_a_count', ...)."""
+    return {f'history_{d}_{k}': v for d in 'ab' for k, v in ImageHistory.create(size, shape)._asdict().items()}
 
 
-def pools_write(extra: dict, pools: dict[str, ImagePool]) -> dict:
-    """A copy of TrainState.extra with the pools replaced."""
+def history_read(extra: dict) -> dict[str, ImageHistory]:
+    """{'a': history, 'b': history} from TrainState.extra."""
+    return {d: ImageHistory(extra[f'history_{d}_images'], extra[f'history_{d}_count']) for d in 'ab'}
+
+
+def history_write(extra: dict, histories: dict[str, ImageHistory]) -> dict:
+    """A copy of TrainState.extra with the histories replaced."""
     extra = dict(extra)
-    for d, p in pools.items():
-        extra[f'pool_{d}_images'], extra[f'pool_{d}_count'] = p.images, p.count
+    for d, p in histories.items():
+        extra[f'history_{d}_images'], extra[f'history_{d}_count'] = p.images, p.count
     return extra

@@ -1,4 +1,4 @@
-"""Adversarial self-defense for cycle-consistent GANs: the two defences and the honesty metrics.
+"""The honesty metrics of adversarial self-defense for cycle-consistent GANs: RH and SN.
 
 Seed: Bashkirova, Usman, Saenko, "Adversarial self-defense for cycle-consistent GANs" (NeurIPS
 2019). A CycleGAN between a rich domain (images X) and a poorer one (segmentations) learns to
@@ -6,13 +6,7 @@ hide the information the poor domain lacks in near-invisible structured noise in
 translations, and to decode it on the way back. G_B: image -> segmentation, G_A: segmentation ->
 image; X_i a real image, Y_i = X_i the reconstruction target.
 
-Defences (training only):
-* noise: reconstruct from a noisy translation, G_A(G_B(X) + N(0, std^2)) (`add_noise`; the
-  authors use std 0.1 on images in [-1, 1]);
-* guess: a discriminator D_g sees an original and its cycle reconstruction side by side
-  (6 channels) and must tell which is which; the generators are trained to make it wrong
-  (`guess_discriminator_loss`, `guess_generator_loss`; weight 2 in the authors' runs). Each pair
-  is shown in both orders, the expectation of showing it in a random order.
+The two defences (training terms) are in `common.defenses`.
 
 Metrics, per image norms over all pixels and channels on the 0-255 intensity scale (the
 seed's tables are on that scale):
@@ -29,12 +23,11 @@ seed's tables are on that scale):
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import jax
 import jax.numpy as jnp
 
-from common import gan
+from common.defenses import add_noise
 
 Fn = Callable[[jax.Array], jax.Array]
 LEVELS = 127.5  # [-1, 1] -> [0, 255]: one unit is 127.5 intensity levels
@@ -43,45 +36,6 @@ LEVELS = 127.5  # [-1, 1] -> [0, 255]: one unit is 127.5 intensity levels
 def quantize_8bit(x: jax.Array) -> jax.Array:
     """Round images in [-1, 1] to the 256 levels of an 8-bit file: round(127.5 (x + 1)) / 127.5 - 1."""
     return jnp.round(LEVELS * (jnp.clip(x, -1.0, 1.0) + 1.0)) / LEVELS - 1.0
-
-
-def add_noise(x: jax.Array, rng: jax.Array, std: float) -> jax.Array:
-    """The noise defence: x + N(0, std^2) (std in the units of x)."""
-    return x + std * jax.random.normal(rng, x.shape, x.dtype)
-
-
-def guess_discriminator_loss(
-    d_guess: Fn, original: jax.Array, reconstruction: jax.Array, *, kind: str = 'lsgan'
-) -> jax.Array:
-    """D_g's loss: (original, reconstruction) is the 'real' order, the swapped pair the 'fake'."""
-    right = d_guess(jnp.concatenate([original, reconstruction], -1))
-    wrong = d_guess(jnp.concatenate([reconstruction, original], -1))
-    return gan.discriminator_loss(right, wrong, kind=kind)
-
-
-def guess_generator_loss(
-    d_guess: Fn, original: jax.Array, reconstruction: jax.Array, *, kind: str = 'lsgan'
-) -> jax.Array:
-    """The generators' guess loss: D_g's loss with the orders' labels exchanged (fool it)."""
-    right = d_guess(jnp.concatenate([original, reconstruction], -1))
-    wrong = d_guess(jnp.concatenate([reconstruction, original], -1))
-    return gan.discriminator_loss(wrong, right, kind=kind)
-
-
-def guess_loss_both(
-    d_guess: Callable[[Any, jax.Array], jax.Array],
-    params: dict,
-    pairs: tuple[tuple[jax.Array, jax.Array], tuple[jax.Array, jax.Array]],
-    *,
-    kind: str = 'lsgan',
-    generator: bool,
-) -> jax.Array:
-    """The guess loss of two domains, ((a, rec_a), (b, rec_b)), D_g of domain d being
-    `d_guess(params[d], pair)`: the generators' (`generator=True`, fool D_g) or D_g's own."""
-    loss = guess_generator_loss if generator else guess_discriminator_loss
-    return sum(
-        loss(lambda p, d=d: d_guess(params[d], p), x, rec, kind=kind) for d, (x, rec) in zip('ab', pairs, strict=True)
-    )
 
 
 def _norms(x: jax.Array) -> jax.Array:

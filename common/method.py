@@ -12,12 +12,14 @@ needs, so no method calls `common.data` or imports the loop.
     train_step(state, batch, rng) -> (state, metrics)       # pure; jitted once by the loop
     eval_step(state, batch) -> metrics                      # on the test split's first batch
     sample(state, batch) -> dict of arrays                  # kept for plots (and saved to disk)
-    evaluate(state, pools) -> dict                          # the final numbers -> results.json
+    evaluate(state, pools, info) -> dict                    # the final numbers -> results.json
         pools: {'train': ..., 'test': ...}, each split whole as one dict of NumPy arrays
-        (the batch schema: 'a', 'b', labels or factors where the source has them).
+        (the batch schema: 'a', 'b', labels or factors where the source has them); info: as
+        for init (e.g. 'render': the exact images of any factors, from a 3D-shapes source, so
+        a metric is handed the ground truth and never renders it).
     stages: tuple of Stage(name, train_step, steps)         # optional phases, run in order,
                                                             # with a checkpoint between them
-    plot(state, samples, workdir) -> list of paths          # optional figures, after evaluate
+    plot(state, samples, workdir, info) -> list of paths    # optional figures, after evaluate
         samples: [(step, sample dict)] of every evaluation of the run, oldest first.
 
 The state a method builds (`TrainState` of named `Player`s) is defined here too, so a method
@@ -92,9 +94,9 @@ class Method(NamedTuple):
     train_step: Callable[[TrainState, dict[str, jax.Array], jax.Array], tuple[TrainState, Metrics]]
     eval_step: Callable[[TrainState, dict[str, jax.Array]], Metrics]
     sample: Callable[[TrainState, dict[str, jax.Array]], dict[str, jax.Array]]
-    evaluate: Callable[[TrainState, dict[str, dict[str, Any]]], dict[str, Any]]
+    evaluate: Callable[[TrainState, dict[str, dict[str, Any]], dict[str, Any]], dict[str, Any]]
     stages: tuple[Stage, ...] = ()
-    plot: Callable[[TrainState, list[tuple[int, dict[str, Any]]], str], list[str]] | None = None
+    plot: Callable[[TrainState, list[tuple[int, dict[str, Any]]], str, dict[str, Any]], list[str]] | None = None
 
 
 def bind_config(config: Any, *, stages: tuple[Stage, ...] = (), **functions: Callable | None) -> Method:

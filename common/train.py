@@ -30,13 +30,15 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from common import data as data_lib
 from common import plots
 from common import workdir as workdir_lib
-from common.errors import NonFiniteLossError, RunInterrupted, check_number, get_field
+from common.checks import check_number, check_renamed, get_field
+from common.errors import NonFiniteLossError, RunInterrupted
 from common.method import Method, Stage, TrainState
 from common.progress import progress_bar
 
 
 def validate_common(config: Any) -> None:
     """Check the fields every method shares; raise ConfigError naming the first bad one."""
+    check_renamed(config)
     check_number('config.seed', get_field(config, 'seed'), integer=True, nonnegative=True)
     for field in ('train.steps', 'train.checkpoint_every', 'train.eval_every', 'train.log_every'):
         check_number(f'config.{field}', get_field(config, field), integer=True, positive=True)
@@ -203,12 +205,12 @@ def train_and_evaluate(method: Method, config: Any, workdir: str, *, overwrite: 
     state = loop.run(state, train_ds, train_rng)
 
     pools = {'train': train_ds.full(), 'test': eval_ds.full()}
-    results = dict(method.evaluate(state, pools))
+    results = dict(method.evaluate(state, pools, train_ds.info))
     results['steps'] = loop.total
     _save_json(results_path, results)
     plots.plot_curves(workdir)
     if method.plot is not None:
-        method.plot(state, sorted(loop.history.items()), workdir)
+        method.plot(state, sorted(loop.history.items()), workdir, train_ds.info)
     print(f'results: {results_path}', file=sys.stderr)
     return results
 
@@ -362,7 +364,8 @@ def evaluate_checkpoint(workdir: str, make_method: Any, *, method_name: str | No
     Nothing in `workdir` is written.
     """
     config, method, state, step = _restore_run(workdir, make_method, method_name)
-    pools = {split: data_lib.get_dataset(config.data, split, seed=config.seed).full() for split in ('train', 'test')}
-    results = dict(method.evaluate(state, pools))
+    datasets = {split: data_lib.get_dataset(config.data, split, seed=config.seed) for split in ('train', 'test')}
+    pools = {split: ds.full() for split, ds in datasets.items()}
+    results = dict(method.evaluate(state, pools, datasets['train'].info))
     results['steps'] = int(step)
     return results

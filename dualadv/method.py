@@ -29,7 +29,8 @@ import numpy as np
 import optax
 
 from common import plots
-from common.errors import ConfigError, check_choice, check_number
+from common.checks import check_choice, check_number
+from common.errors import ConfigError
 from common.method import Method, Player, TrainState, bind_config
 from dualadv import losses, metrics, models, solver
 
@@ -253,7 +254,7 @@ def sample(state: TrainState, batch: dict, config: Any) -> dict:
     return {k: batch[k] for k in keys} | {'ta': models.apply_transform(state.params('transform'), batch['a'])}
 
 
-def evaluate(state: TrainState, pools: dict, config: Any) -> dict[str, Any]:
+def evaluate(state: TrainState, pools: dict, info: dict, config: Any) -> dict[str, Any]:
     """Final numbers: distance, error, monotonicity counts, digit accuracies."""
     tparams = jax.device_get(state.params('transform'))
     steps = int(config.train.steps)
@@ -297,7 +298,7 @@ def make(config: Any) -> Method:
     )
 
 
-def plot(state: TrainState, samples: list, workdir: str, config: Any) -> list[str]:
+def plot(state: TrainState, samples: list, workdir: str, info: dict, config: Any) -> list[str]:
     """alignment.png: T(A) over B with trajectories (2-D), distance and error vs step."""
     del state
     series = plots.read_metrics(workdir)

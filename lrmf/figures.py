@@ -13,7 +13,7 @@ from common import plots
 from common.method import TrainState
 
 
-def plot(state: TrainState, samples: list, workdir: str, config: Any) -> list[str]:
+def plot(state: TrainState, samples: list, workdir: str, info: dict, config: Any) -> list[str]:
     """alignment.png: A, B and T(A) (coloured by label), and the LRMF loss (the certificate)."""
     del state
     series = plots.read_metrics(workdir)

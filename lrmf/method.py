@@ -39,7 +39,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from common.errors import ConfigError, check_choice, check_number
+from common.checks import check_choice, check_number
+from common.errors import ConfigError
 from common.method import Method, Player, Stage, TrainState, bind_config
 from lrmf import figures, losses, metrics, models
 
@@ -311,7 +312,7 @@ def sample(state: TrainState, batch: dict, config: Any) -> dict:
     return {k: v[:keep] for k, v in out.items()}
 
 
-def evaluate(state: TrainState, pools: dict, config: Any) -> dict[str, Any]:
+def evaluate(state: TrainState, pools: dict, info: dict, config: Any) -> dict[str, Any]:
     """The certificate (LRMF loss) on both splits, moment errors, and the label accuracies."""
     out: dict[str, Any] = {
         'objective': config.loss.objective,

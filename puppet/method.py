@@ -28,8 +28,9 @@ import matplotlib.pyplot as plt
 import optax
 
 from common import gan, nets, plots
+from common.checks import check_choice, check_number
 from common.classifier import train_classifier
-from common.errors import ConfigError, check_choice, check_number
+from common.errors import ConfigError
 from common.method import Method, Player, TrainState, bind_config
 from puppet import losses, metrics
 from puppet.models import Decoder, Encoder
@@ -223,7 +224,7 @@ def sample(state: TrainState, batch: dict, config: Any) -> dict:
     }
 
 
-def evaluate(state: TrainState, pools: dict, config: Any) -> dict[str, Any]:
+def evaluate(state: TrainState, pools: dict, info: dict, config: Any) -> dict[str, Any]:
     """Acc, r_attr, r_rest, V_rest of g_A(a, b) on held-out real digits (see the module doc)."""
     train, test = pools['train'], pools['test']
     judge = train_classifier(
@@ -242,7 +243,7 @@ def evaluate(state: TrainState, pools: dict, config: Any) -> dict[str, Any]:
     }
 
 
-def plot(state: TrainState, samples: list, workdir: str, config: Any) -> list[str]:
+def plot(state: TrainState, samples: list, workdir: str, info: dict, config: Any) -> list[str]:
     """manipulation.png: real test digits (rows) given the attribute of each synthetic reference
     (top row); disentanglement.png: g_B(b_rest, b_attr) beside b_both."""
     del state

@@ -1,5 +1,5 @@
 """The adversaries RIFT and the MUNIT-style baseline share: the discriminators D_A, D_B (PatchGAN),
-with `loss.guess_weight` > 0 the guess discriminators D_g (6-channel PatchGANs, `common.honesty`),
+with `loss.guess_weight` > 0 the guess discriminators D_g (6-channel PatchGANs, `common.defenses`),
 their Adam, and the translation history they are shown:
 
     L_D = GAN_D(D_A(a), D_A(history(b2a))) + GAN_D(D_B(b), D_B(history(a2b)))
@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from common import gan, honesty, nets
+from common import defenses, gan, nets
 from common.method import Player, TrainState
 
 
@@ -34,7 +34,7 @@ def optimizers(config: Any) -> tuple[optax.GradientTransformation, optax.Gradien
 
 
 def adversaries(rng: jax.Array, shape: tuple, config: Any) -> tuple[dict[str, Player], dict[str, jax.Array]]:
-    """The discriminators (and guess discriminators) and the translation pools."""
+    """The discriminators (and guess discriminators) and the histories of translations."""
     disc = discriminator(config)
     _, tx_d = optimizers(config)
     keys = jax.random.split(rng, 4)
@@ -43,25 +43,25 @@ def adversaries(rng: jax.Array, shape: tuple, config: Any) -> tuple[dict[str, Pl
     if config.loss.guess_weight > 0:
         pair = jnp.zeros((1, *shape[:-1], 2 * shape[-1]))
         players['guess'] = Player.create({'a': disc.init(keys[2], pair), 'b': disc.init(keys[3], pair)}, tx_d)
-    return players, gan.pools_create(config.loss.pool_size, shape)
+    return players, gan.history_create(config.loss.history_size, shape)
 
 
 def guess_total(guess_params: dict, a, b, rec_a, rec_b, config: Any, *, generator: bool) -> jax.Array:
     """The guess loss of both domains: the generators' (fool D_g) or D_g's own."""
     disc = discriminator(config)
     pairs = ((a, rec_a), (b, rec_b))
-    return honesty.guess_loss_both(disc.apply, guess_params, pairs, kind=config.loss.gan, generator=generator)
+    return defenses.guess_loss_both(disc.apply, guess_params, pairs, kind=config.loss.gan, generator=generator)
 
 
 def adversary_step(state: TrainState, players: dict, a, b, a2b, b2a, rec_a, rec_b, rng, config: Any):
-    """The discriminators' step on pooled translations (and D_g's on the reconstructions):
+    """The discriminators' step on translations from the history (and D_g's on the reconstructions):
     (players, extra, metrics)."""
     disc = discriminator(config)
     kind = config.loss.gan
     k_a, k_b = jax.random.split(rng)
-    pools = gan.pools_read(state.extra)
-    pool_a, shown_a = gan.query(pools['a'], jax.lax.stop_gradient(b2a), k_a)
-    pool_b, shown_b = gan.query(pools['b'], jax.lax.stop_gradient(a2b), k_b)
+    history = gan.history_read(state.extra)
+    history_a, shown_a = gan.query(history['a'], jax.lax.stop_gradient(b2a), k_a)
+    history_b, shown_b = gan.query(history['b'], jax.lax.stop_gradient(a2b), k_b)
 
     def discriminator_loss(dparams):
         d_a = gan.discriminator_loss(disc.apply(dparams['d_a'], a), disc.apply(dparams['d_a'], shown_a), kind=kind)
@@ -79,4 +79,4 @@ def adversary_step(state: TrainState, players: dict, a, b, a2b, b2a, rec_a, rec_
         )
         players['guess'] = players['guess'].apply_gradients(q_grads)
         out['loss/guess_discriminators'] = q_total
-    return players, gan.pools_write(state.extra, {'a': pool_a, 'b': pool_b}), out
+    return players, gan.history_write(state.extra, {'a': history_a, 'b': history_b}), out

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from common import train
-from common.errors import ConfigError, check_choice
+from common.checks import check_choice
+from common.errors import ConfigError
 from rift import method
 
 

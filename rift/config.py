@@ -3,7 +3,7 @@
 Run:  python run.py --config=rift/config.py:<variant> --config.data.roles=A|B|C
 
 Variants
-  tiny          CPU test run: tiny nets, a few steps, a small pool.
+  tiny          CPU test run: tiny nets, a few steps, small data pools.
   default       RIFT at 32x32 with narrow nets (~17 minutes on 2 cores): a grid of guided
                 translations beside the exact ones, and ACC per direction (with the oracle's and
                 RAND's) in results.json.
@@ -66,7 +66,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.loss.defence_noise = 0.0  # sd of the noise on every generator's image input (self-defence)
     c.loss.guess_weight = 0.0
     c.loss.latent = 1.0  # munit: content and style reconstruction
-    c.loss.pool_size = 50
+    c.loss.history_size = 50
 
     c.optim = ml_collections.ConfigDict()
     # The authors' logged 3D-shapes runs: 1e-4 for both at batch 16 over ~50k steps (`paper`); our
@@ -94,7 +94,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
         c.model.num_layers = 2
         c.model.style_dim = 2
         c.model.fast_convs = False  # compiles faster
-        c.loss.pool_size = 4
+        c.loss.history_size = 4
         c.eval.num_pairs = 16
         c.eval.grid = 3
         c.train.steps = 4

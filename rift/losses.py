@@ -7,7 +7,7 @@ domain's image is what the other-way generator reports with a zero style input:
 s_a = style(G_A2B(a, 0)), s_b = style(G_B2A(b, 0)). Every generator call that carries a style is
 noisy, G~(x, s) = G(x + n(sigma_def), s + n(sigma_style)), n(sigma) Gaussian of sd sigma: the style
 noise limits the channel's capacity (MI <= dim(s) log2(1 + L / sigma_style^2) for styles of power
-L); the image noise is the self-defence of `common.honesty` (0 in the logged 3D-shapes runs). With
+L); the image noise is the self-defence of `common.defenses` (0 in the logged 3D-shapes runs). With
 s~_b = roll(s_b) (the style of another batch element) as the guide:
 
     a2b = G~_A2B(a, s~_b)          a2b2a = G~_B2A(a2b, s_a)          a2a = G~_B2A(a, s_a)

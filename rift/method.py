@@ -5,12 +5,12 @@ Data: source 'shapes3d' (or 'tfds' shapes3d) with task 'factor_domains' and `dat
 or 'C': two image domains of the 3D-shapes world with their factors (`rift.roles`).
 Players: 'generators' {a2b, b2a} (`rift.models.StyleGenerator`: image + 1-channel style map in
 and out), 'discriminators' {d_a, d_b} (PatchGAN), and with `loss.guess_weight` > 0 'guess' {a, b}
-(6-channel PatchGANs, `common.honesty`). One step updates each once (Adam, b1 0.5; generators at
+(6-channel PatchGANs, `common.defenses`). One step updates each once (Adam, b1 0.5; generators at
 `optim.lr`, the others at `optim.lr_d`):
 
     L_G = GAN_G(D_B(a2b)) + GAN_G(D_A(b2a)) + 10 L_cycle + 1 L_identity + w_norm L_style_norm
           [+ w_guess (L_guess^G(a, a2b2a) + L_guess^G(b, b2a2b))]
-    L_D = GAN_D(D_A(a), D_A(pool(b2a))) + GAN_D(D_B(b), D_B(pool(a2b)))       (LSGAN, pools of 50)
+    L_D = GAN_D(D_A(a), D_A(hist(b2a))) + GAN_D(D_B(b), D_B(hist(a2b)))    (LSGAN, histories of 50)
 
 with the terms of `rift.losses` (equations there): the guide's style is another batch element's,
 every styled generator call adds noise of sd `style_noise` to its style input (the capacity
@@ -33,13 +33,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from common import gan, plots
-from common.errors import ConfigError, check_choice, check_number
+from common.checks import check_choice, check_number
+from common.errors import ConfigError
 from common.method import Method, Player, TrainState, bind_config
-from common.synth import shapes3d
 from rift import adversary, losses, metrics, munit
 from rift.config import style_terms
 from rift.models import StyleGenerator
-from rift.roles import ROLES, translate_factors
+from rift.roles import ROLES, exact_translations, translate_factors
 
 TRANSLATORS = ('rift', 'munit')
 PAPER = {
@@ -68,7 +68,7 @@ def validate(config: Any) -> None:
     for field in ('style_norm', 'style_noise'):
         if config.loss[field] is not None:
             check_number(f'config.loss.{field}', config.loss[field], nonnegative=True)
-    check_number('config.loss.pool_size', config.loss.pool_size, integer=True, nonnegative=True)
+    check_number('config.loss.history_size', config.loss.history_size, integer=True, nonnegative=True)
     for field in ('lr', 'lr_d'):
         check_number(f'config.optim.{field}', config.optim[field], positive=True)
     if not 0 <= config.optim.b1 < 1:
@@ -185,17 +185,17 @@ def sample(state: TrainState, batch: dict, config: Any) -> dict:
     }
 
 
-def evaluate(state: TrainState, pools: dict, config: Any) -> dict[str, Any]:
-    """ACC per direction and the WACV 2022 metrics, beside the oracle's and RAND's."""
+def evaluate(state: TrainState, pools: dict, info: dict, config: Any) -> dict[str, Any]:
+    """ACC per direction and the WACV 2022 metrics, beside RAND's and (when the source has an
+    exact renderer, `info['render']`) the oracle's."""
     translate = jax.jit(translator(state, config), static_argnums=2)
     pairs = metrics.test_pairs(pools['test'], config.eval.num_pairs, config.seed)
-    roles, size = config.data.roles, pools['test']['a'].shape[1]
+    roles = config.data.roles
     norm_weight, style_noise = style_terms(config)
-    rows = {
-        config.model.translator: metrics.score(roles, pairs, metrics.translate_pairs(translate, pairs)),
-        'oracle': metrics.score(roles, pairs, metrics.oracle_translations(roles, pairs, size)),
-        'rand': metrics.score(roles, pairs, metrics.random_translations(pairs, config.seed)),
-    }
+    rows = {config.model.translator: metrics.score(roles, pairs, metrics.translate_pairs(translate, pairs))}
+    if info.get('render') is not None:  # the exact answers, drawn by the data source's renderer
+        rows['oracle'] = metrics.score(roles, pairs, exact_translations(info['render'], roles, pairs))
+    rows['rand'] = metrics.score(roles, pairs, metrics.random_translations(pairs, config.seed))
     return {
         'roles': roles,
         'translator': config.model.translator,
@@ -218,7 +218,7 @@ def make(config: Any) -> Method:
     )
 
 
-def plot(state: TrainState, samples: list, workdir: str, config: Any) -> list[str]:
+def plot(state: TrainState, samples: list, workdir: str, info: dict, config: Any) -> list[str]:
     """translations.png: per direction, rows sources, columns guides, and beside each translation
     the exact one (rendered from the factors), so a wrong factor shows at a glance; losses are
     plotted by the loop."""
@@ -235,7 +235,8 @@ def plot(state: TrainState, samples: list, workdir: str, config: Any) -> list[st
         pair_guide = np.tile(last[f'factors_{guide}'], (g, 1))
         fa, fb = (pair_source, pair_guide) if direction == 'a2b' else (pair_guide, pair_source)
         exact = translate_factors(config.data.roles, fa, fb, direction=direction)
-        oracle = np.asarray(shapes3d.render(exact, size)[0]).reshape(g, g, size, size, 3)
+        render = info.get('render')
+        oracle = None if render is None else render(exact).reshape(g, g, size, size, 3)
         axes[top, 0].axis('off')
         axes[top, 0].set_title(f'{direction.upper()}\nsource \\ guide', fontsize=7)
         for j in range(g):
@@ -245,7 +246,10 @@ def plot(state: TrainState, samples: list, workdir: str, config: Any) -> list[st
             plots.show_image(axes[top + 1 + i, 0], last[src][i])
             for j in range(g):
                 plots.show_image(axes[top + 1 + i, 1 + 2 * j], last[direction][i, j], 'F(s, g)' if i == 0 else None)
-                plots.show_image(axes[top + 1 + i, 2 + 2 * j], oracle[i, j], 'exact' if i == 0 else None)
+                if oracle is None:
+                    axes[top + 1 + i, 2 + 2 * j].axis('off')
+                else:
+                    plots.show_image(axes[top + 1 + i, 2 + 2 * j], oracle[i, j], 'exact' if i == 0 else None)
     name = 'MUNIT-style' if config.model.translator == 'munit' else 'RIFT'
     fig.suptitle(
         f'{name}, roles {config.data.roles}, step {step}: guided translations beside the exact ones', fontsize=9

@@ -180,23 +180,6 @@ def translate_pairs(translate: Callable, pairs: dict, *, chunk: int = 256) -> di
     return out
 
 
-def oracle_translations(roles: str | Roles, pairs: dict, size: int) -> dict[str, np.ndarray]:
-    """The exact guided translations of the pairs, rendered from their factors."""
-    import jax
-
-    from common.synth import shapes3d
-    from rift.roles import translate_factors
-
-    render = jax.jit(shapes3d.render, static_argnums=1)
-    out = {}
-    for d in DIRECTIONS:
-        factors = translate_factors(roles, pairs['factors_a'], pairs['factors_b'], direction=d)
-        out[d] = np.concatenate(
-            [np.asarray(render(factors[i : i + 512], size)[0]) for i in range(0, len(factors), 512)]
-        )
-    return out
-
-
 def random_translations(pairs: dict, seed: int) -> dict[str, np.ndarray]:
     """RAND: for each pair, another random image of the target domain (neither input)."""
     rng = np.random.default_rng([seed, 7])

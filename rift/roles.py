@@ -25,6 +25,7 @@ B -> A); `translate_factors` computes it, `common.synth.shapes3d.render` draws i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -65,6 +66,20 @@ def translate_factors(roles: str | Roles, factors_a: np.ndarray, factors_b: np.n
     for name in source_specific:
         out[..., FACTORS.index(name)] = fixed[name]
     return out
+
+
+def exact_translations(render: Callable[[np.ndarray], np.ndarray], roles: str | Roles, pairs: dict) -> dict:
+    """{direction: the exact guided translations of the pairs}: their factors by `translate_factors`,
+    drawn by `render` (factors [n, 6] -> images; the data source's `info['render']`).
+
+    Args:
+      render: the source's exact renderer.
+      roles: 'A', 'B' or 'C' (or a `Roles`).
+      pairs: {'factors_a': [n, 6], 'factors_b': [n, 6], ...} (`rift.metrics.test_pairs`).
+    """
+    return {
+        d: render(translate_factors(roles, pairs['factors_a'], pairs['factors_b'], direction=d)) for d in ('a2b', 'b2a')
+    }
 
 
 def in_domain(roles: str | Roles, factors: np.ndarray, domain: str) -> np.ndarray:

@@ -119,6 +119,10 @@ BAD_INPUTS = [
     (['--overwrite=yes'], 'flag --overwrite=yes is not valid; allowed: --overwrite, --overwrite=true'),
     (['--steps=50'], "Unknown command line flag 'steps'; allowed: --config=<file>:<variant>"),
     (['--config.data.scale=2'], 'config.data.scale=(2.0,) has 1 value, but config.data.dim=2 needs 2'),
+    (
+        ['--config=common/cyclegan/config.py:tiny', '--config.loss.pool_size=8'],
+        '--config.loss.pool_size: config.loss.pool_size was renamed to config.loss.history_size',
+    ),
 ]
 
 
@@ -172,7 +176,7 @@ BAD_VALUES = [
     ('lrmf/config.py:tiny', 'model.transform', 'glow', "transform='glow' needs image data"),
     ('lrmf/config.py:tiny', 'data.warp', 'twist', "config.data.warp='twist'"),
     ('common/cyclegan/config.py:tiny', 'data.image_size', 24, 'config.data.image_size=24 is not valid'),
-    ('common/cyclegan/config.py:tiny', 'loss.pool_size', -1, 'config.loss.pool_size=-1'),
+    ('common/cyclegan/config.py:tiny', 'loss.history_size', -1, 'config.loss.history_size=-1'),
 ]
 
 
@@ -208,3 +212,16 @@ def test_unwritable_workdir_is_a_clear_error():
 
     with pytest.raises(ConfigError, match='--workdir=/proc/forbidden/run cannot be created'):
         workdir.prepare(get_config('tiny'), '/proc/forbidden/run')
+
+
+def test_a_config_with_a_renamed_field_is_refused_with_the_new_name():
+    """A config (e.g. a user's copy of an old config file) that still sets loss.pool_size."""
+    from common import train
+    from common.cyclegan.config import get_config
+    from common.errors import ConfigError
+
+    config = get_config('tiny')
+    with config.unlocked():
+        config.loss.pool_size = 50
+    with pytest.raises(ConfigError, match=re.escape('config.loss.pool_size was renamed to config.loss.history_size')):
+        train.validate_common(config)

@@ -3,7 +3,7 @@
 Run:  python run.py --config=common/cyclegan/config.py:<variant>
 
 Variants
-  tiny          CPU test run: tiny nets, a few steps, a small pool.
+  tiny          CPU test run: tiny nets, a few steps, small data pools.
   default       plain CycleGAN, 32x32, the budget of the experiment table (see README.md).
   noise         + the noise defence (std 0.1 on translations in [-1, 1] before reconstruction).
   guess         + the guess discriminator (weight 2).
@@ -59,7 +59,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.loss.identity = 0.0  # lambda_idt, a fraction of the cycle weights as in the reference code (0.5 there)
     c.loss.noise_std = 0.0
     c.loss.guess_weight = 0.0
-    c.loss.pool_size = 50
+    c.loss.history_size = 50
 
     c.optim = ml_collections.ConfigDict()
     c.optim.lr = 2e-4
@@ -83,7 +83,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
         c.model.ngf = c.model.ndf = 8
         c.model.num_blocks = 1
         c.model.num_layers = 2
-        c.loss.pool_size = 4
+        c.loss.history_size = 4
         c.eval.num_images = 8
         c.train.steps = 4
         c.train.eval_every = c.train.checkpoint_every = 2

@@ -14,8 +14,8 @@ Players: 'generators' {g_b = G_B: image -> segmentation (A -> B), g_a = G_A: seg
                     + identity [cycle_a |G_A(a) - a|_1 + cycle_b |G_B(b) - b|_1]
                     + guess_weight [L_guess^G(a, rec_a) + L_guess^G(b, rec_b)]
               with n(x) = x + N(0, noise_std^2) (the noise defence; identity when 0);
-  discriminators: GAN_D(D_A(a), D_A(pool_A(G_A(b)))) + GAN_D(D_B(b), D_B(pool_B(G_B(a))));
-  guess: L_guess^D(a, rec_a) + L_guess^D(b, rec_b)  (`common.honesty`).
+  discriminators: GAN_D(D_A(a), D_A(history_A(G_A(b)))) + GAN_D(D_B(b), D_B(history_B(G_B(a))));
+  guess: L_guess^D(a, rec_a) + L_guess^D(b, rec_b)  (`common.defenses`).
 
 Evaluation (`metrics.evaluate_translation`): segmentation accuracy and mean IoU of G_B on test
 images against the exact ground truth, RH, SN(2), SN(8), and the reconstruction error.
@@ -32,9 +32,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import optax
 
-from common import gan, honesty, nets, plots
+from common import defenses, gan, honesty, nets, plots
+from common.checks import check_choice, check_number
 from common.cyclegan import metrics
-from common.errors import ConfigError, check_choice, check_number
+from common.errors import ConfigError
 from common.method import Method, Player, TrainState, bind_config
 from common.synth import shapes3d
 
@@ -80,7 +81,7 @@ def validate(config: Any) -> None:
     for field in ('cycle_a', 'cycle_b', 'noise_std', 'guess_weight'):
         check_number(f'config.loss.{field}', config.loss[field], nonnegative=True)
     check_number('config.loss.identity', identity_weight(config), nonnegative=True)
-    check_number('config.loss.pool_size', config.loss.pool_size, integer=True, nonnegative=True)
+    check_number('config.loss.history_size', config.loss.history_size, integer=True, nonnegative=True)
     check_number('config.eval.num_images', config.eval.num_images, integer=True, positive=True)
     for s in config.eval.sigmas:
         check_number('config.eval.sigmas', s, positive=True)
@@ -95,7 +96,7 @@ def networks(config: Any) -> tuple[nets.ResnetGenerator, nets.PatchDiscriminator
 
 
 def init(rng: jax.Array, batch: dict, info: dict, config: Any) -> TrainState:
-    """Both generators, both discriminators (and the guess discriminators), the image pools."""
+    """Both generators, both discriminators (and the guess discriminators), the histories of generated images."""
     del info
     gen, disc = networks(config)
     shape = tuple(batch['a'].shape[1:])
@@ -109,7 +110,7 @@ def init(rng: jax.Array, batch: dict, info: dict, config: Any) -> TrainState:
     if config.loss.guess_weight > 0:
         pair = jnp.zeros((1, *shape[:-1], 2 * shape[-1]))
         players['guess'] = Player.create({'a': disc.init(keys[4], pair), 'b': disc.init(keys[5], pair)}, tx)
-    return TrainState.create(players, gan.pools_create(config.loss.pool_size, shape))
+    return TrainState.create(players, gan.history_create(config.loss.history_size, shape))
 
 
 def cycle(gparams: dict, a: jax.Array, b: jax.Array, rng: jax.Array, config: Any):
@@ -119,8 +120,8 @@ def cycle(gparams: dict, a: jax.Array, b: jax.Array, rng: jax.Array, config: Any
     k_a, k_b = jax.random.split(rng)
     fake_b = gen.apply(gparams['g_b'], a)
     fake_a = gen.apply(gparams['g_a'], b)
-    noisy_b = honesty.add_noise(fake_b, k_a, noise_std) if noise_std > 0 else fake_b
-    noisy_a = honesty.add_noise(fake_a, k_b, noise_std) if noise_std > 0 else fake_a
+    noisy_b = defenses.add_noise(fake_b, k_a, noise_std) if noise_std > 0 else fake_b
+    noisy_a = defenses.add_noise(fake_a, k_b, noise_std) if noise_std > 0 else fake_a
     return fake_a, fake_b, gen.apply(gparams['g_a'], noisy_b), gen.apply(gparams['g_b'], noisy_a)
 
 
@@ -128,15 +129,15 @@ def _guess_total(guess_params: dict, a, b, rec_a, rec_b, config: Any, *, generat
     """The guess loss of both domains: the generators' (fool D_g) or D_g's own."""
     _, disc = networks(config)
     pairs = ((a, rec_a), (b, rec_b))
-    return honesty.guess_loss_both(disc.apply, guess_params, pairs, kind=config.loss.gan, generator=generator)
+    return defenses.guess_loss_both(disc.apply, guess_params, pairs, kind=config.loss.gan, generator=generator)
 
 
 def train_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
-    """One update of the generators, then the discriminators (on pooled fakes), then D_g."""
+    """One update of the generators, then the discriminators (on fakes from the history), then D_g."""
     _, disc = networks(config)
     kind = config.loss.gan
     a, b = batch['a'], batch[domain_b(config)]
-    k_cycle, k_pool_a, k_pool_b = jax.random.split(rng, 3)
+    k_cycle, k_history_a, k_history_b = jax.random.split(rng, 3)
     dparams = state.params('discriminators')
     use_guess = config.loss.guess_weight > 0
 
@@ -165,9 +166,9 @@ def train_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
         state.params('generators')
     )
     fake_a, fake_b, rec_a, rec_b = jax.lax.stop_gradient((fake_a, fake_b, rec_a, rec_b))
-    pool = gan.pools_read(state.extra)
-    pool_a, shown_a = gan.query(pool['a'], fake_a, k_pool_a)
-    pool_b, shown_b = gan.query(pool['b'], fake_b, k_pool_b)
+    history = gan.history_read(state.extra)
+    history_a, shown_a = gan.query(history['a'], fake_a, k_history_a)
+    history_b, shown_b = gan.query(history['b'], fake_b, k_history_b)
 
     def discriminator_loss(dparams):
         d_a = gan.discriminator_loss(disc.apply(dparams['d_a'], a), disc.apply(dparams['d_a'], shown_a), kind=kind)
@@ -187,7 +188,7 @@ def train_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
         )
         players['guess'] = players['guess'].apply_gradients(q_grads)
         out['loss/guess_discriminators'] = q_total
-    extra = gan.pools_write(state.extra, {'a': pool_a, 'b': pool_b})
+    extra = gan.history_write(state.extra, {'a': history_a, 'b': history_b})
     return state.replace(players=players, extra=extra), out
 
 
@@ -230,7 +231,7 @@ def sample(state: TrainState, batch: dict, config: Any) -> dict:
     }
 
 
-def evaluate(state: TrainState, pools: dict, config: Any) -> dict[str, Any]:
+def evaluate(state: TrainState, pools: dict, info: dict, config: Any) -> dict[str, Any]:
     """Segmentation accuracy / IoU against the exact ground truth, RH, SN on the test split."""
     g_a, g_b = translators(state, config)
     test = pools['test']
@@ -266,7 +267,7 @@ def make(config: Any) -> Method:
     )
 
 
-def plot(state: TrainState, samples: list, workdir: str, config: Any) -> list[str]:
+def plot(state: TrainState, samples: list, workdir: str, info: dict, config: Any) -> list[str]:
     """translations.png: per test image, the translation, its quantized version, both
     reconstructions and the hidden signal (|translation - quantized| x 10); and the losses."""
     del state

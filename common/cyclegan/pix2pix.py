@@ -25,9 +25,9 @@ import numpy as np
 import optax
 
 from common import gan, plots
+from common.checks import check_choice, check_number
 from common.cyclegan import metrics
 from common.cyclegan.method import networks, validate_nets_and_optimizer
-from common.errors import check_choice, check_number
 from common.method import Method, Player, TrainState, bind_config
 from common.synth import shapes3d
 
@@ -107,7 +107,7 @@ def sample(state: TrainState, batch: dict, config: Any) -> dict:
     return {'a': x, 'seg_true': batch['seg_a'][:8], 'seg': segment(state, config)(x)}
 
 
-def evaluate(state: TrainState, pools: dict, config: Any) -> dict[str, Any]:
+def evaluate(state: TrainState, pools: dict, info: dict, config: Any) -> dict[str, Any]:
     """Segmentation accuracy and mean IoU on the test split (the first eval.num_images)."""
     test = pools['test']
     n = min(config.eval.num_images, len(test['a']))
@@ -116,7 +116,7 @@ def evaluate(state: TrainState, pools: dict, config: Any) -> dict[str, Any]:
     return {'num_test_images': n, 'l1_weight': config.loss.l1, **metrics.segmentation_scores(preds, test['seg_a'][:n])}
 
 
-def plot(state: TrainState, samples: list, workdir: str, config: Any) -> list[str]:
+def plot(state: TrainState, samples: list, workdir: str, info: dict, config: Any) -> list[str]:
     """translations.png: test images, their true segmentations, and G's."""
     del state, config
     if not samples:

@@ -28,9 +28,10 @@ import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from common.checks import check_choice, check_number
 from common.data import digits, points, puppet_digits, shapes3d, tfds
 from common.data.base import SPLITS
-from common.errors import ConfigError, check_choice, check_number
+from common.errors import ConfigError
 
 POINT_SOURCES = points.SOURCES
 IMAGE_SOURCES = ('digits', 'puppet_digits', 'shapes3d', 'tfds')

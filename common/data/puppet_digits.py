@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
+from common.checks import check_choice, check_number
 from common.data import digits as real_digits
 from common.data.base import SPLITS
-from common.errors import check_choice, check_number
 from common.progress import progress_bar
 
 TASKS = ('rotation', 'size')

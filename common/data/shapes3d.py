@@ -15,13 +15,16 @@ Keys 'a', 'b', 'factors_a', 'factors_b'.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import jax
 import numpy as np
 
+from common.checks import check_choice, check_number
 from common.data.base import SPLITS
-from common.errors import ConfigError, check_choice, check_number
+from common.errors import ConfigError
 from common.progress import progress_bar
 
 TASKS = ('image_segmentation', 'factor_domains')
@@ -116,14 +119,33 @@ def _checked(config: Any, split: str) -> tuple[str, int, int, tuple | None]:
     return task, size, n, tuple(fixed)
 
 
+@functools.lru_cache(maxsize=8)
+def exact_renderer(size: int) -> Callable[[np.ndarray], np.ndarray]:
+    """`render(factors)`: int factors [n, 6] -> their exact images [n, size, size, 3] in [-1, 1],
+    the renderer's ground truth (jitted once per size, in chunks of 512 scenes). A factor-domain
+    source hands it to the method as `info['render']`, so a method scores and draws exact answers
+    (e.g. RIFT's exact guided translations) without rendering anything itself."""
+    from common.synth import shapes3d
+
+    jitted = jax.jit(shapes3d.render, static_argnums=1)
+
+    def render(factors: np.ndarray) -> np.ndarray:
+        factors = np.asarray(factors, np.int32)
+        return np.concatenate(
+            [np.asarray(jitted(factors[i : i + 512], size)[0]) for i in range(0, len(factors), 512)]
+        ).reshape(len(factors), size, size, 3)
+
+    return render
+
+
 def describe(config: Any, split: str) -> tuple[dict[str, tuple[int, tuple[int, ...], Any]], dict[str, Any]]:
     """{key: (rows, shape of one row, dtype)} and info of the split, without rendering a scene."""
     task, size, n, _ = _checked(config, split)
     image, factors = (n, (size, size, 3), np.float32), (n, (6,), np.int32)
     specs = {'a': image, 'b': image, 'factors_a': factors, 'factors_b': factors}
     if task == 'image_segmentation':
-        specs |= {'seg_a': image, 'image_b': image}
-    return specs, {'image_size': size, 'task': task}
+        return specs | {'seg_a': image, 'image_b': image}, {'image_size': size, 'task': task}
+    return specs, {'image_size': size, 'task': task, 'render': exact_renderer(size)}
 
 
 def pool(config: Any, split: str, seed: int):
@@ -132,7 +154,7 @@ def pool(config: Any, split: str, seed: int):
     if task == 'factor_domains':
         r = _render_pool(size, n, seed, split, fixed)
         pool = {'a': r['images_a'], 'b': r['images_b'], 'factors_a': r['factors_a'], 'factors_b': r['factors_b']}
-        return pool, {'image_size': size, 'task': task}
+        return pool, {'image_size': size, 'task': task, 'render': exact_renderer(size)}
     r = _render_pool(size, n, seed, split)
     pool = {
         'a': r['images_a'],

@@ -20,8 +20,9 @@ from typing import Any
 import jax
 import numpy as np
 
+from common.checks import check_choice, check_number
 from common.data.base import two_domain_pool
-from common.errors import ConfigError, check_choice, check_number
+from common.errors import ConfigError
 
 NAMES = ('mnist', 'svhn_cropped', 'shapes3d', 'celeb_a', 'cycle_gan/<name>')
 
@@ -69,6 +70,14 @@ def _checked(config: Any) -> tuple[str, int, int]:
     return name, size, n
 
 
+def _exact_renderer(size: int):
+    """The procedural renderer's exact images of factors (`common.data.shapes3d.exact_renderer`):
+    shapes3d's factor table is the same, so a translation's exact answer is drawn by it."""
+    from common.data.shapes3d import exact_renderer
+
+    return exact_renderer(size)
+
+
 def describe(config: Any, split: str) -> tuple[dict[str, tuple[int, tuple[int, ...], Any]], dict[str, Any]]:
     """{key: (rows, shape of one row, dtype)} and info of the split, without reading a record (rows:
     at most `pool_size` per domain; a small dataset may hold fewer)."""
@@ -79,6 +88,7 @@ def describe(config: Any, split: str) -> tuple[dict[str, tuple[int, tuple[int, .
         return {'a': image, 'b': image, 'factors_a': (n, (6,), np.int32), 'factors_b': (n, (6,), np.int32)}, {
             'image_size': size,
             'tfds_name': name,
+            'render': _exact_renderer(size),
         }
     return {'a': image, 'b': image, 'label_a': (n, (), np.int32), 'label_b': (n, (), np.int32)}, {
         'image_size': size,
@@ -164,7 +174,8 @@ def pool(config: Any, split: str, seed: int):
 
     roles = _roles(config, name)
     if roles is not None:
-        return _factor_domains(records('train', split), roles, n, size), {'image_size': size, 'tfds_name': name}
+        info = {'image_size': size, 'tfds_name': name, 'render': _exact_renderer(size)}
+        return _factor_domains(records('train', split), roles, n, size), info
     if name.startswith('cycle_gan/'):
         domains = {'a': records(f'{split}A')[:n], 'b': records(f'{split}B')[:n]}
         chosen = {d: [ds[i] for i in range(len(ds))] for d, ds in domains.items()}

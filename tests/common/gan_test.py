@@ -34,7 +34,7 @@ def test_unknown_loss_is_a_clear_error():
 
 
 def test_pool_fills_then_swaps_with_stored_images():
-    pool = gan.ImagePool.create(4, (1,))
+    pool = gan.ImageHistory.create(4, (1,))
     first = jnp.arange(3.0)[:, None]
     pool, out = gan.query(pool, first, jax.random.PRNGKey(0))
     np.testing.assert_array_equal(out, first)  # not full yet: returned as they are
@@ -48,5 +48,5 @@ def test_pool_fills_then_swaps_with_stored_images():
             assert value in before or value in np.asarray(new)  # a new one, or one stored before
             seen_old |= value != fresh
     assert int(pool.count) == 4 and seen_old
-    empty = gan.ImagePool.create(0, (1,))
+    empty = gan.ImageHistory.create(0, (1,))
     assert gan.query(empty, first, jax.random.PRNGKey(0))[1] is first

@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from common import gan, honesty
+from common import defenses, gan, honesty
 from common.synth import shapes3d
 
 
@@ -52,9 +52,9 @@ def test_guess_losses_are_the_discriminator_loss_and_its_swap():
     x, rec = jnp.ones((2, 2, 2, 3)), jnp.zeros((2, 2, 2, 3))
     right, wrong = d(jnp.concatenate([x, rec], -1)), d(jnp.concatenate([rec, x], -1))
     np.testing.assert_allclose(
-        honesty.guess_discriminator_loss(d, x, rec, kind='lsgan'), gan.discriminator_loss(right, wrong, kind='lsgan')
+        defenses.guess_discriminator_loss(d, x, rec, kind='lsgan'), gan.discriminator_loss(right, wrong, kind='lsgan')
     )
     np.testing.assert_allclose(
-        honesty.guess_generator_loss(d, x, rec, kind='lsgan'), gan.discriminator_loss(wrong, right, kind='lsgan')
+        defenses.guess_generator_loss(d, x, rec, kind='lsgan'), gan.discriminator_loss(wrong, right, kind='lsgan')
     )
-    assert float(honesty.guess_discriminator_loss(d, x, rec, kind='lsgan')) == 0.0  # d is right: no loss
+    assert float(defenses.guess_discriminator_loss(d, x, rec, kind='lsgan')) == 0.0  # d is right: no loss

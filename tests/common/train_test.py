@@ -55,7 +55,7 @@ def _toy_method(config, stages=False):
         train_step=step,
         eval_step=lambda s, b: {'gap': jnp.sum(s.params('t')['c'])},
         sample=lambda s, b: {'c': s.params('t')['c']},
-        evaluate=lambda s, pools: {'c': np.asarray(s.params('t')['c']).tolist(), 'final_step': int(s.step)},
+        evaluate=lambda s, pools, info: {'c': np.asarray(s.params('t')['c']).tolist(), 'final_step': int(s.step)},
         stages=stage_list,
     )
 
@@ -106,7 +106,7 @@ def test_restore_returns_config_method_and_the_trained_state(tmp_path):
     config, method, state = train.restore(str(tmp_path), _toy_method)
     assert config.train.steps == 6 and int(state.step) == 6
     np.testing.assert_array_equal(np.asarray(state.params('t')['c']), res['c'])
-    assert method.evaluate(state, {}) == {k: res[k] for k in ('c', 'final_step')}
+    assert method.evaluate(state, {}, {}) == {k: res[k] for k in ('c', 'final_step')}
     with pytest.raises(ConfigError, match='holds no run'):
         train.restore(str(tmp_path / 'nothing'), _toy_method)
 

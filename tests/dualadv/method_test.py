@@ -22,7 +22,7 @@ def test_tiny_run_end_to_end(tmp_path, variant):
     # The trained run, loaded back for use: the same transform, so the same numbers.
     loaded_config, method, state = train.restore(str(tmp_path), dualadv_method.make)
     pools = {s: data.get_dataset(loaded_config.data, s, seed=loaded_config.seed).full() for s in ('train', 'test')}
-    assert method.evaluate(state, pools)['test_map_error_after'] == res['test_map_error_after']
+    assert method.evaluate(state, pools, {})['test_map_error_after'] == res['test_map_error_after']
 
 
 def test_train_step_compiles_once_and_moves_the_transform():

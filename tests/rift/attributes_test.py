@@ -6,8 +6,9 @@ import pytest
 from ml_collections import ConfigDict
 
 from common import data
+from common.data.shapes3d import exact_renderer
 from common.synth import shapes3d
-from rift import attributes, metrics
+from rift import attributes, metrics, roles
 
 
 def test_committed_classifier_reads_every_factor_of_fresh_renders():
@@ -23,7 +24,7 @@ def test_sanity_oracle_rand_and_guide_copy_through_the_classifier(assignment):
     )
     config.batch_size = 4
     pairs = metrics.test_pairs(data.get_dataset(config, 'test', seed=3).pool, 300, seed=0)
-    oracle = metrics.score(assignment, pairs, metrics.oracle_translations(assignment, pairs, 32))
+    oracle = metrics.score(assignment, pairs, roles.exact_translations(exact_renderer(32), assignment, pairs))
     assert oracle['acc'] >= 0.95, oracle['acc']
     rand = metrics.score(assignment, pairs, metrics.random_translations(pairs, seed=0))
     for d in metrics.DIRECTIONS:

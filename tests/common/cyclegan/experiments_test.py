@@ -131,7 +131,7 @@ def _fake_grid(tmp_path, monkeypatch):
 
 
 def test_the_authors_recipe_table_with_8bit_rh_pix2pix_and_curves(tmp_path, monkeypatch):
-    """--recipe=authors: its switches reach every run and `_finished`; RH under both quantisations,
+    """--recipe=authors: its switches reach every run and `grid.finished`; RH under both quantisations,
     pix2pix as the upper bound, the last-quarter convergence figures; seed 0 is a committed table."""
     switches = experiments.RECIPES['authors'][0]
     launched = _fake_grid(tmp_path, monkeypatch)

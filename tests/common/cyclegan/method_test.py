@@ -52,7 +52,7 @@ def test_translations_figure_with_a_batch_of_one(tmp_path):
 
     image = np.zeros((1, 8, 8, 3), np.float32)
     keys = ('a', 'seg_true', 'seg', 'seg_quantized', 'rec', 'rec_from_quantized', 'b', 'image_from_b')
-    paths = cyclegan_method.plot(None, [(4, dict.fromkeys(keys, image))], str(tmp_path), get_config('paper'))
+    paths = cyclegan_method.plot(None, [(4, dict.fromkeys(keys, image))], str(tmp_path), {}, get_config('paper'))
     assert paths and (tmp_path / 'translations.png').stat().st_size > 0
 
 
