@@ -74,6 +74,8 @@ def main(argv: list[str]) -> None:
 
     logging.set_verbosity(logging.WARNING)  # orbax logs every save at INFO
     method = registry.make(config)
+    if FLAGS.workdir is not None and not FLAGS.workdir.strip():
+        raise ConfigError('--workdir is empty; give a folder for the run, e.g. --workdir=runs/my-run')
     workdir = FLAGS.workdir or default_workdir(name)
     logging.info('workdir: %s', workdir)
     train.train_and_evaluate(method, config, workdir, overwrite=FLAGS.overwrite)
@@ -91,6 +93,8 @@ def precheck(argv: list[str]) -> None:
     if len(specs) > 1:
         raise ConfigError(f'--config is given {len(specs)} times ({", ".join(specs)}); give it once')
     spec = specs[0] if specs else None
+    if spec is not None and not spec.strip():
+        raise ConfigError(f'--config is empty; allowed: {", ".join(registry.config_files())} (with :<variant>)')
     if spec is None and '--config' in argv[:-1]:
         spec = argv[argv.index('--config') + 1]
     spec = spec or 'dualadv/config.py'

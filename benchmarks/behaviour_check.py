@@ -3,9 +3,10 @@
     python benchmarks/behaviour_check.py --before=/path/to/old/checkout [--after=.] [--root=runs/behaviour]
 
 Runs, in each checkout with its own .venv: the dualadv points grid at lr 0.3 (linear and RBF,
-dual and min-max), LRMF claim 1 (`lrmf/config.py:default`) and plain CycleGAN seed 0 for 300
-steps; then compares every number of their results.json (fields only one side has are listed
-apart). Finished runs under --root are reused (run.py returns them). Writes
+dual and min-max), LRMF claim 1 (`lrmf/config.py:default`), plain CycleGAN seed 0 for 300 steps,
+PuppetGAN's rotation run and RIFT on assignment A for 100 steps each; then compares every
+number of their results.json, nested ones included (fields only one side has are listed apart).
+Finished runs under --root are reused (run.py returns them). Writes
 benchmarks/results/behaviour_check.{json,md}.
 """
 
@@ -30,6 +31,21 @@ RUNS = {
         '--config.train.eval_every=100',
         '--config.train.checkpoint_every=100',
     ],
+    'puppet rotation seed 0, 100 steps': [
+        '--config=puppet/config.py',
+        '--config.train.steps=100',
+        '--config.train.eval_every=50',
+        '--config.train.checkpoint_every=50',
+        '--config.eval.classifier_steps=300',
+    ],
+    'rift roles A seed 0, 100 steps': [
+        '--config=rift/config.py',
+        '--config.data.roles=A',
+        '--config.train.steps=100',
+        '--config.train.eval_every=50',
+        '--config.train.checkpoint_every=50',
+        '--config.eval.num_pairs=256',
+    ],
 }
 
 
@@ -44,14 +60,23 @@ def run_all(tree: str, root: str) -> dict[str, dict]:
     return out
 
 
+def _flat(result: dict, prefix: str = '') -> dict:
+    """Nested results as {'a.b.c': value}: every scalar (and list) at any depth."""
+    out = {}
+    for key, value in result.items():
+        name = f'{prefix}{key}'
+        out |= _flat(value, name + '.') if isinstance(value, dict) else {name: value}
+    return out
+
+
 def compare(before: dict, after: dict) -> dict:
     """Per run: 'identical' or the numbers that differ (with the relative difference)."""
     rows = {}
     for name in RUNS:
-        b, a = before[name], after[name]
+        b, a = _flat(before[name]), _flat(after[name])
         differ = {}
         for key in sorted(set(b) & set(a)):
-            if isinstance(b[key], dict) or b[key] == a[key]:
+            if b[key] == a[key] or (b[key] != b[key] and a[key] != a[key]):  # equal, or both nan
                 continue
             if isinstance(b[key], int | float) and isinstance(a[key], int | float):
                 differ[key] = {
@@ -64,7 +89,7 @@ def compare(before: dict, after: dict) -> dict:
         rows[name] = {
             'identical': not differ,
             'differ': differ,
-            'compared': len([k for k in set(b) & set(a) if not isinstance(b[k], dict)]),
+            'compared': len(set(b) & set(a)),
             'only_after': sorted(set(a) - set(b)),
             'only_before': sorted(set(b) - set(a)),
         }
@@ -93,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         f'# Behaviour check: {commits["before"]} (before) vs {commits["after"]} (after), same machine (2 CPU cores)',
         '',
         'Command: `python benchmarks/behaviour_check.py --before=<old checkout>`. Every scalar of results.json',
-        'compared for equality (exact, no tolerance).',
+        '(nested ones included) compared for equality (exact, no tolerance; nan equals nan).',
         '',
         '| run | numbers compared | result | fields only after |',
         '| --- | --- | --- | --- |',

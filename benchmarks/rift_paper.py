@@ -47,6 +47,7 @@ def train_one(variant: str, roles: str, steps: int, root: str) -> None:
     import numpy as np
 
     from common import data, train
+    from common import workdir as workdir_lib
     from common.errors import ConfigError
     from rift import method as rift_method
 
@@ -69,9 +70,10 @@ def train_one(variant: str, roles: str, steps: int, root: str) -> None:
     config, _, state = train.restore(workdir, rift_method.make)
     test = data.get_dataset(config.data, 'test', seed=config.seed)
     samples = jax.device_get(jax.jit(rift_method.make(config).sample)(state, test.batch(0)))
-    rift_method.plot(state, [(results['steps'], samples)], workdir, test.info, config)
+    figures = rift_method.plot(state, [(results['steps'], samples)], workdir, test.info, config)
     with open(os.path.join(workdir, 'scores.json'), 'w') as f:
         json.dump(results, f, indent=2, default=float)
+    workdir_lib.record(workdir, *figures, os.path.join(workdir, 'scores.json'))
 
 
 def score(root: str, out: str) -> dict:

@@ -53,8 +53,10 @@ def check_number(
     """Raise unless `value` is a finite number (an integer, > 0 or >= 0 where asked)."""
     kind = 'an integer' if integer else 'a number'
     ok = isinstance(value, int) if integer else isinstance(value, int | float)
-    if isinstance(value, bool) or not ok or value != value or value in (float('inf'), -float('inf')):
+    if isinstance(value, bool) or not ok:
         raise ConfigError(f'{field}={value!r} is not valid; it must be {kind}')
+    if value != value or value in (float('inf'), -float('inf')):
+        raise ConfigError(f'{field}={value!r} is not valid; it must be a finite number')
     if positive and not value > 0:
         raise ConfigError(f'{field}={value!r} is not valid; it must be {kind} > 0')
     if nonnegative and not value >= 0:

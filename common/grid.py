@@ -108,6 +108,10 @@ def finished(job: Job, workdir: str) -> bool:
     return steps_ok and same_config(recorded, json.loads(expected.to_json()))
 
 
+class NothingFinished(Exception):
+    """A table asked for from finished runs where there are none: nothing is written."""
+
+
 class OneLineParser(argparse.ArgumentParser):
     """argparse with its errors as one line (`prog: error: ...`) and exit status 2."""
 

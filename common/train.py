@@ -27,8 +27,8 @@ import orbax.checkpoint as ocp
 from absl import logging
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from common import checkpoint, plots
 from common import data as data_lib
-from common import plots
 from common import workdir as workdir_lib
 from common.checks import check_number, check_renamed, get_field
 from common.errors import NonFiniteLossError, RunInterrupted
@@ -106,19 +106,6 @@ def _guarded(step_fn, stage_index: int):
     return jax.jit(step, donate_argnums=(0, 1))
 
 
-def _restore(manager: ocp.CheckpointManager, abstract: Any) -> tuple[Any, int] | None:
-    """Restore the newest readable checkpoint; fall back to older ones with a warning."""
-    for step in sorted(manager.all_steps(), reverse=True):
-        try:
-            state = manager.restore(step, args=ocp.args.StandardRestore(abstract))
-            return state, step
-        except Exception as e:  # noqa: BLE001 - any failure means this checkpoint is unusable
-            msg = f'checkpoint at step {step} is unreadable ({type(e).__name__}); trying an older one'
-            logging.warning(msg)
-            print(f'warning: {msg}', file=sys.stderr)
-    return None
-
-
 def _eval_batch_size(config: Any) -> int:
     """`config.eval.batch_size` where set (> 0): the size of the test batch behind the eval curves;
     else 0 (the training batch size)."""
@@ -173,6 +160,14 @@ def train_and_evaluate(method: Method, config: Any, workdir: str, *, overwrite: 
       RunInterrupted: on Ctrl-C, saying where the run stopped and how to resume it.
     """
     validate_common(config)
+    for split in ('train', 'test'):  # the data fields, checked before anything is written
+        data_lib.describe(config.data, split)
+    with workdir_lib.owned(workdir):
+        return _train_and_evaluate(method, config, workdir, overwrite=overwrite)
+
+
+def _train_and_evaluate(method: Method, config: Any, workdir: str, *, overwrite: bool) -> dict[str, Any]:
+    """`train_and_evaluate` once the folder is this process's (its lock held)."""
     status = workdir_lib.prepare(config, workdir, overwrite=overwrite)
     results_path = os.path.join(workdir, 'results.json')
     if status == 'finished':
@@ -189,13 +184,10 @@ def train_and_evaluate(method: Method, config: Any, workdir: str, *, overwrite: 
     init_rng, train_rng = jax.random.split(jax.random.PRNGKey(config.seed))
     state = _init(method, mesh, init_rng, train_ds)
 
-    manager = ocp.CheckpointManager(
-        os.path.abspath(os.path.join(workdir, 'ckpt')),
-        options=ocp.CheckpointManagerOptions(max_to_keep=3, create=True),
-    )
+    manager = checkpoint.manager(workdir)
     start = 0
     if status == 'resume':
-        restored = _restore(manager, _abstract(state))
+        restored = checkpoint.restore_newest(manager, _abstract(state))
         if restored is not None:
             state, start = restored
             msg = f'resumed from step {start} of {sum(s.steps for s in stages)}'
@@ -208,9 +200,10 @@ def train_and_evaluate(method: Method, config: Any, workdir: str, *, overwrite: 
     results = dict(method.evaluate(state, pools, train_ds.info))
     results['steps'] = loop.total
     _save_json(results_path, results)
-    plots.plot_curves(workdir)
+    figures = [plots.plot_curves(workdir)]
     if method.plot is not None:
-        method.plot(state, sorted(loop.history.items()), workdir, train_ds.info)
+        figures += method.plot(state, sorted(loop.history.items()), workdir, train_ds.info) or []
+    workdir_lib.record(workdir, *figures)
     print(f'results: {results_path}', file=sys.stderr)
     return results
 
@@ -337,8 +330,15 @@ def _restore_run(workdir: str, make_method: Any, method_name: str | None) -> tup
             config = ml_collections.ConfigDict(json.load(f))
     except (OSError, ValueError):
         raise ConfigError(f'{workdir} holds no run (no readable config.json)') from None
+    if method_name is None:  # the method whose make was given, by the registry
+        from common import registry
+
+        method_name = next((n for n, e in registry.METHODS.items() if e.method == make_method.__module__), None)
     if method_name is not None and config.get('method') != method_name:
         raise ConfigError(f'{workdir} holds a {config.get("method")!r} run, not a {method_name!r} one')
+    ckpt = os.path.abspath(os.path.join(workdir, 'ckpt'))
+    if not os.path.isdir(ckpt):  # reading a run writes nothing: no ckpt/ is created here
+        raise ConfigError(f'{workdir} has no readable checkpoint in {workdir}/ckpt')
     method = make_method(config)
     mesh = data_lib.make_mesh()
     batch, info = data_lib.describe(config.data, 'train')  # the state's shapes: no data is loaded
@@ -346,9 +346,9 @@ def _restore_run(workdir: str, make_method: Any, method_name: str | None) -> tup
     abstract = jax.tree.map(
         lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=NamedSharding(mesh, PartitionSpec())), abstract
     )
-    manager = ocp.CheckpointManager(os.path.abspath(os.path.join(workdir, 'ckpt')))
+    manager = checkpoint.manager(workdir, read_only=True)
     try:
-        restored = _restore(manager, abstract)
+        restored = checkpoint.restore_newest(manager, abstract)
     finally:
         manager.close()
     if restored is None:

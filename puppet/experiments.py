@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from common import grid
+from common import workdir as workdir_lib
 from common.report import write_result
 from puppet import metrics
 
@@ -110,6 +111,7 @@ def cyclegan_metrics(workdir: str, task: str, *, quick: bool) -> dict[str, Any]:
     with open(path, 'w') as f:
         json.dump(out, f, indent=2)
     _plot_cyclegan_grid(manipulate, test_a[:8], sweeps.attr[0], os.path.join(workdir, 'manipulation.png'), task)
+    workdir_lib.record(workdir, path, os.path.join(workdir, 'manipulation.png'))
     return out
 
 

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from common import grid
+from common import workdir as workdir_lib
 from common.report import write_result
 from rift import metrics
 from rift.roles import ROLES
@@ -97,6 +98,7 @@ def cyclegan_scores(workdir: str, roles: str) -> dict[str, Any]:
     out = {'roles': roles, 'cyclegan': metrics.score(roles, pairs, translations)}
     with open(path, 'w') as f:
         json.dump(out, f, indent=2)
+    workdir_lib.record(workdir, path)
     return out
 
 
@@ -197,11 +199,14 @@ def run(
 ):
     """Every job (skipping finished ones), the CycleGAN rows' scores, the table and the grids.
     `train=False` writes the table from the runs that have finished, starting none."""
+    planned = jobs(seeds, roles, steps=steps, quick=quick)
+    if not train and not any(grid.read_results(os.path.join(root, job.name)) for job in planned):
+        raise grid.NothingFinished(f'--table: no finished run of this table under {root}; nothing was written')
     out = grid.results_dir(OUT, 'rift', full=not quick and tuple(roles) == tuple(ROLES))
     os.makedirs(out, exist_ok=True)
     per_run: dict[str, dict | None] = {}
     table: dict = {}
-    for job in jobs(seeds, roles, steps=steps, quick=quick):
+    for job in planned:
         workdir = os.path.join(root, job.name)
         result = grid.run_jobs([job], root)[job.name] if train else grid.read_results(workdir)
         if result is not None and job.name.startswith('cyclegan-'):
@@ -222,7 +227,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument('--table', action='store_true', help='only write the table from the finished runs')
     args = parser.parse_args(argv)
     roles = grid.choices(parser, '--roles', args.roles, tuple(ROLES))
-    table = run(args.seeds, roles, grid.root_of(args, ROOT), steps=args.steps, quick=args.quick, train=not args.table)
+    try:
+        table = run(
+            args.seeds, roles, grid.root_of(args, ROOT), steps=args.steps, quick=args.quick, train=not args.table
+        )
+    except grid.NothingFinished as e:
+        parser.error(str(e))
     print(list(table.get('rows', {})), file=sys.stderr)
 
 

@@ -62,6 +62,7 @@ def test_sigkill_then_same_command_resumes_exactly(tmp_path):
     assert not os.path.exists(os.path.join(killed, 'results.json')), 'the run finished before the kill'
     again = _run([*RESUME_FLAGS, f'--workdir={killed}'])
     assert again.returncode == 0, again.stderr[-2000:]
+    assert f'--workdir={killed}: took over the lock of pid {proc.pid}' in again.stderr  # SIGKILL left it
     resumed_from = int(again.stderr.split('resumed from step ')[1].split()[0])
     assert 0 < resumed_from < 150
     assert json.load(open(os.path.join(full, 'results.json'))) == json.load(open(os.path.join(killed, 'results.json')))
@@ -89,9 +90,18 @@ def test_ctrl_c_from_a_subfolder_is_one_line_saying_how_to_resume(tmp_path):
         if os.path.isdir(ckpt) and any(d.isdigit() for d in os.listdir(ckpt)):
             break
         time.sleep(0.05)
+    # The same command started again while it runs: refused in one line naming the running one.
+    second = _run([*flags, f'--workdir={workdir}'], timeout=300)
+    assert second.returncode == 2, second.stderr[-1500:]
+    assert (
+        second.stderr.strip()
+        .splitlines()[-1]
+        .startswith(f'run.py: error: --workdir={workdir} is in use by pid {proc.pid} on ')
+    )
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err[-1500:]
+    assert not os.path.exists(os.path.join(workdir, '.lock'))  # released on the way out
     last = err.strip().splitlines()[-1]
     assert re.fullmatch(
         r'run\.py: stopped by Ctrl-C: the run stopped at step \d+ of 100000; the last checkpoint \(step \d+\) is in '
@@ -119,6 +129,8 @@ BAD_INPUTS = [
     (['--overwrite=yes'], 'flag --overwrite=yes is not valid; allowed: --overwrite, --overwrite=true'),
     (['--steps=50'], "Unknown command line flag 'steps'; allowed: --config=<file>:<variant>"),
     (['--config.data.scale=2'], 'config.data.scale=(2.0,) has 1 value, but config.data.dim=2 needs 2'),
+    (['--config='], '--config is empty; allowed: dualadv/config.py'),
+    (['--workdir='], '--workdir is empty; give a folder for the run'),
     (
         ['--config=common/cyclegan/config.py:tiny', '--config.loss.pool_size=8'],
         '--config.loss.pool_size: config.loss.pool_size was renamed to config.loss.history_size',
@@ -131,7 +143,8 @@ def test_bad_inputs_give_one_clear_line_and_nonzero_exit(tmp_path):
         i, (args, expected) = i_case
         workdir = str(tmp_path / f'w{i}')
         base = [] if any(a.startswith('--config=') for a in args) else ['--config=dualadv/config.py:tiny']
-        return args, expected, _run([*base, *args, f'--workdir={workdir}'], timeout=300)
+        given = any(a.startswith('--workdir') for a in args)
+        return args, expected, _run([*base, *args, *([] if given else [f'--workdir={workdir}'])], timeout=300)
 
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         results = list(pool.map(one, enumerate(BAD_INPUTS)))
@@ -225,3 +238,33 @@ def test_a_config_with_a_renamed_field_is_refused_with_the_new_name():
         config.loss.pool_size = 50
     with pytest.raises(ConfigError, match=re.escape('config.loss.pool_size was renamed to config.loss.history_size')):
         train.validate_common(config)
+
+
+@pytest.mark.parametrize(
+    'module, field, value, expected',
+    [
+        ('dualadv.config', 'data.batch_size', 0, 'config.data.batch_size=0 is not valid'),
+        ('dualadv.config', 'data.dim', 0, 'config.data.dim=0 is not valid'),
+        ('lrmf.config', 'data.num_a', 0, 'config.data.num_a=0 is not valid'),
+        (
+            'dualadv.config',
+            'data.rotation',
+            float('nan'),
+            'config.data.rotation=nan is not valid; it must be a finite number',
+        ),
+        ('common.cyclegan.config', 'data.image_size', 24, 'config.data.image_size=24 is not valid'),
+    ],
+)
+def test_a_rejected_config_leaves_the_folder_as_it_was(tmp_path, module, field, value, expected):
+    """Refused before the first write: no folder made, no config.json left to block the fix."""
+    import importlib
+
+    from common import registry, train
+    from common.errors import ConfigError
+
+    config = importlib.import_module(module).get_config('tiny')
+    section, name = field.split('.')
+    config[section][name] = value
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        train.train_and_evaluate(registry.make(config), config, str(tmp_path / 'run'))
+    assert not os.path.exists(tmp_path / 'run')

@@ -102,6 +102,8 @@ def run(
 
     if report_only:
         jobs = [job for job in jobs if grid.finished(job, os.path.join(root, job.name))]
+        if not jobs:
+            raise grid.NothingFinished(f'--report-only: no finished run of this grid under {root}; nothing was written')
     seconds: dict[str, float] = {}
     done = grid.run_jobs(jobs, root, reuse=finished, overwrite=True, seconds=seconds)
     runtime = {name: seconds[name] if name in seconds else _recorded_runtime(os.path.join(root, name)) for name in done}
@@ -291,6 +293,14 @@ def renderer_check(
     return {'runs': workdirs, 'rows': rows}, lines
 
 
+def _require_finished(parser: grid.OneLineParser, flag: str, workdirs) -> None:
+    """One line and exit 2 unless every workdir holds a finished run: a committed check is written
+    only from finished work."""
+    for workdir in workdirs:
+        if grid.read_results(workdir) is None:
+            parser.error(f'{flag}: {workdir} holds no finished run (no results.json); nothing was written')
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = grid.OneLineParser(prog='python -m common.cyclegan.experiments')
     parser.add_argument('--seeds', default=SEEDS, type=grid.int_list, help='comma-separated seeds (default 0,1,2)')
@@ -313,16 +323,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.renderer_check:
-        workdirs = dict(item.split('=', 1) for item in args.renderer_check.split(','))
+        items = args.renderer_check.split(',')
+        bad = [item for item in items if '=' not in item or not item.split('=', 1)[1]]
+        if bad:
+            parser.error(f'--renderer-check: {bad[0]!r} is not valid; give <variant>=<workdir>, comma-separated')
+        workdirs = dict(item.split('=', 1) for item in items)
         unknown = sorted(set(workdirs) - {v for v, _ in VARIANTS})
         if unknown:
             parser.error(
                 f'--renderer-check: {", ".join(unknown)} not valid; allowed: {", ".join(v for v, _ in VARIANTS)}'
             )
+        _require_finished(parser, '--renderer-check', workdirs.values())
         result, lines = renderer_check(workdirs)
         print(write_result(OUT, 'renderer_check', result, lines))
         return 0
     if args.gpu_check:
+        _require_finished(parser, '--gpu-check', [args.gpu_check])
         result, lines = renderer_check(
             {'default': args.gpu_check}, os.path.join(OUT, 'table_authors.json'), intro=GPU_INTRO
         )
@@ -335,14 +351,17 @@ def main(argv: list[str] | None = None) -> int:
         unknown = sorted(set(more) - set(allowed))
         if unknown:
             parser.error(f'--more-seeds-for: {", ".join(unknown)} not valid; allowed: {", ".join(allowed)}')
-    result = run(
-        args.seeds,
-        args.root,
-        reuse=not args.rerun,
-        recipe=args.recipe,
-        more_seeds_for=more,
-        report_only=args.report_only,
-    )
+    try:
+        result = run(
+            args.seeds,
+            args.root,
+            reuse=not args.rerun,
+            recipe=args.recipe,
+            more_seeds_for=more,
+            report_only=args.report_only,
+        )
+    except grid.NothingFinished as e:
+        parser.error(str(e))
     print(json.dumps(result['mean'], indent=2))
     return 0
 

@@ -2,6 +2,9 @@
 
 import json
 import os
+import socket
+import subprocess
+import sys
 
 import ml_collections
 import pytest
@@ -31,10 +34,12 @@ def _snapshot(root):
 
 
 def _fake_run(folder, steps=4, finished=True):
-    """The files a run writes, as the loop writes them."""
-    os.makedirs(folder / 'ckpt' / '4', exist_ok=True)
-    (folder / 'ckpt' / '4' / 'state').write_bytes(b'params')
+    """The files a run writes, as the loop writes them (orbax's step folder layout)."""
+    os.makedirs(folder / 'ckpt' / '4' / 'default' / 'ocdbt.process_0', exist_ok=True)
+    (folder / 'ckpt' / '4' / 'default' / 'ocdbt.process_0' / 'state').write_bytes(b'params')
+    (folder / 'ckpt' / '4' / '_CHECKPOINT_METADATA').write_text('{}')
     os.makedirs(folder / 'tb', exist_ok=True)
+    (folder / 'tb' / 'events.out.tfevents.1.host').write_bytes(b'events')
     os.makedirs(folder / 'samples', exist_ok=True)
     (folder / 'samples' / '00000004.npz').write_bytes(b'npz')
     (folder / 'config.json').write_text(json.dumps(workdir.config_dict(_config(steps))))
@@ -68,7 +73,7 @@ def test_overwrite_keeps_a_run_with_the_same_config(tmp_path):
     # from its checkpoints, a finished one be reused, not be replaced.
     _fake_run(tmp_path / 'unfinished', finished=False)
     assert workdir.prepare(_config(), str(tmp_path / 'unfinished'), overwrite=True) == 'resume'
-    assert (tmp_path / 'unfinished' / 'ckpt' / '4' / 'state').read_bytes() == b'params'
+    assert (tmp_path / 'unfinished' / 'ckpt' / '4' / 'default' / 'ocdbt.process_0' / 'state').read_bytes() == b'params'
     _fake_run(tmp_path / 'finished')
     assert workdir.prepare(_config(), str(tmp_path / 'finished'), overwrite=True) == 'finished'
 
@@ -96,12 +101,29 @@ def _run_plus_a_file(tmp_path):
     return folder
 
 
+def _run_plus_a_file_inside(where):
+    """A run with a user's file somewhere a run writes too (any depth)."""
+
+    def make(tmp_path):
+        folder = tmp_path / 'run'
+        _fake_run(folder)
+        (folder / where).write_text('mine')
+        return folder
+
+    return make
+
+
 @pytest.mark.parametrize(
     'make, overwrite, match',
     [
         (_folder_with_other_files, True, 'holds no run of this codebase'),
         (_folder_with_other_files, False, 'holds no run of this codebase'),
         (_run_plus_a_file, True, r'holds files a run does not write \(analysis.py\)'),
+        (_run_plus_a_file_inside('samples/notes.txt'), True, r'\(samples/notes.txt\)'),
+        (_run_plus_a_file_inside('tb/my_plot.png'), True, r'\(tb/my_plot.png\)'),
+        (_run_plus_a_file_inside('ckpt/my_weights.npz'), True, r'\(ckpt/my_weights.npz\)'),
+        (_run_plus_a_file_inside('ckpt/4/notes.txt'), True, r'\(ckpt/4/notes.txt\)'),
+        (_run_plus_a_file_inside('figure_of_mine.png'), True, r'\(figure_of_mine.png\)'),
     ],
 )
 def test_folders_that_are_not_only_a_run_are_never_touched(tmp_path, make, overwrite, match):
@@ -145,3 +167,54 @@ def test_a_git_checkout_is_refused(tmp_path):
     with pytest.raises(ConfigError, match='is a git checkout'):
         workdir.prepare(_config(), str(tmp_path / 'other'), overwrite=True)
     assert os.path.isdir(tmp_path / 'other' / '.git')
+
+
+def test_the_manifest_names_the_run_figures_overwrite_removes(tmp_path):
+    """A figure the run recorded is the run's; one it did not is the user's (with a manifest)."""
+    run = tmp_path / 'run'
+    _fake_run(run)
+    (run / 'alignment.png').write_bytes(b'png')
+    workdir.record(str(run), str(run / 'curves.png'), str(run / 'alignment.png'), str(tmp_path / 'elsewhere.png'))
+    assert json.load(open(run / 'manifest.json')) == {'files': ['alignment.png', 'curves.png']}
+    assert workdir.foreign_files(str(run)) == []
+    (run / 'translations.png').write_bytes(b'a user figure under a name the codebase also uses')
+    assert workdir.foreign_files(str(run)) == ['translations.png']
+    with pytest.raises(ConfigError, match=r'\(translations.png\)'):
+        workdir.prepare(_config(steps=5), str(run), overwrite=True)
+    os.remove(run / 'translations.png')
+    assert workdir.prepare(_config(steps=5), str(run), overwrite=True) == 'new' and os.listdir(run) == []
+
+
+def _dead_pid():
+    proc = subprocess.Popen([sys.executable, '-c', 'pass'])
+    proc.wait()
+    return proc.pid
+
+
+def test_one_owner_per_folder_a_live_holder_is_named_a_dead_one_taken_over(tmp_path, capsys):
+    run = tmp_path / 'run'
+    with workdir.owned(str(run)):
+        assert json.load(open(run / '.lock'))['pid'] == os.getpid()
+        assert workdir.prepare(_config(), str(run)) == 'new'  # the lock is not a file of the run's
+    assert not (run / '.lock').exists()
+
+    holder = {'host': socket.gethostname(), 'pid': os.getppid(), 'since': '2026-01-01 00:00:00'}
+    (run / '.lock').write_text(json.dumps(holder))
+    with pytest.raises(ConfigError, match=rf'is in use by pid {os.getppid()} on .* \(since 2026-01-01 00:00:00\)'):
+        with workdir.owned(str(run)):
+            pass
+    assert json.load(open(run / '.lock')) == holder  # the holder's lock is left alone
+    (run / '.lock').write_text(json.dumps(holder | {'host': 'another-host'}))
+    with pytest.raises(ConfigError, match='on another-host'):  # another machine: its pid cannot be checked
+        with workdir.owned(str(run)):
+            pass
+
+    dead = _dead_pid()
+    (run / '.lock').write_text(json.dumps(holder | {'pid': dead}))
+    capsys.readouterr()
+    with workdir.owned(str(run)):
+        assert json.load(open(run / '.lock'))['pid'] == os.getpid()
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f'--workdir={run}: took over the lock of pid {dead} (gone; since 2026-01-01 00:00:00)'
+    ]
+    assert os.listdir(run) == []

@@ -1,5 +1,8 @@
 """dualadv end to end on the tiny config, through the common loop."""
 
+import os
+import shutil
+
 import chex
 import jax
 import numpy as np
@@ -23,6 +26,18 @@ def test_tiny_run_end_to_end(tmp_path, variant):
     loaded_config, method, state = train.restore(str(tmp_path), dualadv_method.make)
     pools = {s: data.get_dataset(loaded_config.data, s, seed=loaded_config.seed).full() for s in ('train', 'test')}
     assert method.evaluate(state, pools, {})['test_map_error_after'] == res['test_map_error_after']
+    # Reading a run writes nothing, and another method's make is named, not blamed on a field.
+    from common.errors import ConfigError
+    from lrmf import method as lrmf_method
+
+    with pytest.raises(ConfigError, match="holds a 'dualadv' run, not a 'lrmf' one"):
+        train.restore(str(tmp_path), lrmf_method.make)
+    os.remove(tmp_path / 'results.json')
+    shutil.rmtree(tmp_path / 'ckpt')
+    before = sorted(os.listdir(tmp_path))
+    with pytest.raises(ConfigError, match='has no readable checkpoint'):
+        train.restore(str(tmp_path), dualadv_method.make)
+    assert sorted(os.listdir(tmp_path)) == before
 
 
 def test_train_step_compiles_once_and_moves_the_transform():
