@@ -67,9 +67,10 @@ def plot_curves(workdir: str, filename: str = 'curves.png') -> str:
     return path
 
 
-def save_figure(fig: Any, path: str) -> str:
+def save_figure(fig: Any, path: str, metadata: dict[str, str] | None = None) -> str:
+    """Save and close `fig` (PNG at 110 dpi; `metadata`: PNG text fields); return `path`."""
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, metadata=metadata)
     plt.close(fig)
     return path
 
