@@ -89,6 +89,8 @@ def precheck(argv: list[str]) -> None:
     """
     import importlib.util
 
+    import ml_collections
+
     specs = [a.split('=', 1)[1] for a in argv if a.startswith('--config=')]
     if len(specs) > 1:
         raise ConfigError(f'--config is given {len(specs)} times ({", ".join(specs)}); give it once')
@@ -100,17 +102,29 @@ def precheck(argv: list[str]) -> None:
     spec = spec or 'dualadv/config.py'
     given, _, variant = spec.partition(':')
     path = resolve_config_path(given)
+    allowed = ', '.join(registry.config_files())
     if not os.path.isfile(path):
-        raise ConfigError(f'--config={spec}: no such file {given!r}; allowed: {", ".join(registry.config_files())}')
+        raise ConfigError(f'--config={spec}: no such file {given!r}; allowed: {allowed}')
+    if not path.endswith('.py'):
+        raise ConfigError(f'--config={spec}: {given!r} is not a Python config file; allowed: {allowed}')
     module_spec = importlib.util.spec_from_file_location('_config_precheck', path)
     module = importlib.util.module_from_spec(module_spec)
     try:
         module_spec.loader.exec_module(module)
     except Exception as e:  # noqa: BLE001 - a broken config file: say which and why
         raise ConfigError(f'--config={spec}: cannot load {path!r} ({type(e).__name__}: {e})') from None
-    if not hasattr(module, 'get_config'):
+    if not callable(getattr(module, 'get_config', None)):
         raise ConfigError(f'--config={spec}: {path!r} defines no get_config(arg)')
-    config = module.get_config(variant or None)
+    try:  # as absl's config flag calls it: with the variant, or with no argument
+        config = module.get_config(variant) if variant else module.get_config()
+    except ConfigError:
+        raise
+    except Exception as e:  # noqa: BLE001 - a config file that fails when called: say which and why
+        raise ConfigError(f'--config={spec}: get_config failed ({type(e).__name__}: {e})') from None
+    if not isinstance(config, ml_collections.ConfigDict):
+        raise ConfigError(
+            f'--config={spec}: get_config returned a {type(config).__name__}; it must return a ConfigDict'
+        )
     for arg in argv:
         if not arg.startswith('--config.'):
             continue

@@ -63,6 +63,12 @@ def check_number(
         raise ConfigError(f'{field}={value!r} is not valid; it must be {kind} >= 0')
 
 
+def check_bool(field: str, value: Any) -> None:
+    """Raise unless `value` is True or False."""
+    if not isinstance(value, bool):
+        raise ConfigError(f'{field}={value!r} is not valid; allowed: True, False')
+
+
 def get_field(config: Any, path: str) -> Any:
     """config['a.b.c'] with a ConfigError naming the missing field."""
     node = config

@@ -29,6 +29,8 @@ from common import registry
 CODE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUN_PY = os.path.join(CODE_ROOT, 'run.py')
 PARTIAL_ROOT = os.path.join('runs', 'partial-results')
+FAILED: list[str] = []  # the jobs of this process that failed: no full table is committed after one
+_SAID: set[tuple[str, str]] = set()
 
 
 class Job(NamedTuple):
@@ -163,12 +165,29 @@ def wrote(path: str) -> str:
 
 
 def results_dir(committed: str, method: str, *, full: bool) -> str:
-    """Where an experiment writes its tables: `committed` for a full grid, else a folder under runs/."""
-    if full:
+    """Where an experiment writes its tables: `committed` for a full grid whose jobs have all
+    succeeded so far, inside a checkout; else a folder under runs/ of the working folder (never
+    inside an installed package)."""
+    installed = not os.path.exists(os.path.join(CODE_ROOT, '.git'))
+    if full and not FAILED and not installed:
         return committed
     out = os.path.join(PARTIAL_ROOT, method)
-    print(f'a partial grid: its tables go to {out}/ ({committed}/ changes only from a full run)', file=sys.stderr)
+    why = 'a run failed' if FAILED else 'the code is an installed package' if full else 'a partial grid'
+    if (method, why) not in _SAID:
+        _SAID.add((method, why))
+        print(
+            f'{why}: tables go to {out}/ ({committed}/ changes only from a full grid of finished runs)', file=sys.stderr
+        )
     return out
+
+
+def exit_status() -> int:
+    """0, or 1 after naming on stderr every job of this process that failed (an experiment
+    command's exit status: a failed run is never reported as success)."""
+    if not FAILED:
+        return 0
+    print(f'{len(FAILED)} run(s) failed: {", ".join(FAILED)} (each workdir holds what it wrote)', file=sys.stderr)
+    return 1
 
 
 def read_results(workdir: str) -> dict[str, Any] | None:
@@ -215,6 +234,8 @@ def run_jobs(
         if seconds is not None:
             seconds[job.name] = round(time.time() - start, 1)
         results = read_results(workdir) if proc.returncode == 0 else None
+        if results is None:
+            FAILED.append(job.name)
         last = proc.stderr.strip().splitlines()[-1:] or ['']
         print(f'{job.name}: {"ok" if results else "FAILED: " + last[0]}', file=sys.stderr, flush=True)
         return job.name, results

@@ -28,6 +28,7 @@ import jax
 import jax.numpy as jnp
 
 from common import fastconv
+from common.errors import ConfigError
 
 
 def reflect(x: jax.Array, pad: int) -> jax.Array:
@@ -91,6 +92,21 @@ class ResnetGenerator(nn.Module):
         else:
             x = nn.Conv(self.out_channels, (7, 7), padding='VALID', name='head')(reflect(x, 3))
         return jnp.tanh(x)
+
+
+def check_patch_depth(num_layers: int, image_size: int, field: str = 'config.model.num_layers') -> None:
+    """Raise (one line) unless a `PatchDiscriminator` of `num_layers` strided layers leaves at least
+    1 x 1 logits on `image_size` images: each stride halves the side, the last two 4x4 convs take 3."""
+
+    def logits_side(layers: int) -> int:
+        return (int(image_size) >> layers) - 2
+
+    if logits_side(int(num_layers)) < 1:
+        deepest = max((n for n in range(int(num_layers)) if logits_side(n) >= 1), default=0)
+        raise ConfigError(
+            f'{field}={num_layers} is not valid for {image_size}-pixel images: the discriminator would have no '
+            f'logits left; it must be at most {deepest}'
+        )
 
 
 class PatchDiscriminator(nn.Module):

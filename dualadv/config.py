@@ -46,8 +46,6 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
 
     c.data = ml_collections.ConfigDict()
     c.data.source = 'mixture'
-    c.data.tfds_name = 'mnist'  # read when data.source='tfds': a dataset prepared in data_dir
-    c.data.data_dir = '~/tensorflow_datasets'  # TFDS never downloads at run time
     c.data.dim = 2
     c.data.num_a = 128
     c.data.num_b = 128

@@ -99,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     grid_jobs = jobs(args.quick)
     done = grid.run_jobs(grid_jobs, args.root, workers=2)
+    if not any(done.values()):
+        print('python -m dualadv.experiments: error: every run failed; nothing was written', file=sys.stderr)
+        return grid.exit_status()
     rows = {}
     for name, res in done.items():
         if res is not None:
@@ -122,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         if dirs:
             grid.wrote(report.overlay_curves(dirs, ['loss/distance', 'align/error'], f'{out}-{experiment}.png'))
     print(table)
-    return 0
+    return grid.exit_status()
 
 
 if __name__ == '__main__':

@@ -164,7 +164,7 @@ def _warm(extra: dict) -> solver.DualSolution:
     """The previous step's solution as the solver's warm start."""
     zero = jnp.zeros((), jnp.float32)
     return solver.DualSolution(
-        zero, extra['alpha_a'], extra['alpha_b'], extra['bias'], zero, 0, extra['bandwidth'], zero
+        zero, extra['alpha_a'], extra['alpha_b'], extra['bias'], zero, 0, extra['bandwidth'], zero, jnp.bool_(False)
     )
 
 

@@ -32,8 +32,8 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
+from common import arrays
 from dualadv import linesearch, losses
 
 METHODS = ('newton', 'pgd')
@@ -50,6 +50,8 @@ class DualSolution(NamedTuple):
       kkt_residual: [] the certificate described in the module docstring.
       num_steps: [] iterations used.
       bandwidth: [] the RBF width used (1.0 for the linear kernel).
+      converged: [] bool, kkt_residual <= tol: False when `max_steps` ran out first (a tiny lam, a
+        too tight tol); `value` is then an unconverged estimate. Checked under jit too.
       excess: [] value + (n_a + n_b) ln 2 >= 0, the distance above its floor: 0 when the
         discriminator cannot tell A from B at all (alpha = 1/2 everywhere, e.g. A = B). `value`
         itself is negative: it is the discriminator's log-likelihood, and at chance every point
@@ -64,6 +66,7 @@ class DualSolution(NamedTuple):
     num_steps: jax.Array
     bandwidth: jax.Array
     excess: jax.Array
+    converged: jax.Array
 
 
 def _kkt_from_logits(u: jax.Array, logit_alpha: jax.Array, y: jax.Array, alpha: jax.Array):
@@ -241,29 +244,6 @@ def _dual_pgd(q_matvec, y, lam, alpha0, tol, max_steps):
     return alpha, it, res
 
 
-def _check_points(x_a: jax.Array, x_b: jax.Array) -> None:
-    for name, x in (('x_a', x_a), ('x_b', x_b)):
-        if x.ndim != 2:
-            raise ValueError(f'{name} must have shape [n, d]; got shape {tuple(x.shape)}')
-        if x.shape[0] == 0:
-            raise ValueError(f'{name} is empty: the adversarial distance needs >= 1 point per set')
-    if x_a.shape[1] != x_b.shape[1]:
-        raise ValueError(f'x_a and x_b must have the same dimension; got {x_a.shape[1]} and {x_b.shape[1]}')
-
-
-def _check_positive(name: str, value) -> None:
-    """Raise if a concrete `value` is not a finite number > 0 (a traced one cannot be checked)."""
-    if isinstance(value, jax.core.Tracer):
-        return
-    try:
-        array = np.asarray(value, np.float64)
-        ok = bool(np.all(np.isfinite(array)) and np.all(array > 0))
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ValueError(f'{name}={value!r} is not valid; it must be a finite number > 0')
-
-
 def adversarial_distance(
     x_a: jax.Array,
     x_b: jax.Array,
@@ -300,17 +280,24 @@ def adversarial_distance(
       A `DualSolution`; `value` is differentiable with respect to x_a and x_b.
 
     Raises:
-      ValueError: on an empty set, mismatched shapes, an unknown kernel or method, or a concrete
-        lam or bandwidth that is not > 0.
+      ValueError: on an empty set, mismatched shapes, an unknown kernel or method, a concrete lam,
+        bandwidth or tol that is not a finite number > 0, max_steps < 1, or (when the points are
+        concrete) a nan or inf point. x_a, x_b may be lists (converted as NumPy does).
     """
-    _check_positive('lam', lam)
+    arrays.positive('lam', lam)
     if bandwidth is not None:
-        _check_positive('bandwidth', bandwidth)
+        arrays.positive('bandwidth', bandwidth)
+    if tol is not None:
+        arrays.positive('tol', tol)
+    if max_steps is not None:
+        arrays.positive_int('max_steps', max_steps)
     if kernel not in KERNELS:
         raise ValueError(f'kernel={kernel!r} is not valid; allowed: {", ".join(KERNELS)}')
     if method not in METHODS:
         raise ValueError(f'method={method!r} is not valid; allowed: {", ".join(METHODS)}')
-    _check_points(x_a, x_b)
+    x_a, x_b = arrays.points('x_a', x_a), arrays.points('x_b', x_b)
+    if x_a.shape[1] != x_b.shape[1]:
+        raise ValueError(f'x_a and x_b must have the same dimension; got {x_a.shape[1]} and {x_b.shape[1]}')
     dtype = jnp.result_type(x_a.dtype, x_b.dtype, jnp.float32)
     x_a, x_b = x_a.astype(dtype), x_b.astype(dtype)
     if tol is None:
@@ -370,4 +357,5 @@ def adversarial_distance(
         num_steps=steps,
         bandwidth=bw,
         excess=value + (x_a.shape[0] + x_b.shape[0]) * jnp.log(2.0).astype(value.dtype),
+        converged=kkt <= tol,
     )

@@ -68,8 +68,6 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.seed = 0
 
     c.data = ml_collections.ConfigDict()
-    c.data.tfds_name = 'mnist'  # read when data.source='tfds': a dataset prepared in data_dir
-    c.data.data_dir = '~/tensorflow_datasets'  # TFDS never downloads at run time
     c.data.source = 'gaussian'
     c.data.dim = 2
     c.data.num_a = 1000
@@ -163,7 +161,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
 
 def _digits(c: ml_collections.ConfigDict, variant: str) -> None:
     """Claim 5: UCI -> MNIST digits, in a VAE embedding or (glow) in pixel space."""
-    c.data = ml_collections.ConfigDict({k: c.data[k] for k in ('tfds_name', 'data_dir')})  # a new section
+    c.data = ml_collections.ConfigDict()  # a new section
     c.data.source = 'digits'
     c.data.image_size = 16
     c.data.batch_size = 256

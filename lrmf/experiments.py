@@ -34,12 +34,16 @@ def _full(seeds, variants, defaults) -> bool:
     return variants is None and set(defaults) <= set(seeds)
 
 
-def _run_variants(variants, seeds, root: str, keys: tuple[str, ...], name: str, out: str, workers: int = 1) -> dict:
+def _run_variants(
+    variants, seeds, root: str, keys: tuple[str, ...], name: str, full: bool, workers: int = 1
+) -> tuple[dict, str]:
     """Run every (variant, seed) through the grid runner (`workers` at a time: two XLA CPU
     processes on two cores slow each other down ~10x on the Glow runs), collect `keys` of each
-    results.json, write <out>/<name>.json with the per-seed values and their means."""
+    results.json, write <out>/<name>.json with the per-seed values and their means; (the means,
+    out), out the committed folder only for a `full` grid whose runs all finished."""
     jobs = [grid.Job(f'{v}-seed{s}', 'lrmf', v, {'seed': s}) for v in variants for s in seeds]
     done = grid.run_jobs(jobs, root, workers=workers)
+    out = grid.results_dir(OUT, 'lrmf', full=full)
     table = {job: ({k: r[k] for k in keys if k in r} if r else 'failed') for job, r in done.items()}
     summary = {}
     for v in variants:
@@ -49,7 +53,7 @@ def _run_variants(variants, seeds, root: str, keys: tuple[str, ...], name: str, 
     with open(os.path.join(out, f'{name}.json'), 'w') as f:
         json.dump({'per_seed': table, 'mean_over_seeds': summary, 'seeds': list(seeds)}, f, indent=2)
     grid.wrote(os.path.join(out, f'{name}.json'))
-    return summary
+    return summary, out
 
 
 def run_moons(seeds=SEEDS, root: str = 'runs/lrmf-claims', variants: tuple[str, ...] | None = None) -> dict:
@@ -57,10 +61,10 @@ def run_moons(seeds=SEEDS, root: str = 'runs/lrmf-claims', variants: tuple[str, 
     affine T on an affine copy, over seeds."""
     from lrmf.config import VARIANTS
 
-    out = grid.results_dir(OUT, 'lrmf', full=_full(seeds, variants, SEEDS))
+    full = _full(seeds, variants, SEEDS)
     variants = variants or tuple(v for v in VARIANTS if v.startswith('moons_'))
     keys = ('train_lrmf_loss', 'test_lrmf_loss', 'arm_accuracy_before', 'arm_accuracy_after')
-    summary = _run_variants(variants, seeds, root, keys, 'moons_claims', out, workers=2)
+    summary, out = _run_variants(variants, seeds, root, keys, 'moons_claims', full, workers=2)
     _plot_semantics(root, seeds[0], out)
     return {'mean_over_seeds': summary}
 
@@ -70,7 +74,7 @@ def run_digits(seeds=DIGIT_SEEDS, root: str = 'runs/lrmf-digits', variants: tupl
     Glow in pixel space (UCI, and the intensity-copy control); writes results/digits_claims.*."""
     from lrmf.config import VARIANTS
 
-    out = grid.results_dir(OUT, 'lrmf', full=_full(seeds, variants, DIGIT_SEEDS))
+    full = _full(seeds, variants, DIGIT_SEEDS)
     variants = variants or tuple(v for v in VARIANTS if v.startswith('digits_'))
     keys = (
         'train_lrmf_loss',
@@ -81,7 +85,7 @@ def run_digits(seeds=DIGIT_SEEDS, root: str = 'runs/lrmf-digits', variants: tupl
         'digit_accuracy_before',
         'digit_accuracy_after',
     )
-    summary = _run_variants(variants, seeds, root, keys, 'digits_claims', out)
+    summary, out = _run_variants(variants, seeds, root, keys, 'digits_claims', full)
     lines = [
         '# LRMF claim 5: UCI -> MNIST digits (16x16), means over seeds ' + ', '.join(map(str, seeds)),
         '',
@@ -124,8 +128,6 @@ ALIGNERS = (
 def run_settings(seeds=SEEDS, root: str = 'runs/lrmf-settings') -> dict:
     """Every aligner (RealNVP T) on every setting over seeds; the label (arm or mode) accuracy of
     T(A) by a 5-NN fit on B, and the LRMF certificate. Writes results/semantics_settings.*."""
-    out = grid.results_dir(OUT, 'lrmf', full=set(SEEDS) <= set(seeds))
-    os.makedirs(out, exist_ok=True)
     jobs = [
         grid.Job(f'{name}-{variant}-seed{s}', 'lrmf', variant, {**switches, 'seed': s})
         for name, (_, switches) in SETTINGS.items()
@@ -133,6 +135,8 @@ def run_settings(seeds=SEEDS, root: str = 'runs/lrmf-settings') -> dict:
         for s in seeds
     ]
     done = grid.run_jobs(jobs, root, workers=2)
+    out = grid.results_dir(OUT, 'lrmf', full=set(SEEDS) <= set(seeds))
+    os.makedirs(out, exist_ok=True)
     keys = ('arm_accuracy_before', 'arm_accuracy_after', 'train_lrmf_loss', 'test_lrmf_loss')
     per_seed = {job: ({k: r[k] for k in keys} if r else 'failed') for job, r in done.items()}
     lines = [
@@ -202,8 +206,6 @@ CONTROL_MISS = 0.1  # nats: a final test loss above this on some seed counts as 
 def run_held_out(seeds=SEEDS, root: str = 'runs/lrmf-heldout') -> dict:
     """Train and test LRMF losses with held-out private fits, per seed, and the control's tries
     when it misses ~0 on some seed; results/held_out.*."""
-    out = grid.results_dir(OUT, 'lrmf', full=set(SEEDS) <= set(seeds))
-    os.makedirs(out, exist_ok=True)
 
     def job(name: str, variant: str, fit: int, seed: int, switches=None) -> grid.Job:
         held = {'data.validation_fraction': 0.2, 'train.fit_steps': fit}
@@ -226,6 +228,8 @@ def run_held_out(seeds=SEEDS, root: str = 'runs/lrmf-heldout') -> dict:
         ]
         done = grid.run_jobs(tries, root, workers=1)
         per_seed |= picked(done)
+    out = grid.results_dir(OUT, 'lrmf', full=set(SEEDS) <= set(seeds))
+    os.makedirs(out, exist_ok=True)
     lines = [
         '# LRMF certificates with held-out private fits',
         '',
@@ -341,13 +345,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument('--variants', default='', help='comma-separated config variants (default: all of the claim)')
     args = parser.parse_args(argv)
+    if args.which == 'gmm' and args.seeds is not None:
+        parser.error('--seeds is not used by gmm (its seeds 0-4 are fixed); drop it')
+    if args.which in ('gmm', 'settings', 'heldout') and args.variants:
+        parser.error(f'--variants is not used by {args.which} (it runs its fixed grid); drop it')
     seeds = args.seeds or (DIGIT_SEEDS if args.which == 'digits' else SEEDS)
     variants = tuple(args.variants.split(',')) if args.variants else None
     unknown = sorted(set(variants or ()) - set(VARIANTS))
     if unknown:
         parser.error(f'--variants: {", ".join(unknown)} not valid; allowed: {", ".join(VARIANTS)}')
     runners = {
-        'gmm': lambda: gmm.run_gmm(OUT),
+        'gmm': lambda: gmm.run_gmm(grid.results_dir(OUT, 'lrmf', full=True)),
         'moons': lambda: run_moons(seeds, variants=variants),
         'digits': lambda: run_digits(seeds, variants=variants),
         'settings': lambda: run_settings(seeds),
@@ -355,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     result = runners[args.which]()
     print(json.dumps(result, indent=2))
-    return 0
+    return grid.exit_status()
 
 
 if __name__ == '__main__':

@@ -18,6 +18,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from common import arrays
 from common.kernels import rbf_gram
 
 
@@ -64,12 +65,19 @@ def gaussian_lr_distance(a: jax.Array, b: jax.Array) -> jax.Array:
 
     Raises:
       ValueError: unless a and b are [n, d] with the same n and d (the closed form pools the two
-        samples with equal weights).
+        samples with equal weights) and n > d (else a covariance is singular), or when concrete
+        samples hold nan or inf. Lists are converted as NumPy converts them.
     """
-    if a.ndim != 2 or b.ndim != 2 or a.shape != b.shape:
+    a, b = arrays.points('a', a), arrays.points('b', b)
+    if a.shape != b.shape:
         raise ValueError(
             f'gaussian_lr_distance needs a and b of the same shape [n, d] (equal sample sizes); '
             f'got {tuple(a.shape)} and {tuple(b.shape)}'
+        )
+    if a.shape[0] <= a.shape[1]:
+        raise ValueError(
+            f'gaussian_lr_distance needs more points than dimensions to fit a full covariance; got n={a.shape[0]} '
+            f'points in d={a.shape[1]} dimensions'
         )
     mu_a, mu_b = jnp.mean(a, 0), jnp.mean(b, 0)
     s_a = jnp.cov(a, rowvar=False, bias=True).reshape(a.shape[1], a.shape[1])
@@ -87,11 +95,17 @@ def mmd2(x: jax.Array, y: jax.Array, *, bandwidth: float) -> jax.Array:
 
     Args:
       x: [n, d], y: [m, d] samples.
-      bandwidth: the kernel width.
+      bandwidth: the kernel width, a finite number > 0.
 
     Returns:
       [] MMD^2 (>= 0).
+
+    Raises:
+      ValueError: for a concrete bandwidth <= 0 or non-finite, or a concrete nan / inf sample.
     """
+
+    arrays.positive('bandwidth', bandwidth)
+    x, y = arrays.points('x', x), arrays.points('y', y)
 
     def k(u, v):
         return rbf_gram(u, v, bandwidth=bandwidth)
@@ -105,11 +119,16 @@ def sinkhorn_divergence(x: jax.Array, y: jax.Array, *, epsilon: float) -> jax.Ar
 
     Args:
       x: [n, d], y: [m, d] samples.
-      epsilon: the entropic regularisation.
+      epsilon: the entropic regularisation, a finite number > 0.
 
     Returns:
       [] the debiased Sinkhorn divergence.
+
+    Raises:
+      ValueError: for a concrete epsilon <= 0 or non-finite, or a concrete nan / inf sample.
     """
+    arrays.positive('epsilon', epsilon)
+    x, y = arrays.points('x', x), arrays.points('y', y)
     from ott.geometry import pointcloud
     from ott.tools import sinkhorn_divergence as sd
 

@@ -39,7 +39,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from common.checks import check_choice, check_number
+from common.checks import check_bool, check_choice, check_number
 from common.errors import ConfigError
 from common.method import Method, Player, Stage, TrainState, bind_config
 from lrmf import figures, losses, metrics, models
@@ -103,7 +103,8 @@ def validate(config: Any) -> None:
             check_number(f'config.model.{section}.{field}', value, integer=True, positive=True)
     check_number('config.train.fit_steps', config.train.fit_steps, integer=True, positive=True)
     check_number('config.optim.fit_lr', config.optim.fit_lr, positive=True)
-    check_number('config.optim.shared_lr', config.optim.shared_lr)
+    check_number('config.optim.shared_lr', config.optim.shared_lr)  # <= 0: T's own rate
+    check_bool('config.train.refit_private', config.train.get('refit_private', False))
 
 
 def nets(config: Any, shape: tuple[int, ...]):

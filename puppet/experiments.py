@@ -217,6 +217,8 @@ def run(seeds=SEEDS, tasks=TASKS, root: str = ROOT, quick: bool = False) -> dict
     per_run: dict[str, dict | None] = {}
     for job in jobs(seeds, tasks, quick=quick):
         result = grid.run_jobs([job], root)[job.name]
+        out = grid.results_dir(OUT, 'puppet', full=not quick)  # after a failed run: not the committed folder
+        os.makedirs(out, exist_ok=True)
         if result is not None and job.name.startswith('cyclegan-'):
             task = job.name.split('-')[1]
             result = cyclegan_metrics(os.path.join(root, job.name), task, quick=quick)
@@ -231,13 +233,14 @@ def run(seeds=SEEDS, tasks=TASKS, root: str = ROOT, quick: bool = False) -> dict
     return table
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = grid.parser('python -m puppet.experiments', __doc__, seeds=SEEDS, root=ROOT)
     parser.add_argument('--tasks', default=','.join(TASKS), help='comma-separated: rotation,size')
     args = parser.parse_args(argv)
     tasks = grid.choices(parser, '--tasks', args.tasks, TASKS)
     print(run(args.seeds, tasks, grid.root_of(args, ROOT), args.quick)['rows'].keys(), file=sys.stderr)
+    return grid.exit_status()
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

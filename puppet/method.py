@@ -28,7 +28,7 @@ import matplotlib.pyplot as plt
 import optax
 
 from common import gan, nets, plots
-from common.checks import check_choice, check_number
+from common.checks import check_bool, check_choice, check_number
 from common.classifier import train_classifier
 from common.errors import ConfigError
 from common.method import Method, Player, TrainState, bind_config
@@ -62,6 +62,8 @@ def validate(config: Any) -> None:
     check_choice('config.loss.adv_reduce', config.loss.adv_reduce, losses.REDUCTIONS)
     for field in ('nf', 'num_blocks', 'embed_dim', 'ndf', 'num_layers'):
         check_number(f'config.model.{field}', config.model[field], integer=True, positive=True)
+    nets.check_patch_depth(config.model.num_layers, IMAGE)
+    check_bool('config.model.fast_convs', config.model.fast_convs)
     if config.model.embed_dim % 2:
         raise ConfigError(f'config.model.embed_dim={config.model.embed_dim} must be even (half attribute, half rest)')
     for field in (*losses.TERMS, 'adv', 'noise_std'):

@@ -209,6 +209,8 @@ def run(
     for job in planned:
         workdir = os.path.join(root, job.name)
         result = grid.run_jobs([job], root)[job.name] if train else grid.read_results(workdir)
+        out = grid.results_dir(OUT, 'rift', full=not quick and tuple(roles) == tuple(ROLES))
+        os.makedirs(out, exist_ok=True)
         if result is not None and job.name.startswith('cyclegan-'):
             result = cyclegan_scores(workdir, job.name.split('-')[1])
         per_run[job.name] = result
@@ -220,7 +222,7 @@ def run(
     return table
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = grid.parser('python -m rift.experiments', __doc__, seeds=SEEDS, root=ROOT)
     parser.add_argument('--roles', default=','.join(ROLES), help='comma-separated: A,B,C')
     parser.add_argument('--steps', type=int, default=STEPS, help='training steps of every run')
@@ -234,7 +236,8 @@ def main(argv: list[str] | None = None) -> None:
     except grid.NothingFinished as e:
         parser.error(str(e))
     print(list(table.get('rows', {})), file=sys.stderr)
+    return grid.exit_status()
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -32,8 +32,8 @@ import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 
-from common import gan, plots
-from common.checks import check_choice, check_number
+from common import gan, nets, plots
+from common.checks import check_bool, check_choice, check_number
 from common.errors import ConfigError
 from common.method import Method, Player, TrainState, bind_config
 from rift import adversary, losses, metrics, munit
@@ -57,12 +57,15 @@ def validate(config: Any) -> None:
     check_choice('config.data.source', config.data.source, ('shapes3d', 'tfds'))
     check_choice('config.data.task', config.data.get('task', 'factor_domains'), ('factor_domains',))
     check_choice('config.data.roles', config.data.get('roles', None), tuple(ROLES))
-    if config.data.source == 'tfds' and config.data.tfds_name != 'shapes3d':
-        raise ConfigError(f"config.data.tfds_name={config.data.tfds_name!r} is not valid for RIFT; allowed: 'shapes3d'")
+    check_choice('config.data.tfds_name', config.data.get('tfds_name', 'shapes3d'), ('shapes3d',))
     check_choice('config.model.translator', config.model.translator, TRANSLATORS)
     check_choice('config.loss.gan', config.loss.gan, gan.KINDS)
     for field in ('ngf', 'ndf', 'num_blocks', 'num_layers', 'style_dim'):
         check_number(f'config.model.{field}', config.model[field], integer=True, positive=True)
+    check_number('config.data.image_size', config.data.image_size, integer=True, positive=True)
+    nets.check_patch_depth(config.model.num_layers, config.data.image_size)
+    check_bool('config.model.fast_convs', config.model.fast_convs)
+    check_number('config.data.batch_size', config.data.batch_size, integer=True, positive=True)
     for field in ('cycle', 'identity', 'defence_noise', 'guess_weight', 'latent'):
         check_number(f'config.loss.{field}', config.loss[field], nonnegative=True)
     for field in ('style_norm', 'style_noise'):
@@ -71,6 +74,7 @@ def validate(config: Any) -> None:
     check_number('config.loss.history_size', config.loss.history_size, integer=True, nonnegative=True)
     for field in ('lr', 'lr_d'):
         check_number(f'config.optim.{field}', config.optim[field], positive=True)
+    check_number('config.optim.b1', config.optim.b1, nonnegative=True)
     if not 0 <= config.optim.b1 < 1:
         raise ConfigError(f'config.optim.b1={config.optim.b1} is not valid; it must be in [0, 1)')
     check_number('config.eval.num_pairs', config.eval.num_pairs, integer=True, positive=True)

@@ -130,6 +130,7 @@ BAD_INPUTS = [
     (['--steps=50'], "Unknown command line flag 'steps'; allowed: --config=<file>:<variant>"),
     (['--config.data.scale=2'], 'config.data.scale=(2.0,) has 1 value, but config.data.dim=2 needs 2'),
     (['--config='], '--config is empty; allowed: dualadv/config.py'),
+    (['--config=README.md'], "'README.md' is not a Python config file; allowed: dualadv/config.py"),
     (['--workdir='], '--workdir is empty; give a folder for the run'),
     (
         ['--config=common/cyclegan/config.py:tiny', '--config.loss.pool_size=8'],
@@ -268,3 +269,22 @@ def test_a_rejected_config_leaves_the_folder_as_it_was(tmp_path, module, field, 
     with pytest.raises(ConfigError, match=re.escape(expected)):
         train.train_and_evaluate(registry.make(config), config, str(tmp_path / 'run'))
     assert not os.path.exists(tmp_path / 'run')
+
+
+@pytest.mark.parametrize(
+    'source, expected',
+    [
+        ('def get_config(arg):\n    return None\n', 'get_config failed (TypeError'),
+        ('def get_config(arg=None):\n    return {"method": "dualadv"}\n', 'get_config returned a dict'),
+        ('import nosuchmodule\n', 'cannot load'),
+        ('x = 1\n', 'defines no get_config(arg)'),
+    ],
+)
+def test_a_config_file_of_the_wrong_kind_is_one_line(tmp_path, source, expected):
+    import run
+    from common.errors import ConfigError
+
+    path = tmp_path / 'my_config.py'
+    path.write_text(source)
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        run.precheck([f'--config={path}'])

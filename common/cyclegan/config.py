@@ -36,8 +36,6 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
 
     c.data = ml_collections.ConfigDict()
     c.data.source = 'shapes3d'
-    c.data.tfds_name = 'shapes3d'  # read when data.source='tfds': a dataset prepared in data_dir
-    c.data.data_dir = '~/tensorflow_datasets'  # TFDS never downloads at run time
     c.data.task = 'image_segmentation'  # or 'factor_domains': two image domains of 3D-shapes factors
     c.data.roles = ''  # with 'factor_domains': a many-to-many role assignment 'A', 'B' or 'C' (rift/roles.py)
     c.data.domain_b = 'b'  # the batch field of domain B (source 'puppet_digits': 'b_both', 'b_rest' or 'b_attr')

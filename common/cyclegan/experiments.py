@@ -82,8 +82,6 @@ def run(
     # The reference table needs seeds 0-2; the authors' recipe is committed from seed 0 on (every
     # variant on seed 0 first, more seeds for plain and the best defence as time allows).
     full = set(SEEDS) <= set(seeds) if recipe == 'reference' else 0 in seeds
-    out = grid.results_dir(OUT, 'cyclegan', full=full)
-    os.makedirs(out, exist_ok=True)
     variants = [v for v, _ in VARIANTS] + (['pix2pix'] if with_pix2pix else [])
     jobs = [
         grid.Job(
@@ -106,6 +104,8 @@ def run(
             raise grid.NothingFinished(f'--report-only: no finished run of this grid under {root}; nothing was written')
     seconds: dict[str, float] = {}
     done = grid.run_jobs(jobs, root, reuse=finished, overwrite=True, seconds=seconds)
+    out = grid.results_dir(OUT, 'cyclegan', full=full)
+    os.makedirs(out, exist_ok=True)
     runtime = {name: seconds[name] if name in seconds else _recorded_runtime(os.path.join(root, name)) for name in done}
     if recipe != 'reference':
         # Its long runs resume across machines and sessions: a run's wall time is not one machine's.
@@ -363,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     except grid.NothingFinished as e:
         parser.error(str(e))
     print(json.dumps(result['mean'], indent=2))
-    return 0
+    return grid.exit_status()
 
 
 if __name__ == '__main__':

@@ -33,7 +33,7 @@ import numpy as np
 import optax
 
 from common import defenses, gan, honesty, nets, plots
-from common.checks import check_choice, check_number
+from common.checks import check_bool, check_choice, check_number
 from common.cyclegan import metrics
 from common.errors import ConfigError
 from common.method import Method, Player, TrainState, bind_config
@@ -68,6 +68,9 @@ def validate_nets_and_optimizer(config: Any) -> None:
     check_choice('config.loss.gan', config.loss.gan, gan.KINDS)
     for field in ('ngf', 'ndf', 'num_blocks', 'num_layers'):
         check_number(f'config.model.{field}', config.model[field], integer=True, positive=True)
+    image_size = config.data.get('image_size', 32)  # puppet_digits: 32
+    check_number('config.data.image_size', image_size, integer=True, positive=True)
+    nets.check_patch_depth(config.model.num_layers, image_size)
     check_number('config.optim.b1', config.optim.b1, nonnegative=True)
     if not config.optim.b1 < 1:
         raise ConfigError(f'config.optim.b1={config.optim.b1} is not valid; it must be in [0, 1)')
@@ -83,6 +86,10 @@ def validate(config: Any) -> None:
     check_number('config.loss.identity', identity_weight(config), nonnegative=True)
     check_number('config.loss.history_size', config.loss.history_size, integer=True, nonnegative=True)
     check_number('config.eval.num_images', config.eval.num_images, integer=True, positive=True)
+    check_bool('config.model.fast_convs', config.model.fast_convs)
+    check_choice('config.data.roles', config.data.get('roles', ''), ('', 'A', 'B', 'C'))
+    if not config.eval.sigmas:
+        raise ConfigError('config.eval.sigmas=() is not valid; give at least one noise level for SN, e.g. (2.0, 8.0)')
     for s in config.eval.sigmas:
         check_number('config.eval.sigmas', s, positive=True)
 

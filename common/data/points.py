@@ -106,6 +106,11 @@ def pool(config: Any, split: str, seed: int):
         check_number(f'config.data.{field}', mass)
         if not 0 < mass < 1:
             raise ConfigError(f'config.data.{field}={mass} is not valid; it must be in (0, 1)')
+    # Every field of a point source, checked whichever source reads it (a typo never waits).
+    check_number('config.data.noise', config.get('noise', 0.05), nonnegative=True)
+    check_number('config.data.num_components', config.get('num_components', 3), integer=True, positive=True)
+    check_number('config.data.warp_strength', config.get('warp_strength', 0.5))
+    check_number('config.data.rotation', config.get('rotation', 0.0))
     rng = np.random.default_rng([seed, SPLITS.index(split), 7919])
     base_a, label_a = _base_cloud(config.source, n_a, dim, rng, config, mass_a)
     b, label_b = _base_cloud(config.source, n_b, dim, rng, config, mass_b)

@@ -23,6 +23,7 @@ import numpy as np
 from common.checks import check_choice, check_number
 from common.data import digits as real_digits
 from common.data.base import SPLITS
+from common.errors import ConfigError
 from common.progress import progress_bar
 
 TASKS = ('rotation', 'size')
@@ -38,8 +39,14 @@ def _checked(config: Any, split: str) -> tuple[str, int, float, float]:
     check_number('config.data.pool_size', n, integer=True, positive=True)
     max_angle = config.get('max_angle', 45.0)
     check_number('config.data.max_angle', max_angle, nonnegative=True)
+    if max_angle > 180:
+        raise ConfigError(f'config.data.max_angle={max_angle} is not valid; it must be in [0, 180] (degrees)')
     min_scale = config.get('min_scale', 0.5)
     check_number('config.data.min_scale', min_scale, positive=True)
+    if min_scale > 1:  # the synthetic scales are [min_scale, 1] of the MNIST box: low <= high
+        raise ConfigError(
+            f'config.data.min_scale={min_scale} is not valid; it must be in (0, 1] (scales [min_scale, 1])'
+        )
     return task, (n if split == 'train' else max(1, n // 4)), float(max_angle), float(min_scale)
 
 

@@ -24,6 +24,7 @@ def test_run_jobs_runs_each_job_reuses_and_reports_failures(tmp_path, monkeypatc
     fake = tmp_path / 'run.py'
     fake.write_text(FAKE_RUN_PY)
     monkeypatch.setattr(grid, 'RUN_PY', str(fake))
+    monkeypatch.setattr(grid, 'FAILED', [])
     jobs = [grid.Job('one', 'dualadv', 'tiny', {'seed': 1}), grid.Job('two', 'lrmf', 'tiny')]
     seconds = {}
     done = grid.run_jobs(jobs, str(tmp_path / 'root'), workers=2, overwrite=True, seconds=seconds)
@@ -31,6 +32,9 @@ def test_run_jobs_runs_each_job_reuses_and_reports_failures(tmp_path, monkeypatc
     assert done['two'] is None and set(seconds) == {'one', 'two'}
     err = capsys.readouterr().err
     assert 'one: ok' in err and 'two: FAILED: run.py: error: config.x is not valid' in err
+    assert grid.FAILED == ['two'] and grid.exit_status() == 1
+    assert '1 run(s) failed: two' in capsys.readouterr().err
+    assert grid.results_dir('dualadv/results', 'dualadv', full=True) != 'dualadv/results'  # not after a failure
     reused = grid.run_jobs(jobs[:1], str(tmp_path / 'root'), reuse=lambda job, workdir: True)
     assert reused['one']['overwrite'] is True and 'one: reusing' in capsys.readouterr().err
 

@@ -150,6 +150,10 @@ def test_float32_default_tolerance_converges(problem):
         (np.zeros((3, 2)), np.zeros((3, 2)), {'lam': jnp.asarray(-1.0)}, 'lam=Array'),
         (np.zeros((3, 2)), np.zeros((3, 2)), {'lam': float('nan')}, 'lam=nan'),
         (np.zeros((3, 2)), np.zeros((3, 2)), {'kernel': 'rbf', 'bandwidth': 0.0}, 'bandwidth=0.0'),
+        (np.zeros((3, 2)), np.zeros((3, 2)), {'max_steps': 0}, 'max_steps=0 is not valid'),
+        (np.zeros((3, 2)), np.zeros((3, 2)), {'tol': float('nan')}, 'tol=nan is not valid'),
+        (np.full((3, 2), np.nan), np.zeros((3, 2)), {}, 'x_a holds non-finite values'),
+        (np.zeros((3, 2)), np.array([[0.0, np.inf]] * 3), {}, 'x_b holds non-finite values'),
     ],
 )
 def test_bad_inputs_are_clear_errors(xa, xb, kwargs, match):
@@ -193,3 +197,17 @@ def test_armijo_takes_the_first_halving_that_decreases_enough():
     # Out of trials: the last step length tried, not accepted.
     t, _, _, accepted = linesearch.armijo(evaluate, zero, -0.6, max_trials=1)
     assert (float(t), bool(accepted)) == (1.0, False)
+
+
+def test_lists_are_arrays_and_an_unconverged_solve_says_so(problem):
+    """Lists convert like NumPy arrays; a tiny lam with a step cap leaves converged False (also
+    under jit, where the inputs cannot be inspected), the value then being an unconverged one."""
+    xa, xb = problem
+    from_lists = solver.adversarial_distance(xa.tolist(), xb.tolist(), lam=1.0, kernel='rbf')
+    from_arrays = solver.adversarial_distance(jnp.asarray(xa), jnp.asarray(xb), lam=1.0, kernel='rbf')
+    np.testing.assert_allclose(from_lists.value, from_arrays.value, rtol=1e-6)
+    assert bool(from_arrays.converged)
+    capped = jax.jit(solver.adversarial_distance, static_argnames=('kernel', 'method', 'max_steps'))(
+        jnp.asarray(xa), jnp.asarray(xb), lam=1e-6, kernel='linear', method='pgd', max_steps=3
+    )
+    assert not bool(capped.converged) and float(capped.kkt_residual) > 1e-4

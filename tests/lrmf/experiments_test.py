@@ -110,3 +110,17 @@ def test_held_out_table_switches_every_run_to_held_out_fits(tmp_path, monkeypatc
             '| S starts as P_A | 0.010 / 0.010 | 0.010 | 0.020 / 0.020 | 0.020 | 0.700 -> 0.750 / 0.700 -> 0.750 |'
             in text
         )
+
+
+@pytest.mark.parametrize(
+    'argv, expected',
+    [
+        (['gmm', '--seeds=0'], '--seeds is not used by gmm'),
+        (['settings', '--variants=moons_realnvp'], '--variants is not used by settings'),
+        (['heldout', '--variants=moons_copy'], '--variants is not used by heldout'),
+    ],
+)
+def test_a_flag_the_subcommand_does_not_use_is_refused(capsys, argv, expected):
+    with pytest.raises(SystemExit) as exit_info:
+        experiments.main(argv)
+    assert exit_info.value.code == 2 and expected in capsys.readouterr().err

@@ -83,3 +83,28 @@ def test_vae_loss_matches_numpy():
     bce = -(x * np.log(p) + (1 - x) * np.log(1 - p)).sum(1)
     kl = 0.5 * (np.exp(log_var) + mean**2 - 1 - log_var).sum(1)
     np.testing.assert_allclose(losses.vae_loss(logits, x, mean, log_var), np.mean(bce + kl), rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    'call, match',
+    [
+        (lambda: losses.gaussian_lr_distance(np.zeros((3, 4)), np.zeros((3, 4))), 'more points than dimensions'),
+        (lambda: losses.gaussian_lr_distance(np.full((9, 2), np.nan), np.zeros((9, 2))), 'a holds non-finite'),
+        (lambda: losses.mmd2(np.zeros((4, 2)), np.zeros((4, 2)), bandwidth=0.0), 'bandwidth=0.0 is not valid'),
+        (lambda: losses.mmd2(np.zeros((4, 2)), np.zeros((4, 2)), bandwidth=-1.0), 'bandwidth=-1.0 is not valid'),
+        (lambda: losses.sinkhorn_divergence(np.zeros((4, 2)), np.zeros((4, 2)), epsilon=0.0), 'epsilon=0.0'),
+        (lambda: losses.mmd2(np.zeros(4), np.zeros((4, 1)), bandwidth=1.0), r'x must have shape \[n, d\]'),
+    ],
+)
+def test_bad_inputs_are_value_errors_naming_the_argument(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_lists_are_converted_like_arrays():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(40, 2)), rng.normal(size=(40, 2)) + 1.0
+    assert float(losses.gaussian_lr_distance(a.tolist(), b.tolist())) == pytest.approx(
+        float(losses.gaussian_lr_distance(jnp.asarray(a), jnp.asarray(b))), rel=1e-6
+    )
+    assert float(losses.mmd2(a.tolist(), b.tolist(), bandwidth=1.0)) > 0
