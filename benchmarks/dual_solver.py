@@ -90,67 +90,64 @@ def timed(fn, repeats=5):
     return statistics.median(times), out
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument('--cvxpy-python', default=os.path.join(HERE, '.venv-cvxpy', 'bin', 'python'))
-    parser.add_argument('--cvxpy-problems', type=int, default=16)
-    parser.add_argument('--repeats', type=int, default=5)
-    parser.add_argument('--methods', default='newton,pgd', help='our routines to time')
-    parser.add_argument('--pgd-max-steps', type=int, default=20000)
-    parser.add_argument('--out', default='dual_solver', help='results/<out>.{json,md}')
-    args = parser.parse_args()
-    rows = []
-    for kernel in ('linear', 'rbf'):
-        for d in (2, 16):
-            xa, xb = problems(d)
-            row = {'kernel': kernel, 'd': d, 'batch': BATCH, 'points': f'{N}+{N}'}
-            methods = [m for m in args.methods.split(',') if m]
-            for method in methods:
-                steps = args.pgd_max_steps if method == 'pgd' else None
-                fn = jax.jit(
-                    jax.vmap(
-                        functools.partial(
-                            solver.adversarial_distance, lam=LAM, kernel=kernel, method=method, tol=TOL, max_steps=steps
-                        )
-                    )
+def _time_ours(row: dict, xa, xb, kernel: str, methods: list[str], args) -> None:
+    """Our batched solver per method: seconds, worst KKT residual and steps, and the values."""
+    for method in methods:
+        steps = args.pgd_max_steps if method == 'pgd' else None
+        fn = jax.jit(
+            jax.vmap(
+                functools.partial(
+                    solver.adversarial_distance, lam=LAM, kernel=kernel, method=method, tol=TOL, max_steps=steps
                 )
-                ja, jb = jnp.asarray(xa), jnp.asarray(xb)
-                jax.block_until_ready(fn(ja, jb))
-                sec, sol = timed(lambda fn=fn, ja=ja, jb=jb: jax.block_until_ready(fn(ja, jb)), args.repeats)
-                row[f'{method}_seconds'] = sec
-                row[f'{method}_max_kkt'] = float(jnp.max(sol.kkt_residual))
-                row[f'{method}_max_steps'] = int(jnp.max(sol.num_steps))
-                row[f'{method}_values'] = np.asarray(sol.value)
-            sec, ref = timed(lambda xa=xa, xb=xb, k=kernel: sklearn_values(xa, xb, k), max(1, args.repeats // 2))
-            row['sklearn_seconds'] = sec
-            for method in methods:
-                vals = row.pop(f'{method}_values')
-                row[f'{method}_vs_sklearn_max_rel_diff'] = float(np.max(np.abs(vals - ref) / np.abs(ref)))
-                row[f'{method}_speedup_vs_sklearn'] = sec / row[f'{method}_seconds']
-                row.setdefault('_vals', {})[method] = vals
-            if os.path.exists(args.cvxpy_python):
-                k = args.cvxpy_problems
-                path = os.path.join(HERE, 'results', '_cvxpy_problems.npz')
-                feats = [features(a, b, kernel) for a, b in zip(xa[:k], xb[:k], strict=True)]
-                np.savez(path, fa=np.stack([f[0] for f in feats]), fb=np.stack([f[1] for f in feats]))
-                proc = subprocess.run(
-                    [args.cvxpy_python, '-c', CVXPY_SNIPPET, path, str(LAM), str(k)], capture_output=True, text=True
-                )
-                os.remove(path)
-                if proc.returncode == 0:
-                    cv = json.loads(proc.stdout.strip().splitlines()[-1])
-                    row['cvxpy_seconds_per_problem'] = cv['seconds_per_problem']
-                    row['cvxpy_seconds_for_batch_extrapolated'] = cv['seconds_per_problem'] * BATCH
-                    row['newton_speedup_vs_cvxpy'] = row['cvxpy_seconds_for_batch_extrapolated'] / row['newton_seconds']
-                    ours = row['_vals']['newton'][:k]
-                    row['newton_vs_cvxpy_max_rel_diff'] = float(
-                        np.max(np.abs(ours - np.array(cv['values'])) / np.abs(ours))
-                    )
-                else:
-                    row['cvxpy_error'] = proc.stderr[-300:]
-            row.pop('_vals')
-            rows.append(row)
-            print(json.dumps(row), flush=True)
+            )
+        )
+        ja, jb = jnp.asarray(xa), jnp.asarray(xb)
+        jax.block_until_ready(fn(ja, jb))
+        sec, sol = timed(lambda fn=fn, ja=ja, jb=jb: jax.block_until_ready(fn(ja, jb)), args.repeats)
+        row[f'{method}_seconds'] = sec
+        row[f'{method}_max_kkt'] = float(jnp.max(sol.kkt_residual))
+        row[f'{method}_max_steps'] = int(jnp.max(sol.num_steps))
+        row[f'{method}_values'] = np.asarray(sol.value)
+
+
+def _cvxpy(row: dict, xa, xb, kernel: str, args) -> None:
+    """cvxpy on the first problems (in its own venv), beside our Newton values."""
+    k = args.cvxpy_problems
+    path = os.path.join(HERE, 'results', '_cvxpy_problems.npz')
+    feats = [features(a, b, kernel) for a, b in zip(xa[:k], xb[:k], strict=True)]
+    np.savez(path, fa=np.stack([f[0] for f in feats]), fb=np.stack([f[1] for f in feats]))
+    proc = subprocess.run(
+        [args.cvxpy_python, '-c', CVXPY_SNIPPET, path, str(LAM), str(k)], capture_output=True, text=True
+    )
+    os.remove(path)
+    if proc.returncode != 0:
+        row['cvxpy_error'] = proc.stderr[-300:]
+        return
+    cv = json.loads(proc.stdout.strip().splitlines()[-1])
+    row['cvxpy_seconds_per_problem'] = cv['seconds_per_problem']
+    row['cvxpy_seconds_for_batch_extrapolated'] = cv['seconds_per_problem'] * BATCH
+    row['newton_speedup_vs_cvxpy'] = row['cvxpy_seconds_for_batch_extrapolated'] / row['newton_seconds']
+    ours = row['_vals']['newton'][:k]
+    row['newton_vs_cvxpy_max_rel_diff'] = float(np.max(np.abs(ours - np.array(cv['values'])) / np.abs(ours)))
+
+
+COLUMNS = [
+    'kernel',
+    'd',
+    'newton_seconds',
+    'pgd_seconds',
+    'sklearn_seconds',
+    'newton_speedup_vs_sklearn',
+    'pgd_speedup_vs_sklearn',
+    'cvxpy_seconds_for_batch_extrapolated',
+    'newton_speedup_vs_cvxpy',
+    'newton_max_kkt',
+    'newton_vs_sklearn_max_rel_diff',
+    'newton_vs_cvxpy_max_rel_diff',
+]
+
+
+def _write(rows: list[dict], args) -> None:
     os.makedirs(os.path.join(HERE, 'results'), exist_ok=True)
     meta = {
         'machine': f'{os.cpu_count()} CPU cores',
@@ -162,28 +159,44 @@ def main() -> int:
     }
     with open(os.path.join(HERE, 'results', args.out + '.json'), 'w') as f:
         json.dump({'meta': meta, 'rows': rows}, f, indent=2)
-    cols = [
-        'kernel',
-        'd',
-        'newton_seconds',
-        'pgd_seconds',
-        'sklearn_seconds',
-        'newton_speedup_vs_sklearn',
-        'pgd_speedup_vs_sklearn',
-        'cvxpy_seconds_for_batch_extrapolated',
-        'newton_speedup_vs_cvxpy',
-        'newton_max_kkt',
-        'newton_vs_sklearn_max_rel_diff',
-        'newton_vs_cvxpy_max_rel_diff',
-    ]
-    lines = ['| ' + ' | '.join(cols) + ' |', '|' + '---|' * len(cols)]
+    lines = ['| ' + ' | '.join(COLUMNS) + ' |', '|' + '---|' * len(COLUMNS)]
     for r in rows:
-        lines.append(
-            '| ' + ' | '.join(f'{r[c]:.3g}' if isinstance(r.get(c), float) else str(r.get(c, '')) for c in cols) + ' |'
-        )
+        cells = (f'{r[c]:.3g}' if isinstance(r.get(c), float) else str(r.get(c, '')) for c in COLUMNS)
+        lines.append('| ' + ' | '.join(cells) + ' |')
     with open(os.path.join(HERE, 'results', args.out + '.md'), 'w') as f:
         f.write(f'{meta}\n\n' + '\n'.join(lines) + '\n')
     print('\n'.join(lines))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cvxpy-python', default=os.path.join(HERE, '.venv-cvxpy', 'bin', 'python'))
+    parser.add_argument('--cvxpy-problems', type=int, default=16)
+    parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--methods', default='newton,pgd', help='our routines to time')
+    parser.add_argument('--pgd-max-steps', type=int, default=20000)
+    parser.add_argument('--out', default='dual_solver', help='results/<out>.{json,md}')
+    args = parser.parse_args()
+    rows = []
+    methods = [m for m in args.methods.split(',') if m]
+    for kernel in ('linear', 'rbf'):
+        for d in (2, 16):
+            xa, xb = problems(d)
+            row = {'kernel': kernel, 'd': d, 'batch': BATCH, 'points': f'{N}+{N}'}
+            _time_ours(row, xa, xb, kernel, methods, args)
+            sec, ref = timed(lambda xa=xa, xb=xb, k=kernel: sklearn_values(xa, xb, k), max(1, args.repeats // 2))
+            row['sklearn_seconds'] = sec
+            for method in methods:
+                vals = row.pop(f'{method}_values')
+                row[f'{method}_vs_sklearn_max_rel_diff'] = float(np.max(np.abs(vals - ref) / np.abs(ref)))
+                row[f'{method}_speedup_vs_sklearn'] = sec / row[f'{method}_seconds']
+                row.setdefault('_vals', {})[method] = vals
+            if os.path.exists(args.cvxpy_python):
+                _cvxpy(row, xa, xb, kernel, args)
+            row.pop('_vals')
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    _write(rows, args)
     return 0
 
 

@@ -160,8 +160,7 @@ def train_and_evaluate(method: Method, config: Any, workdir: str, *, overwrite: 
       RunInterrupted: on Ctrl-C, saying where the run stopped and how to resume it.
     """
     validate_common(config)
-    for split in ('train', 'test'):  # the data fields, checked before anything is written
-        data_lib.describe(config.data, split)
+    data_lib.check_splits(config.data, jax.device_count())  # the data fields, before anything is written
     with workdir_lib.owned(workdir):
         return _train_and_evaluate(method, config, workdir, overwrite=overwrite)
 

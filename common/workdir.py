@@ -166,6 +166,16 @@ def _take_lock(workdir: str) -> None:
     raise ConfigError(f'--workdir={workdir}: could not take its lock {path}; delete it if no run is using the folder')
 
 
+def _make_writable(workdir: str) -> None:
+    """Create `workdir` (and its parents) if missing; refuse one that cannot be made or written."""
+    try:
+        os.makedirs(workdir, exist_ok=True)
+    except OSError as e:
+        raise ConfigError(f'--workdir={workdir} cannot be created: {e.strerror}') from None
+    if not os.access(workdir, os.W_OK):
+        raise ConfigError(f'--workdir={workdir} is not writable')
+
+
 @contextlib.contextmanager
 def owned(workdir: str) -> Iterator[None]:
     """Hold `workdir`'s lock for the block (the folder is created if missing, after the checks
@@ -173,12 +183,7 @@ def owned(workdir: str) -> Iterator[None]:
     check_not_protected(workdir)
     if os.path.exists(workdir) and not os.path.isdir(workdir):
         raise ConfigError(f'--workdir={workdir} exists and is not a directory')
-    try:
-        os.makedirs(workdir, exist_ok=True)
-    except OSError as e:
-        raise ConfigError(f'--workdir={workdir} cannot be created: {e.strerror}') from None
-    if not os.access(workdir, os.W_OK):
-        raise ConfigError(f'--workdir={workdir} is not writable')
+    _make_writable(workdir)
     _take_lock(workdir)
     try:
         yield
@@ -278,12 +283,7 @@ def prepare(config: Any, workdir: str, *, overwrite: bool = False) -> str:
                 )
             _remove_run(workdir)
     if not os.path.isdir(workdir) or not _entries(workdir):
-        try:
-            os.makedirs(workdir, exist_ok=True)
-        except OSError as e:
-            raise ConfigError(f'--workdir={workdir} cannot be created: {e.strerror}') from None
-        if not os.access(workdir, os.W_OK):
-            raise ConfigError(f'--workdir={workdir} is not writable')
+        _make_writable(workdir)
         return 'new'
     diff = _diff(_read_config(workdir), config_dict(config))
     finished = os.path.exists(os.path.join(workdir, 'results.json'))

@@ -244,6 +244,24 @@ def _dual_pgd(q_matvec, y, lam, alpha0, tol, max_steps):
     return alpha, it, res
 
 
+def _checked(x_a, x_b, *, lam, kernel, bandwidth, method, tol, max_steps) -> tuple[jax.Array, jax.Array]:
+    """The points as arrays, every option checked (see `adversarial_distance`'s Raises)."""
+    arrays.positive('lam', lam)
+    for name, value in (('bandwidth', bandwidth), ('tol', tol)):
+        if value is not None:
+            arrays.positive(name, value)
+    if max_steps is not None:
+        arrays.positive_int('max_steps', max_steps)
+    if kernel not in KERNELS:
+        raise ValueError(f'kernel={kernel!r} is not valid; allowed: {", ".join(KERNELS)}')
+    if method not in METHODS:
+        raise ValueError(f'method={method!r} is not valid; allowed: {", ".join(METHODS)}')
+    x_a, x_b = arrays.points('x_a', x_a), arrays.points('x_b', x_b)
+    if x_a.shape[1] != x_b.shape[1]:
+        raise ValueError(f'x_a and x_b must have the same dimension; got {x_a.shape[1]} and {x_b.shape[1]}')
+    return x_a, x_b
+
+
 def adversarial_distance(
     x_a: jax.Array,
     x_b: jax.Array,
@@ -284,20 +302,9 @@ def adversarial_distance(
         bandwidth or tol that is not a finite number > 0, max_steps < 1, or (when the points are
         concrete) a nan or inf point. x_a, x_b may be lists (converted as NumPy does).
     """
-    arrays.positive('lam', lam)
-    if bandwidth is not None:
-        arrays.positive('bandwidth', bandwidth)
-    if tol is not None:
-        arrays.positive('tol', tol)
-    if max_steps is not None:
-        arrays.positive_int('max_steps', max_steps)
-    if kernel not in KERNELS:
-        raise ValueError(f'kernel={kernel!r} is not valid; allowed: {", ".join(KERNELS)}')
-    if method not in METHODS:
-        raise ValueError(f'method={method!r} is not valid; allowed: {", ".join(METHODS)}')
-    x_a, x_b = arrays.points('x_a', x_a), arrays.points('x_b', x_b)
-    if x_a.shape[1] != x_b.shape[1]:
-        raise ValueError(f'x_a and x_b must have the same dimension; got {x_a.shape[1]} and {x_b.shape[1]}')
+    x_a, x_b = _checked(
+        x_a, x_b, lam=lam, kernel=kernel, bandwidth=bandwidth, method=method, tol=tol, max_steps=max_steps
+    )
     dtype = jnp.result_type(x_a.dtype, x_b.dtype, jnp.float32)
     x_a, x_b = x_a.astype(dtype), x_b.astype(dtype)
     if tol is None:

@@ -108,10 +108,12 @@ def cyclegan_metrics(workdir: str, task: str, *, quick: bool) -> dict[str, Any]:
     sweeps = puppet_method.sweeps(pconfig)
     out = metrics.evaluate_manipulation(manipulate, test_a[:n], test_labels[:n], judge.predict, sweeps, task)
     out |= {'task': task, 'classifier_test_accuracy': judge.test_accuracy}
-    with open(path, 'w') as f:
-        json.dump(out, f, indent=2)
-    _plot_cyclegan_grid(manipulate, test_a[:8], sweeps.attr[0], os.path.join(workdir, 'manipulation.png'), task)
-    workdir_lib.record(workdir, path, os.path.join(workdir, 'manipulation.png'))
+    with workdir_lib.owned(workdir):  # the run's folder: written only while holding its lock
+        with open(path, 'w') as f:
+            json.dump(out, f, indent=2)
+        grid_path = os.path.join(workdir, 'manipulation.png')
+        _plot_cyclegan_grid(manipulate, test_a[:8], sweeps.attr[0], grid_path, task)
+        workdir_lib.record(workdir, path, grid_path)
     return out
 
 

@@ -96,9 +96,10 @@ def cyclegan_scores(workdir: str, roles: str) -> dict[str, Any]:
     pairs = metrics.test_pairs(test, 1024, config.seed)
     translations = metrics.translate_pairs(lambda s, g, d: g_b(s) if d == 'a2b' else g_a(s), pairs)
     out = {'roles': roles, 'cyclegan': metrics.score(roles, pairs, translations)}
-    with open(path, 'w') as f:
-        json.dump(out, f, indent=2)
-    workdir_lib.record(workdir, path)
+    with workdir_lib.owned(workdir):  # the run's folder: written only while holding its lock
+        with open(path, 'w') as f:
+            json.dump(out, f, indent=2)
+        workdir_lib.record(workdir, path)
     return out
 
 

@@ -191,6 +191,10 @@ BAD_VALUES = [
     ('lrmf/config.py:tiny', 'data.warp', 'twist', "config.data.warp='twist'"),
     ('common/cyclegan/config.py:tiny', 'data.image_size', 24, 'config.data.image_size=24 is not valid'),
     ('common/cyclegan/config.py:tiny', 'loss.history_size', -1, 'config.loss.history_size=-1'),
+    ('common/cyclegan/config.py:tiny', 'model.num_layers', 3, 'config.model.num_layers=3 is not valid for 16-pixel'),
+    ('rift/config.py:tiny', 'model.num_layers', 3, 'the discriminator would have no logits left; it must be at most 2'),
+    ('puppet/config.py:tiny', 'data.min_scale', 2.0, 'config.data.min_scale=2.0 is not valid; it must be in (0, 1]'),
+    ('puppet/config.py:tiny', 'data.max_angle', 270.0, 'config.data.max_angle=270.0 is not valid'),
 ]
 
 

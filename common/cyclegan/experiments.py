@@ -301,27 +301,9 @@ def _require_finished(parser: grid.OneLineParser, flag: str, workdirs) -> None:
             parser.error(f'{flag}: {workdir} holds no finished run (no results.json); nothing was written')
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = grid.OneLineParser(prog='python -m common.cyclegan.experiments')
-    parser.add_argument('--seeds', default=SEEDS, type=grid.int_list, help='comma-separated seeds (default 0,1,2)')
-    parser.add_argument('--recipe', default='reference', choices=tuple(RECIPES), help='the training recipe')
-    parser.add_argument('--root', default=None, help='folder of the run workdirs (default runs/cyclegan-<recipe>)')
-    parser.add_argument('--rerun', action='store_true', help='train again even where a finished run exists')
-    parser.add_argument('--report-only', action='store_true', help='the table of the finished runs; train none')
-    parser.add_argument(
-        '--more-seeds-for', default='', help='variants that train on the seeds after the first (default: all)'
-    )
-    parser.add_argument(
-        '--renderer-check',
-        default='',
-        help="'default=<workdir>,guess_noise=<workdir>': compare new seed-0 runs with the committed table's",
-    )
-    parser.add_argument(
-        '--gpu-check',
-        default='',
-        help="<workdir>: a seed-0 plain CycleGAN run of the authors' recipe trained on a GPU, against the table's",
-    )
-    args = parser.parse_args(argv)
+def _check_against_table(parser: grid.OneLineParser, args) -> int:
+    """--renderer-check / --gpu-check: new seed-0 runs against a committed table, written only
+    when every run named has finished."""
     if args.renderer_check:
         items = args.renderer_check.split(',')
         bad = [item for item in items if '=' not in item or not item.split('=', 1)[1]]
@@ -343,7 +325,32 @@ def main(argv: list[str] | None = None) -> int:
             {'default': args.gpu_check}, os.path.join(OUT, 'table_authors.json'), intro=GPU_INTRO
         )
         print(write_result(OUT, 'gpu_check_authors', result, lines))
-        return 0
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = grid.OneLineParser(prog='python -m common.cyclegan.experiments')
+    parser.add_argument('--seeds', default=SEEDS, type=grid.int_list, help='comma-separated seeds (default 0,1,2)')
+    parser.add_argument('--recipe', default='reference', choices=tuple(RECIPES), help='the training recipe')
+    parser.add_argument('--root', default=None, help='folder of the run workdirs (default runs/cyclegan-<recipe>)')
+    parser.add_argument('--rerun', action='store_true', help='train again even where a finished run exists')
+    parser.add_argument('--report-only', action='store_true', help='the table of the finished runs; train none')
+    parser.add_argument(
+        '--more-seeds-for', default='', help='variants that train on the seeds after the first (default: all)'
+    )
+    parser.add_argument(
+        '--renderer-check',
+        default='',
+        help="'default=<workdir>,guess_noise=<workdir>': compare new seed-0 runs with the committed table's",
+    )
+    parser.add_argument(
+        '--gpu-check',
+        default='',
+        help="<workdir>: a seed-0 plain CycleGAN run of the authors' recipe trained on a GPU, against the table's",
+    )
+    args = parser.parse_args(argv)
+    if args.renderer_check or args.gpu_check:
+        return _check_against_table(parser, args)
     more = None
     if args.more_seeds_for:
         more = args.more_seeds_for.split(',')

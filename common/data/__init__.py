@@ -160,6 +160,29 @@ def describe(config: Any, split: str = 'train') -> tuple[dict[str, jax.ShapeDtyp
     return batch, info
 
 
+def check_splits(config: Any, devices: int) -> None:
+    """Refuse (one line) a training batch the data axis of `devices` cannot split, naming the field
+    to change: the batch size, or the pool when the split holds fewer examples than one batch.
+    Every field of the source is checked too (`describe`), so a run calls this before it writes."""
+    describe(config, 'test')
+    batch, _ = describe(config, 'train')
+    specs, _ = _source(config, 'train').describe(config, 'train')
+    for key, spec in batch.items():
+        rows = spec.shape[0]
+        if rows % devices == 0:
+            continue
+        if rows < config.batch_size:
+            raise ConfigError(
+                f"config.data.pool_size gives {specs[key][0]} examples of '{key}' in this split, fewer than "
+                f'config.data.batch_size={config.batch_size}, and {rows} do not split over {devices} devices; '
+                'raise pool_size or lower batch_size'
+            )
+        raise ConfigError(
+            f'config.data.batch_size={config.batch_size} is not valid on {devices} devices; it must be a '
+            'multiple of the device count'
+        )
+
+
 def get_dataset(config: Any, split: str, *, seed: int, mesh: Mesh | None = None, start_step: int = 0) -> Dataset:
     """Build the dataset described by `config` (the `data` section of a method config).
 

@@ -135,3 +135,21 @@ def test_bad_digit_config_is_one_clear_error(fields, match):
 def test_batch_not_divisible_by_devices_is_a_clear_error():
     with pytest.raises(ConfigError, match='not divisible by the 2 devices'):
         data.get_dataset(_cfg(batch_size=15), 'train', seed=0, mesh=data.make_mesh()).batch(0)
+
+
+def test_a_pool_smaller_than_the_batch_that_the_devices_cannot_split_names_the_pool():
+    """The suite runs on 2 forced CPU devices: 3 examples of a pool cannot make a batch of 4 split
+    over them; the error names pool_size, not only the batch."""
+    import jax
+    import ml_collections
+
+    assert jax.device_count() == 2
+    config = ml_collections.ConfigDict(
+        dict(source='shapes3d', task='image_segmentation', image_size=16, pool_size=3, batch_size=4)
+    )
+    with pytest.raises(ConfigError, match='config.data.pool_size gives 3 examples'):
+        data.check_splits(config, jax.device_count())
+    config.pool_size, config.batch_size = 8, 3
+    with pytest.raises(ConfigError, match='config.data.batch_size=3 is not valid on 2 devices'):
+        data.check_splits(config, jax.device_count())
+    data.check_splits(config, 1)  # one device splits any batch

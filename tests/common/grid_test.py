@@ -113,3 +113,26 @@ def test_a_job_is_data_its_flags_give_its_config(tmp_path):
     (workdir / 'results.json').write_text(json.dumps({'steps': job.config().train.steps}))
     assert grid.finished(job, str(workdir))
     assert not grid.finished(job._replace(overrides={**job.overrides, 'seed': 4}), str(workdir))
+
+
+def test_an_installed_copy_never_writes_into_its_package(tmp_path, monkeypatch):
+    """Without a checkout around the code (an installed wheel), even a full grid's tables go
+    under the working folder's runs/partial-results/."""
+    monkeypatch.setattr(grid, 'CODE_ROOT', str(tmp_path / 'site-packages'))
+    monkeypatch.setattr(grid, 'FAILED', [])
+    assert grid.results_dir('pkg/results', 'dualadv', full=True) == os.path.join('runs', 'partial-results', 'dualadv')
+
+
+def test_a_grid_whose_every_run_failed_writes_nothing_and_exits_1(tmp_path, monkeypatch, capsys):
+    def all_fail(jobs, root, **kw):
+        grid.FAILED.extend(job.name for job in jobs)
+        return {job.name: None for job in jobs}
+
+    monkeypatch.setattr(grid, 'FAILED', [])
+    monkeypatch.setattr(grid, 'run_jobs', all_fail)
+    monkeypatch.chdir(tmp_path)
+    committed = _snapshot(dualadv_experiments.RESULTS)
+    assert dualadv_experiments.main(['--quick', f'--root={tmp_path / "grid"}']) == 1
+    err = capsys.readouterr().err
+    assert 'every run failed; nothing was written' in err and 'run(s) failed: points_linear-lr0.3-seed0' in err
+    assert _snapshot(dualadv_experiments.RESULTS) == committed and not (tmp_path / 'runs').exists()
