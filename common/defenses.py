@@ -32,12 +32,18 @@ def add_noise(x: jax.Array, rng: jax.Array, std: float) -> jax.Array:
     return x + std * jax.random.normal(rng, x.shape, x.dtype)
 
 
+def _both_orders(d_guess: Fn, original: jax.Array, reconstruction: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """D_g's logits on (original, reconstruction), the true order, and on the swapped pair."""
+    right = d_guess(jnp.concatenate([original, reconstruction], -1))
+    wrong = d_guess(jnp.concatenate([reconstruction, original], -1))
+    return right, wrong
+
+
 def guess_discriminator_loss(
     d_guess: Fn, original: jax.Array, reconstruction: jax.Array, *, kind: str = 'lsgan'
 ) -> jax.Array:
     """D_g's loss: (original, reconstruction) is the 'real' order, the swapped pair the 'fake'."""
-    right = d_guess(jnp.concatenate([original, reconstruction], -1))
-    wrong = d_guess(jnp.concatenate([reconstruction, original], -1))
+    right, wrong = _both_orders(d_guess, original, reconstruction)
     return gan.discriminator_loss(right, wrong, kind=kind)
 
 
@@ -45,8 +51,7 @@ def guess_generator_loss(
     d_guess: Fn, original: jax.Array, reconstruction: jax.Array, *, kind: str = 'lsgan'
 ) -> jax.Array:
     """The generators' guess loss: D_g's loss with the orders' labels exchanged (fool it)."""
-    right = d_guess(jnp.concatenate([original, reconstruction], -1))
-    wrong = d_guess(jnp.concatenate([reconstruction, original], -1))
+    right, wrong = _both_orders(d_guess, original, reconstruction)
     return gan.discriminator_loss(wrong, right, kind=kind)
 
 
