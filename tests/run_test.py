@@ -84,6 +84,9 @@ def test_ctrl_c_from_a_subfolder_is_one_line_saying_how_to_resume(tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        # A suite started in the background inherits SIGINT ignored, and Python then never raises
+        # KeyboardInterrupt: the run gets Ctrl-C's default disposition, as in a terminal.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     ckpt, deadline = os.path.join(workdir, 'ckpt'), time.time() + 120
     while time.time() < deadline and proc.poll() is None:
@@ -99,7 +102,10 @@ def test_ctrl_c_from_a_subfolder_is_one_line_saying_how_to_resume(tmp_path):
         .startswith(f'run.py: error: --workdir={workdir} is in use by pid {proc.pid} on ')
     )
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    try:
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()  # never left training behind the suite
     assert proc.returncode == 130, err[-1500:]
     assert not os.path.exists(os.path.join(workdir, '.lock'))  # released on the way out
     last = err.strip().splitlines()[-1]
