@@ -34,10 +34,15 @@ def quiet_libraries() -> Iterator[None]:
     levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.setLevel(std_logging.CRITICAL + 1)
+    failed = False
     try:
         yield
+    except Exception:
+        failed = True
+        raise
     finally:
-        gc.collect()  # failed futures report when collected: inside the quiet block
+        if failed:  # a failed restore's futures report when collected: inside the quiet block
+            gc.collect()
         for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)
 

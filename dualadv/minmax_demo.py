@@ -154,9 +154,10 @@ def main() -> None:
     axes[2].set_xlabel('shift t')
     axes[2].set_ylabel('discriminator weight w')
     axes[2].set_title('the primal players circle the equilibrium', fontsize=9)
-    os.makedirs(OUT, exist_ok=True)
-    plots.save_figure(fig, grid.wrote(os.path.join(OUT, 'minmax_demo.png')))
-    with open(grid.wrote(os.path.join(OUT, 'minmax_demo.json')), 'w') as f:
+    out = grid.results_dir(OUT, 'dualadv', full=True)  # never inside an installed package
+    os.makedirs(out, exist_ok=True)
+    plots.save_figure(fig, grid.wrote(os.path.join(out, 'minmax_demo.png')))
+    with open(grid.wrote(os.path.join(out, 'minmax_demo.json')), 'w') as f:
         json.dump(result, f, indent=2)
     print(json.dumps(result, indent=2))
 

@@ -317,14 +317,14 @@ def _check_against_table(parser: grid.OneLineParser, args) -> int:
             )
         _require_finished(parser, '--renderer-check', workdirs.values())
         result, lines = renderer_check(workdirs)
-        print(write_result(OUT, 'renderer_check', result, lines))
+        print(write_result(grid.results_dir(OUT, 'cyclegan', full=True), 'renderer_check', result, lines))
         return 0
     if args.gpu_check:
         _require_finished(parser, '--gpu-check', [args.gpu_check])
         result, lines = renderer_check(
             {'default': args.gpu_check}, os.path.join(OUT, 'table_authors.json'), intro=GPU_INTRO
         )
-        print(write_result(OUT, 'gpu_check_authors', result, lines))
+        print(write_result(grid.results_dir(OUT, 'cyclegan', full=True), 'gpu_check_authors', result, lines))
     return 0
 
 
