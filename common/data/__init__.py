@@ -166,14 +166,13 @@ def check_splits(config: Any, devices: int) -> None:
     Every field of the source is checked too (`describe`), so a run calls this before it writes."""
     describe(config, 'test')
     batch, _ = describe(config, 'train')
-    specs, _ = _source(config, 'train').describe(config, 'train')
     for key, spec in batch.items():
-        rows = spec.shape[0]
+        rows = spec.shape[0]  # the batch, or the whole split when it holds fewer examples
         if rows % devices == 0:
             continue
         if rows < config.batch_size:
             raise ConfigError(
-                f"config.data.pool_size gives {specs[key][0]} examples of '{key}' in this split, fewer than "
+                f"config.data.pool_size gives {rows} examples of '{key}' in this split, fewer than "
                 f'config.data.batch_size={config.batch_size}, and {rows} do not split over {devices} devices; '
                 'raise pool_size or lower batch_size'
             )
