@@ -16,12 +16,13 @@ from typing import Any
 import orbax.checkpoint as ocp
 
 
-def manager(workdir: str, *, read_only: bool = False) -> ocp.CheckpointManager:
-    """The CheckpointManager of `<workdir>/ckpt` (keeps the 3 newest steps; a reader creates and
-    deletes nothing). It reads every step's metadata: an unreadable one is reported on restore."""
+def manager(workdir: str, *, read_only: bool = False, keep_every: int = 0) -> ocp.CheckpointManager:
+    """The CheckpointManager of `<workdir>/ckpt` (keeps the 3 newest steps, and with `keep_every`
+    > 0 every step divisible by it, for a budget curve; a reader creates and deletes nothing). It
+    reads every step's metadata: an unreadable one is reported on restore."""
     path = os.path.abspath(os.path.join(workdir, 'ckpt'))
     options = ocp.CheckpointManagerOptions(create=False, read_only=True) if read_only else None
-    options = options or ocp.CheckpointManagerOptions(max_to_keep=3, create=True)
+    options = options or ocp.CheckpointManagerOptions(max_to_keep=3, keep_period=keep_every or None, create=True)
     with quiet_libraries():
         return ocp.CheckpointManager(path, options=options)
 
@@ -47,10 +48,13 @@ def quiet_libraries() -> Iterator[None]:
             logger.setLevel(level)
 
 
-def restore_newest(manager: ocp.CheckpointManager, abstract: Any) -> tuple[Any, int] | None:
-    """Restore the newest readable checkpoint; fall back to older ones, one line per skipped one."""
+def restore_newest(manager: ocp.CheckpointManager, abstract: Any, *, step: int | None = None) -> tuple[Any, int] | None:
+    """Restore the newest readable checkpoint (or only `step`); fall back to older ones, one line per
+    skipped one."""
     with quiet_libraries():
         steps = sorted(manager.all_steps(), reverse=True)
+    if step is not None:
+        steps = [s for s in steps if s == step]
     for step in steps:
         try:
             with quiet_libraries():

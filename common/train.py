@@ -42,6 +42,7 @@ def validate_common(config: Any) -> None:
     check_number('config.seed', get_field(config, 'seed'), integer=True, nonnegative=True)
     for field in ('train.steps', 'train.checkpoint_every', 'train.eval_every', 'train.log_every'):
         check_number(f'config.{field}', get_field(config, field), integer=True, positive=True)
+    check_number('config.train.keep_every', config.train.get('keep_every', 0), integer=True, nonnegative=True)
     check_number('config.optim.lr', get_field(config, 'optim.lr'), positive=True)
     get_field(config, 'data.source')
     if config.get('eval') is not None and 'batch_size' in config.eval:
@@ -183,7 +184,7 @@ def _train_and_evaluate(method: Method, config: Any, workdir: str, *, overwrite:
     init_rng, train_rng = jax.random.split(jax.random.PRNGKey(config.seed))
     state = _init(method, mesh, init_rng, train_ds)
 
-    manager = checkpoint.manager(workdir)
+    manager = checkpoint.manager(workdir, keep_every=int(config.train.get('keep_every', 0)))
     start = 0
     if status == 'resume':
         restored = checkpoint.restore_newest(manager, _abstract(state))
@@ -318,8 +319,10 @@ def restore(workdir: str, make_method: Any, *, method_name: str | None = None) -
     return _restore_run(workdir, make_method, method_name)[:3]
 
 
-def _restore_run(workdir: str, make_method: Any, method_name: str | None) -> tuple[Any, Method, TrainState, int]:
-    """`restore`, with the restored checkpoint's step."""
+def _restore_run(
+    workdir: str, make_method: Any, method_name: str | None, step: int | None = None
+) -> tuple[Any, Method, TrainState, int]:
+    """`restore` (of `step`, or the newest readable one), with the restored checkpoint's step."""
     import ml_collections
 
     from common.errors import ConfigError
@@ -347,22 +350,25 @@ def _restore_run(workdir: str, make_method: Any, method_name: str | None) -> tup
     )
     manager = checkpoint.manager(workdir, read_only=True)
     try:
-        restored = checkpoint.restore_newest(manager, abstract)
+        restored = checkpoint.restore_newest(manager, abstract, step=step)
     finally:
         manager.close()
     if restored is None:
-        raise ConfigError(f'{workdir} has no readable checkpoint in {workdir}/ckpt')
+        which = 'no readable checkpoint' if step is None else f'no readable checkpoint of step {step}'
+        raise ConfigError(f'{workdir} has {which} in {workdir}/ckpt')
     return config, method, *restored
 
 
-def evaluate_checkpoint(workdir: str, make_method: Any, *, method_name: str | None = None) -> dict[str, Any]:
-    """The method's final evaluation of the newest readable checkpoint in `workdir`.
+def evaluate_checkpoint(
+    workdir: str, make_method: Any, *, method_name: str | None = None, step: int | None = None
+) -> dict[str, Any]:
+    """The method's final evaluation of the newest readable checkpoint in `workdir` (or of `step`).
 
     For a run stopped before its last step (a wall-clock budget, Ctrl-C): the same numbers that
     `train_and_evaluate` writes to results.json at the end, with `steps` the checkpoint's step.
     Nothing in `workdir` is written.
     """
-    config, method, state, step = _restore_run(workdir, make_method, method_name)
+    config, method, state, step = _restore_run(workdir, make_method, method_name, step)
     datasets = {split: data_lib.get_dataset(config.data, split, seed=config.seed) for split in ('train', 'test')}
     pools = {split: ds.full() for split, ds in datasets.items()}
     results = dict(method.evaluate(state, pools, datasets['train'].info))

@@ -36,12 +36,15 @@ from common import gan, nets, plots
 from common.checks import check_bool, check_choice, check_number
 from common.errors import ConfigError
 from common.method import Method, Player, TrainState, bind_config
+from common.synth import shapes3d
 from rift import adversary, losses, metrics, munit
 from rift.config import style_terms
 from rift.models import StyleGenerator
 from rift.roles import ROLES, exact_translations, translate_factors
 
 TRANSLATORS = ('rift', 'munit')
+# The terms of `rift.losses` beside cycle, identity and style norm, each weighted by loss.<name>.
+WEIGHTED = ('style_rec', 'style_idt', 'style_zero_rec', 'style_swap', 'cycle_swap', 'supervised')
 PAPER = {
     'source': 'Usman, Bashkirova, Saenko, WACV 2023, 3D shapes: 3DS = mean ACC over the three assignments (%), RD (%)',
     'RIFT': {'3ds': 88, 'rd': 6},
@@ -58,6 +61,7 @@ def validate(config: Any) -> None:
     check_choice('config.data.task', config.data.get('task', 'factor_domains'), ('factor_domains',))
     check_choice('config.data.roles', config.data.get('roles', None), tuple(ROLES))
     check_choice('config.data.tfds_name', config.data.get('tfds_name', 'shapes3d'), ('shapes3d',))
+    check_choice('config.data.camera', config.data.get('camera', 'default'), tuple(shapes3d.CAMERAS))
     check_choice('config.model.translator', config.model.translator, TRANSLATORS)
     check_choice('config.loss.gan', config.loss.gan, gan.KINDS)
     for field in ('ngf', 'ndf', 'num_blocks', 'num_layers', 'style_dim'):
@@ -66,8 +70,14 @@ def validate(config: Any) -> None:
     nets.check_patch_depth(config.model.num_layers, config.data.image_size)
     check_bool('config.model.fast_convs', config.model.fast_convs)
     check_number('config.data.batch_size', config.data.batch_size, integer=True, positive=True)
-    for field in ('cycle', 'identity', 'defence_noise', 'guess_weight', 'latent'):
+    for field in ('adversarial', 'cycle', 'identity', 'defence_noise', 'guess_weight', 'latent', *WEIGHTED):
         check_number(f'config.loss.{field}', config.loss[field], nonnegative=True)
+    check_bool('config.eval.noisy', config.eval.noisy)
+    if config.loss.supervised > 0 and config.data.source != 'shapes3d':
+        raise ConfigError(
+            f'config.loss.supervised={config.loss.supervised} needs the exact translations of the renderer; '
+            "it is allowed only with config.data.source='shapes3d'"
+        )
     for field in ('style_norm', 'style_noise'):
         if config.loss[field] is not None:
             check_number(f'config.loss.{field}', config.loss[field], nonnegative=True)
@@ -107,6 +117,32 @@ def _generators(gparams: dict, config: Any):
     return (lambda x, s: gen.apply(gparams['a2b'], x, s)), (lambda x, s: gen.apply(gparams['b2a'], x, s))
 
 
+def weights(config: Any) -> dict[str, float]:
+    """{term of `rift.losses`: its weight} for the terms with a weight above 0."""
+    norm_weight, _ = style_terms(config)
+    out = {'cycle': config.loss.cycle, 'identity': config.loss.identity, 'style_norm': norm_weight}
+    out |= {name: config.loss[name] for name in WEIGHTED}
+    return {k: float(v) for k, v in out.items() if v > 0}
+
+
+def _trains_adversaries(config: Any) -> bool:
+    return config.loss.adversarial > 0 or config.loss.guess_weight > 0
+
+
+def _exact_pairs(batch: dict, config: Any) -> tuple[jax.Array, jax.Array]:
+    """(T(a_i, b_i), T(b_i, a_i)): each pair's exact guided translations, rendered in the step."""
+
+    def render(factors):  # the renderer's exact images, traced inside the step
+        return shapes3d.render(factors, config.data.image_size, camera=config.data.camera)[0]
+
+    fa, fb = batch['factors_a'], batch['factors_b']
+    roles = config.data.roles
+    return (
+        render(translate_factors(roles, fa, fb, direction='a2b')),
+        render(translate_factors(roles, fa, fb, direction='b2a')),
+    )
+
+
 def train_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
     """One update of the generators (L_G above), then the discriminators, then D_g."""
     if config.model.translator == 'munit':
@@ -114,21 +150,32 @@ def train_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
     disc = adversary.discriminator(config)
     a, b = batch['a'], batch['b']
     k_gen, k_adv = jax.random.split(rng)
-    norm_weight, style_noise = style_terms(config)
+    _, style_noise = style_terms(config)
     dparams = state.params('discriminators')
+    weight = weights(config)
+    adversaries = _trains_adversaries(config)
+    outputs = (('a2b', 'b2a') if adversaries else ()) + (('a2b2a', 'b2a2b') if config.loss.guess_weight > 0 else ())
+    exact = _exact_pairs(batch, config) if 'supervised' in weight else None
 
     def generator_loss(gparams):
         g_a2b, g_b2a = _generators(gparams, config)
         terms, images = losses.generator_terms(
-            g_a2b, g_b2a, a, b, k_gen, style_noise=style_noise, defence_noise=config.loss.defence_noise
+            g_a2b,
+            g_b2a,
+            a,
+            b,
+            k_gen,
+            style_noise=style_noise,
+            defence_noise=config.loss.defence_noise,
+            terms=tuple(weight),
+            exact=exact,
+            outputs=outputs,
         )
-        weighted = {
-            'gan_ab': gan.generator_loss(disc.apply(dparams['d_b'], images['a2b']), kind=config.loss.gan),
-            'gan_ba': gan.generator_loss(disc.apply(dparams['d_a'], images['b2a']), kind=config.loss.gan),
-            'cycle': config.loss.cycle * terms['cycle'],
-            'identity': config.loss.identity * terms['identity'],
-            'style_norm': norm_weight * terms['style_norm'],
-        }
+        weighted = {name: w * terms[name] for name, w in weight.items()}
+        if config.loss.adversarial > 0:
+            w = config.loss.adversarial
+            weighted['gan_ab'] = w * gan.generator_loss(disc.apply(dparams['d_b'], images['a2b']), kind=config.loss.gan)
+            weighted['gan_ba'] = w * gan.generator_loss(disc.apply(dparams['d_a'], images['b2a']), kind=config.loss.gan)
         if config.loss.guess_weight > 0:
             guess = adversary.guess_total(
                 state.params('guess'), a, b, images['a2b2a'], images['b2a2b'], config, generator=True
@@ -141,20 +188,29 @@ def train_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
     )
     players = dict(state.players)
     players['generators'] = players['generators'].apply_gradients(g_grads)
-    players, extra, out = adversary.adversary_step(
-        state, players, a, b, images['a2b'], images['b2a'], images['a2b2a'], images['b2a2b'], k_adv, config
-    )
+    extra, out = state.extra, {}
+    if adversaries:
+        players, extra, out = adversary.adversary_step(
+            state, players, a, b, images['a2b'], images['b2a'], images.get('a2b2a'), images.get('b2a2b'), k_adv, config
+        )
     out |= {f'loss/g_{k}': v for k, v in weighted.items()} | {'loss/generators': g_total}
-    out['style/mean_abs'] = terms['style_norm'] / 2
+    out['style/mean_abs'] = (jnp.mean(jnp.abs(images['s_a'])) + jnp.mean(jnp.abs(images['s_b']))) / 2
     return state.replace(players=players, extra=extra), out
 
 
-def translator(state: TrainState, config: Any):
-    """The trained guided translator: `translate(sources, guides, direction) -> images` (no noise)."""
+def translator(state: TrainState, config: Any, *, noise_key: jax.Array | None = None):
+    """The trained guided translator: `translate(sources, guides, direction) -> images`; without
+    noise, or with `noise_key` through the training noise (defence and style noise, as the authors
+    translate)."""
     if config.model.translator == 'munit':
         return munit.translator(state, config)
     g_a2b, g_b2a = _generators(state.params('generators'), config)
-    return lambda sources, guides, direction: losses.translate(g_a2b, g_b2a, sources, guides, direction=direction)
+    if noise_key is None:
+        return lambda sources, guides, direction: losses.translate(g_a2b, g_b2a, sources, guides, direction=direction)
+    noise = (noise_key, config.loss.defence_noise, style_terms(config)[1])
+    return lambda sources, guides, direction: losses.translate(
+        g_a2b, g_b2a, sources, guides, direction=direction, noise=noise
+    )
 
 
 def eval_step(state: TrainState, batch: dict, config: Any) -> dict:
@@ -196,10 +252,15 @@ def evaluate(state: TrainState, pools: dict, info: dict, config: Any) -> dict[st
     pairs = metrics.test_pairs(pools['test'], config.eval.num_pairs, config.seed)
     roles = config.data.roles
     norm_weight, style_noise = style_terms(config)
-    rows = {config.model.translator: metrics.score(roles, pairs, metrics.translate_pairs(translate, pairs))}
+    predict = metrics.predictor(info.get('camera', 'default'))
+    name = config.model.translator
+    rows = {name: metrics.score(roles, pairs, metrics.translate_pairs(translate, pairs), predict=predict)}
+    if config.eval.noisy and name == 'rift' and (style_noise > 0 or config.loss.defence_noise > 0):
+        noisy = jax.jit(translator(state, config, noise_key=jax.random.PRNGKey(config.seed)), static_argnums=2)
+        rows['rift_noisy'] = metrics.score(roles, pairs, metrics.translate_pairs(noisy, pairs), predict=predict)
     if info.get('render') is not None:  # the exact answers, drawn by the data source's renderer
-        rows['oracle'] = metrics.score(roles, pairs, exact_translations(info['render'], roles, pairs))
-    rows['rand'] = metrics.score(roles, pairs, metrics.random_translations(pairs, config.seed))
+        rows['oracle'] = metrics.score(roles, pairs, exact_translations(info['render'], roles, pairs), predict=predict)
+    rows['rand'] = metrics.score(roles, pairs, metrics.random_translations(pairs, config.seed), predict=predict)
     return {
         'roles': roles,
         'translator': config.model.translator,

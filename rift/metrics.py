@@ -188,6 +188,13 @@ def random_translations(pairs: dict, seed: int) -> dict[str, np.ndarray]:
     return {'a2b': pairs['b'][shift()], 'b2a': pairs['a'][shift()]}
 
 
+def predictor(camera: str = 'default', size: int = 32) -> Callable[[np.ndarray], np.ndarray]:
+    """The committed attribute classifier for images of the renderer's `camera` (`rift.attributes`)."""
+    from rift.attributes import predict_factors
+
+    return lambda images: predict_factors(images, size=size, camera=camera)
+
+
 def score(roles: str | Roles, pairs: dict, translations: dict[str, np.ndarray], *, predict=None) -> dict:
     """Both directions' `manipulation_accuracy` and their means (an assignment's numbers)."""
     out = {

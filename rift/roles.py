@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
+import jax.numpy as jnp
 import numpy as np
 
 from common.synth.shapes3d import FACTORS, ROLE_ASSIGNMENTS, holds
@@ -51,9 +52,10 @@ def index(names: tuple[str, ...]) -> np.ndarray:
     return np.array([FACTORS.index(n) for n in names], np.int64)
 
 
-def translate_factors(roles: str | Roles, factors_a: np.ndarray, factors_b: np.ndarray, *, direction: str = 'a2b'):
+def translate_factors(roles: str | Roles, factors_a, factors_b, *, direction: str = 'a2b'):
     """The factors [N, 6] of the exact guided translation of sources `factors_a` with guides
-    `factors_b` (for 'b2a' the sources are `factors_b`, the guides `factors_a`)."""
+    `factors_b` (for 'b2a' the sources are `factors_b`, the guides `factors_a`). NumPy in, NumPy
+    out; JAX arrays in (e.g. inside a jitted loss), a JAX array out."""
     r = ROLES[roles] if isinstance(roles, str) else roles
     if direction not in ('a2b', 'b2a'):
         raise ValueError(f"direction={direction!r} is not valid; allowed: 'a2b', 'b2a'")
@@ -61,11 +63,11 @@ def translate_factors(roles: str | Roles, factors_a: np.ndarray, factors_b: np.n
     target_specific, source_specific, fixed = (
         (r.specific_b, r.specific_a, r.fixed_in_b) if direction == 'a2b' else (r.specific_a, r.specific_b, r.fixed_in_a)
     )
-    out = np.array(source, np.int32, copy=True)
-    out[..., index(target_specific)] = np.asarray(guide)[..., index(target_specific)]
-    for name in source_specific:
-        out[..., FACTORS.index(name)] = fixed[name]
-    return out
+    take_guide = np.isin(FACTORS, target_specific)
+    held = np.array([fixed.get(name, -1) for name in FACTORS], np.int32)  # -1: not held
+    xp = np if isinstance(source, np.ndarray) and isinstance(guide, np.ndarray) else jnp
+    out = xp.where(take_guide, xp.asarray(guide, np.int32), xp.asarray(source, np.int32))
+    return xp.where(np.isin(FACTORS, source_specific), held, out)
 
 
 def exact_translations(render: Callable[[np.ndarray], np.ndarray], roles: str | Roles, pairs: dict) -> dict:

@@ -32,12 +32,27 @@ ALLOWED = {
     ('common.cyclegan.config', 'eval.batch_size'): ((0,), '0: the training batch size'),
     ('puppet.config', 'data.max_angle'): ((0.0,), 'a rotation task with no rotation'),
     ('puppet.config', 'data.data_dir'): (('nope', ''), 'a folder, read only when data.real is tfds'),
+    ('rift.config', 'train.keep_every'): ((0,), 'no checkpoint kept beyond the newest three'),
     ('rift.config', 'data.data_dir'): (('nope', ''), 'a folder, read only when data.source is tfds'),
 }
 for _module, _fields in {
     'common.cyclegan.config': ('cycle_a', 'cycle_b', 'guess_weight', 'history_size', 'identity', 'noise_std'),
     'puppet.config': ('adv', 'attr_a', 'attr_b', 'cyc', 'dis', 'noise_std', 'rec'),
-    'rift.config': ('cycle', 'defence_noise', 'guess_weight', 'history_size', 'identity', 'latent'),
+    'rift.config': (
+        'adversarial',
+        'cycle',
+        'cycle_swap',
+        'defence_noise',
+        'guess_weight',
+        'history_size',
+        'identity',
+        'latent',
+        'style_idt',
+        'style_rec',
+        'style_swap',
+        'style_zero_rec',
+        'supervised',
+    ),
 }.items():
     ALLOWED |= {(_module, f'loss.{f}'): (_WEIGHTS, 'a weight (or size) of 0 turns the term off') for f in _fields}
 

@@ -10,7 +10,8 @@ vary, in B only those in `data.vary_b`; every other factor keeps its value in
 `data.fixed_factors` (6 indices). Or `data.roles` = 'A', 'B' or 'C' names one of the protocol's
 role assignments (`common.synth.shapes3d.ROLE_ASSIGNMENTS`), which sets all three. A scene that
 belongs to both domains (its own factors at the values the other domain holds them) is redrawn.
-Keys 'a', 'b', 'factors_a', 'factors_b'.
+Keys 'a', 'b', 'factors_a', 'factors_b'. `data.camera` ('default' or 'close', `CAMERAS` of the
+renderer) chooses the view: the room, or the object filling ~35% of the frame.
 """
 
 from __future__ import annotations
@@ -30,14 +31,16 @@ from common.progress import progress_bar
 TASKS = ('image_segmentation', 'factor_domains')
 
 
-def _render_pool(size: int, n: int, seed: int, split: str, fixed: tuple | None = None) -> dict[str, np.ndarray]:
+def _render_pool(
+    size: int, n: int, seed: int, split: str, fixed: tuple | None = None, camera: str = 'default'
+) -> dict[str, np.ndarray]:
     """Render n scenes per domain. `fixed`: None (every factor drawn) or, per domain, a
     6-tuple of fixed indices with -1 where the factor is drawn."""
     from common.synth import shapes3d
 
     rng = np.random.default_rng([seed, SPLITS.index(split), 3301])
     out = {}
-    render = jax.jit(shapes3d.render, static_argnums=1)
+    render = jax.jit(functools.partial(shapes3d.render, camera=camera), static_argnums=1)
     chunk = min(n, 256)
     bar = progress_bar(2 * n, desc=f'render {split} scenes', unit='scene') if n > 256 else None
     for i, domain in enumerate('ab'):
@@ -78,6 +81,15 @@ def _within_domain(factors: np.ndarray, own: np.ndarray, other: np.ndarray, rng)
         factors[both] = redraw
 
 
+def camera_of(config: Any) -> str:
+    """`config.camera` (default 'default'), checked against the renderer's cameras."""
+    from common.synth import shapes3d
+
+    camera = config.get('camera', 'default')
+    check_choice('config.data.camera', camera, tuple(shapes3d.CAMERAS))
+    return camera
+
+
 def _checked(config: Any, split: str) -> tuple[str, int, int, tuple | None]:
     """(task, image size, scenes per domain, per-domain fixed factors) after checking the fields."""
     from common.synth import shapes3d
@@ -86,6 +98,7 @@ def _checked(config: Any, split: str) -> tuple[str, int, int, tuple | None]:
     check_choice('config.data.task', task, TASKS)
     size = config.get('image_size', 32)
     check_choice('config.data.image_size', size, (16, 32, 64))
+    camera_of(config)
     n = config.get('pool_size', 2048)
     check_number('config.data.pool_size', n, integer=True, positive=True)
     n = n if split == 'train' else max(1, n // 4)
@@ -120,14 +133,14 @@ def _checked(config: Any, split: str) -> tuple[str, int, int, tuple | None]:
 
 
 @functools.lru_cache(maxsize=8)
-def exact_renderer(size: int) -> Callable[[np.ndarray], np.ndarray]:
+def exact_renderer(size: int, camera: str = 'default') -> Callable[[np.ndarray], np.ndarray]:
     """`render(factors)`: int factors [n, 6] -> their exact images [n, size, size, 3] in [-1, 1],
     the renderer's ground truth (jitted once per size, in chunks of 512 scenes). A factor-domain
     source hands it to the method as `info['render']`, so a method scores and draws exact answers
     (e.g. RIFT's exact guided translations) without rendering anything itself."""
     from common.synth import shapes3d
 
-    jitted = jax.jit(shapes3d.render, static_argnums=1)
+    jitted = jax.jit(functools.partial(shapes3d.render, camera=camera), static_argnums=1)
 
     def render(factors: np.ndarray) -> np.ndarray:
         factors = np.asarray(factors, np.int32)
@@ -145,17 +158,23 @@ def describe(config: Any, split: str) -> tuple[dict[str, tuple[int, tuple[int, .
     specs = {'a': image, 'b': image, 'factors_a': factors, 'factors_b': factors}
     if task == 'image_segmentation':
         return specs | {'seg_a': image, 'image_b': image}, {'image_size': size, 'task': task}
-    return specs, {'image_size': size, 'task': task, 'render': exact_renderer(size)}
+    return specs, _info(config, size, task)
+
+
+def _info(config: Any, size: int, task: str) -> dict[str, Any]:
+    """A factor-domain split's info: its size, task, camera and exact renderer (`info['render']`)."""
+    camera = camera_of(config)
+    return {'image_size': size, 'task': task, 'camera': camera, 'render': exact_renderer(size, camera)}
 
 
 def pool(config: Any, split: str, seed: int):
     """(pool, info) of a rendered split."""
     task, size, n, fixed = _checked(config, split)
     if task == 'factor_domains':
-        r = _render_pool(size, n, seed, split, fixed)
+        r = _render_pool(size, n, seed, split, fixed, camera_of(config))
         pool = {'a': r['images_a'], 'b': r['images_b'], 'factors_a': r['factors_a'], 'factors_b': r['factors_b']}
-        return pool, {'image_size': size, 'task': task, 'render': exact_renderer(size)}
-    r = _render_pool(size, n, seed, split)
+        return pool, _info(config, size, task)
+    r = _render_pool(size, n, seed, split, camera=camera_of(config))
     pool = {
         'a': r['images_a'],
         'b': r['segs_b'],
