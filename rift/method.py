@@ -245,6 +245,25 @@ def sample(state: TrainState, batch: dict, config: Any) -> dict:
     }
 
 
+def _spread_and_cycle(translate, pairs: dict, roles: str, render, name: str) -> tuple[dict, dict]:
+    """({'<name>_<direction>', 'exact_<direction>': `metrics.source_spread`}, {domain: the guided
+    round trip's L1 error}): a collapse to one image per guide shows as a spread near 0."""
+    spread, cycle = {}, {}
+    for d in metrics.DIRECTIONS:
+        s, g = ('a', 'b') if d == 'a2b' else ('b', 'a')
+        fixed = metrics.one_guide(pairs, d)
+        spread[f'{name}_{d}'] = metrics.source_spread(translate(fixed[s], fixed[g], d))
+        if render is not None:
+            exact = render(translate_factors(roles, fixed['factors_a'], fixed['factors_b'], direction=d))
+            spread[f'exact_{d}'] = metrics.source_spread(exact)
+        n = min(256, len(pairs[s]))  # the guided round trip s -> other domain -> s, guided back by s
+        there = translate(pairs[s][:n], pairs[g][:n], d)
+        cycle[s] = float(
+            np.mean(np.abs(np.asarray(translate(there, pairs[s][:n], 'b2a' if d == 'a2b' else 'a2b')) - pairs[s][:n]))
+        )
+    return spread, cycle
+
+
 def evaluate(state: TrainState, pools: dict, info: dict, config: Any) -> dict[str, Any]:
     """ACC per direction and the WACV 2022 metrics, beside RAND's and (when the source has an
     exact renderer, `info['render']`) the oracle's."""
@@ -261,6 +280,7 @@ def evaluate(state: TrainState, pools: dict, info: dict, config: Any) -> dict[st
     if info.get('render') is not None:  # the exact answers, drawn by the data source's renderer
         rows['oracle'] = metrics.score(roles, pairs, exact_translations(info['render'], roles, pairs), predict=predict)
     rows['rand'] = metrics.score(roles, pairs, metrics.random_translations(pairs, config.seed), predict=predict)
+    spread, cycle = _spread_and_cycle(translate, pairs, roles, info.get('render'), name)
     return {
         'roles': roles,
         'translator': config.model.translator,
@@ -269,6 +289,8 @@ def evaluate(state: TrainState, pools: dict, info: dict, config: Any) -> dict[st
         'guess_weight': config.loss.guess_weight,
         'num_pairs': len(pairs['a']),
         **rows,
+        'source_spread': spread,
+        'cycle_l1': cycle,
         'target_acc_above_rand': rows[config.model.translator]['acc_target'] - rows['rand']['acc_target'],
         'paper': PAPER,
     }

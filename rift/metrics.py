@@ -180,6 +180,24 @@ def translate_pairs(translate: Callable, pairs: dict, *, chunk: int = 256) -> di
     return out
 
 
+def one_guide(pairs: dict, direction: str, *, n: int = 16) -> dict[str, np.ndarray]:
+    """`n` sources of a direction with the first pair's guide repeated: {'sources', 'guides',
+    'factors_a', 'factors_b'} (the factors in the pairs' A / B layout), for `source_spread`."""
+    s, g = ('a', 'b') if direction == 'a2b' else ('b', 'a')
+    n = min(n, len(pairs[s]))
+    out = {s: pairs[s][:n], g: np.repeat(pairs[g][:1], n, 0)}
+    out[f'factors_{s}'] = pairs[f'factors_{s}'][:n]
+    out[f'factors_{g}'] = np.repeat(pairs[f'factors_{g}'][:1], n, 0)
+    return out
+
+
+def source_spread(images: np.ndarray) -> float:
+    """How much translations of different sources with one guide (`one_guide`) differ: the
+    per-pixel standard deviation over the sources, averaged over pixels. Near 0 for a translator
+    that has collapsed to one image per guide; the exact translations' value is the reference."""
+    return float(np.asarray(images).std(0).mean())
+
+
 def random_translations(pairs: dict, seed: int) -> dict[str, np.ndarray]:
     """RAND: for each pair, another random image of the target domain (neither input)."""
     rng = np.random.default_rng([seed, 7])
@@ -195,14 +213,79 @@ def predictor(camera: str = 'default', size: int = 32) -> Callable[[np.ndarray],
     return lambda images: predict_factors(images, size=size, camera=camera)
 
 
+def wacv2022(roles: str | Roles, factors_a: np.ndarray, factors_b: np.ndarray, predicted: dict) -> dict:
+    """The WACV 2022 metrics exactly as the authors' `compute_metrics.py` (`dbash/umi2i_correctness`)
+    computes them, from the predicted factors of both directions' translations:
+
+      Q_trans  per direction, per source-specific factor k: p(f_k(F) = the target domain's held
+               value | the source's value differs from it); mean over k, then over directions.
+      CP       per shared factor k, pooled over both directions: p(f_k(F) = f_k(s) | f_k(s) != f_k(g));
+               mean over k.
+      SA       per direction, per target-specific factor k: p(f_k(F) = f_k(g) | f_k(s) != f_k(g));
+               mean over k, then over directions.
+      bias     per factor k (every column), pooled: p(f_k(F) != f_k(s) | f_k(s) = f_k(g)); the mean
+               over their seven columns (the six factors and the domain label, on which source and
+               guide never agree, so it adds 0): `model_bias_7` = sum_k bias_k / 7, and our mean
+               over the six, `model_bias_6`.
+      DQ       (SA + CP) / 2, their "disentanglement quality".
+
+    A factor without any counted pair contributes as theirs does (0 to a pooled mean).
+    """
+    shared = index(_roles(roles).shared)
+    out, style, trans = {}, [], []
+    bias_hits, bias_count = np.zeros(len(FACTORS)), np.zeros(len(FACTORS))
+    cp_hits, cp_count = np.zeros(len(shared)), np.zeros(len(shared))
+    for d in DIRECTIONS:
+        _, target, source_specific, fixed = factor_roles(roles, d)
+        source, guide = (factors_a, factors_b) if d == 'a2b' else (factors_b, factors_a)
+        pred = np.asarray(predicted[d])
+        t_cols, s_cols = index(target), index(source_specific)
+        held = np.array([fixed[n] for n in source_specific], np.int64)
+        differ = source[:, t_cols] != guide[:, t_cols]
+        per_style = ((pred[:, t_cols] == guide[:, t_cols]) & differ).sum(0) / np.maximum(differ.sum(0), 1e-10)
+        style.append(float(per_style[differ.sum(0) > 0].sum() / max((differ.sum(0) > 0).sum(), 1)))
+        moved = source[:, s_cols] != held
+        per_trans = ((pred[:, s_cols] == held) & moved).sum(0) / np.maximum(moved.sum(0), 1e-10)
+        trans.append(float(per_trans[moved.sum(0) > 0].sum() / max((moved.sum(0) > 0).sum(), 1)))
+        keep = source[:, shared] != guide[:, shared]
+        cp_hits += ((pred[:, shared] == source[:, shared]) & keep).sum(0)
+        cp_count += keep.sum(0)
+        agree = source == guide
+        bias_hits += ((pred != source) & agree).sum(0)
+        bias_count += agree.sum(0)
+        out[f'style_accuracy_{d}'] = style[-1]
+        out[f'q_trans_{d}'] = trans[-1]
+    bias = bias_hits / np.maximum(bias_count, 1e-10)
+    cp = float(np.mean(cp_hits / np.maximum(cp_count, 1e-10))) if len(shared) else float('nan')
+    out |= {
+        'q_trans': float(np.mean(trans)),
+        'content_preservation': cp,
+        'style_accuracy': float(np.mean(style)),
+        'model_bias_7': float(bias.sum() / (len(FACTORS) + 1)),
+        'model_bias_6': float(bias.mean()),
+        'disentanglement_quality': float((np.mean(style) + cp) / 2),
+    }
+    return out
+
+
 def score(roles: str | Roles, pairs: dict, translations: dict[str, np.ndarray], *, predict=None) -> dict:
-    """Both directions' `manipulation_accuracy` and their means (an assignment's numbers)."""
+    """Both directions' `manipulation_accuracy`, their means (an assignment's numbers), and the
+    WACV 2022 metrics as the authors compute them (`wacv2022`, under 'wacv2022')."""
+    if predict is None:
+        predict = predictor()
+    predicted = {d: np.asarray(predict(translations[d])) for d in DIRECTIONS}
     out = {
         d: manipulation_accuracy(
-            roles, pairs['factors_a'], pairs['factors_b'], translations[d], direction=d, predict=predict
+            roles,
+            pairs['factors_a'],
+            pairs['factors_b'],
+            translations[d],
+            direction=d,
+            predict=lambda _, p=predicted[d]: p,
         )
         for d in DIRECTIONS
     }
     for key in SUMMARY:
         out[key] = float(np.nanmean([out[d][key] for d in DIRECTIONS]))
+    out['wacv2022'] = wacv2022(roles, np.asarray(pairs['factors_a']), np.asarray(pairs['factors_b']), predicted)
     return out

@@ -41,6 +41,15 @@ def test_tiny_runs_and_resumes_exactly(tmp_path):
     np.testing.assert_allclose(out, np.stack([last['a2b'][i, i] for i in range(len(out))]), atol=1e-4)
     with pytest.raises(ConfigError, match=r'sources has shape \(2, 8, 8, 3\); allowed: \[n, 16, 16, 3\]'):
         rift.translate(str(tmp_path / 'full'), np.zeros((2, 8, 8, 3)), last['b'][:2])
+    # The budget curve scores every kept checkpoint as the final evaluation did (the last one equals
+    # results.json), and a second call scores nothing new.
+    from rift import curves
+
+    curve = curves.score_run(str(tmp_path / 'full'))
+    assert [p['step'] for p in curve['points']] == [2, 4]
+    assert curve['last']['acc'] == pytest.approx(res['rift']['acc'])
+    assert curve['last']['wacv2022'] == pytest.approx(res['rift']['wacv2022'])
+    assert curves.score_run(str(tmp_path / 'full')) == curve
 
 
 def test_munit_baseline_trains_and_translates():

@@ -121,3 +121,75 @@ def test_data_roles_build_the_two_domains_without_the_scenes_they_share(assignme
     with pytest.raises(ConfigError, match="config.data.roles='D' is not valid; allowed: 'A', 'B', 'C'"):
         config.roles = 'D'
         data.get_dataset(config, 'train', seed=0)
+
+
+def _wacv_reference(assignment, fa, fb, pred):
+    """compute_metrics.py (dbash/umi2i_correctness) row by row, with its seventh 'domain' column
+    (1 for domain A, 0 for B; a translation's predicted domain is the target's)."""
+    r = roles.ROLES[assignment]
+    col = {n: i for i, n in enumerate(shapes3d.FACTORS)}
+    content_list = [col[n] for n in r.shared]
+    a_style, b_style = [col[n] for n in r.specific_a], [col[n] for n in r.specific_b]
+    a_fixed, b_fixed = np.zeros(7), np.zeros(7)
+    for n, v in r.fixed_in_a.items():
+        a_fixed[col[n]] = v
+    for n, v in r.fixed_in_b.items():
+        b_fixed[col[n]] = v
+    eps = 1e-10
+    sums = {k: np.zeros(7) for k in ('cp', 'cpc', 'bias', 'biasc', 'sa_ab', 'sac_ab', 'sa_ba', 'sac_ba')}
+    tq = {'a2b': np.zeros(2), 'b2a': np.zeros(2)}
+    tc = {'a2b': eps * np.ones(2), 'b2a': eps * np.ones(2)}
+    rows = []
+    for i in range(len(fa)):
+        rows.append((np.r_[fa[i], 1], np.r_[fb[i], 0], np.r_[pred['a2b'][i], 0], True))
+        rows.append((np.r_[fb[i], 0], np.r_[fa[i], 1], np.r_[pred['b2a'][i], 1], False))
+    for content, style, trans, a2b in rows:
+        fixed_idx, style_idx, fixed = (a_style, b_style, b_fixed) if a2b else (b_style, a_style, a_fixed)
+        d = 'a2b' if a2b else 'b2a'
+        count = np.array([content[x] != fixed[x] for x in fixed_idx])
+        tq[d] += np.array([trans[x] == fixed[x] for x in fixed_idx]) * count
+        tc[d] += count
+        for x in content_list:
+            c = content[x] != style[x]
+            sums['cp'][x] += (content[x] == trans[x]) * c
+            sums['cpc'][x] += c
+        for x in style_idx:
+            c = content[x] != style[x]
+            sums['sa_ab' if a2b else 'sa_ba'][x] += (trans[x] == style[x]) * c
+            sums['sac_ab' if a2b else 'sac_ba'][x] += c
+        agree = content == style
+        sums['bias'] += (trans != content) * agree
+        sums['biasc'] += agree
+    sa = [
+        np.mean([sums[h][x] / (sums[c][x] + eps) for x in idx])
+        for h, c, idx in (('sa_ab', 'sac_ab', b_style), ('sa_ba', 'sac_ba', a_style))
+    ]
+    q = [np.sum(tq[d] / tc[d]) / np.sum(tc[d] > eps) for d in ('a2b', 'b2a')]
+    return {
+        'q_trans': np.mean(q),
+        'content_preservation': np.mean([sums['cp'][x] / (sums['cpc'][x] + eps) for x in content_list]),
+        'style_accuracy': np.mean(sa),
+        'model_bias_7': np.mean(sums['bias'] / (sums['biasc'] + eps)),
+    }
+
+
+@pytest.mark.parametrize('assignment', ['A', 'C'])
+def test_wacv2022_metrics_match_the_authors_row_by_row_computation(assignment):
+    rng = np.random.default_rng(5)
+    domain = lambda d: shapes3d.sample_factors(rng, 300)  # noqa: E731
+    fa, fb = domain('a'), domain('b')
+    r = roles.ROLES[assignment]
+    for n, v in r.fixed_in_a.items():
+        fa[:, shapes3d.FACTORS.index(n)] = v
+    for n, v in r.fixed_in_b.items():
+        fb[:, shapes3d.FACTORS.index(n)] = v
+    fb[:40, :] = fa[:40, :]  # some agreeing factors, so bias has pairs to count
+    pred = {d: roles.translate_factors(assignment, fa, fb, direction=d) for d in ('a2b', 'b2a')}
+    for p in pred.values():  # a translator that is wrong a third of the time
+        wrong = rng.uniform(size=p.shape) < 0.33
+        p[wrong] = (p[wrong] + 1) % 4
+    got = metrics.wacv2022(assignment, fa, fb, pred)
+    want = _wacv_reference(assignment, fa, fb, pred)
+    for key, value in want.items():
+        assert got[key] == pytest.approx(value, abs=1e-6), key
+    assert 0.4 < got['content_preservation'] < 0.9 and got['model_bias_7'] < got['model_bias_6']

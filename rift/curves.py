@@ -1,0 +1,138 @@
+"""Budget curves: every kept checkpoint of a finished RIFT run (`train.keep_every`) scored exactly
+as its final evaluation, so a run that peaks early, collapses or is still rising shows.
+
+    python -m rift.curves RUN [RUN ...] [--out=FIGURE.png]
+
+Per checkpoint: ACC per direction and per factor, the WACV 2022 metrics as the authors compute
+them (CP, SA, Q_trans, bias), ACC of the noisy translation, the guided cycle's L1 error and the
+spread of A -> B outputs across sources for one guide (beside the exact translations' spread: a
+collapse to one image shows as a spread near 0). Written to RUN/curve.json (steps already scored
+are kept, only new ones are scored) and drawn to RUN/curve.png. `best` is the checkpoint with the
+highest ACC against the renderer's ground truth (as the authors select theirs); the tables report
+the last checkpoint and, labelled, the best.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+from common import grid
+from common import workdir as workdir_lib
+from common.errors import ConfigError
+
+CURVE = 'curve.json'
+
+
+def kept_steps(workdir: str) -> list[int]:
+    """The steps of the checkpoints in RUN/ckpt, ascending."""
+    folder = os.path.join(workdir, 'ckpt')
+    if not os.path.isdir(folder):
+        raise ConfigError(f'{workdir} holds no checkpoints (no {folder})')
+    return sorted(int(name) for name in os.listdir(folder) if name.isdigit())
+
+
+def point(result: dict[str, Any], step: int) -> dict[str, Any]:
+    """The numbers of one checkpoint's evaluation that a budget curve draws."""
+    name = result['translator']
+    row = result[name]
+    out = {
+        'step': int(step),
+        'acc': row['acc'],
+        'acc_a2b': row['a2b']['acc'],
+        'acc_b2a': row['b2a']['acc'],
+        'acc_per_factor': {d: row[d]['acc_per_factor'] for d in ('a2b', 'b2a')},
+        'wacv2022': row['wacv2022'],
+        'cycle_l1': result['cycle_l1'],
+        'source_spread': result['source_spread'],
+        'spread_a2b': result['source_spread'][f'{name}_a2b'],
+        'spread_exact_a2b': result['source_spread'].get('exact_a2b'),
+    }
+    if f'{name}_noisy' in result:
+        out['acc_noisy'] = result[f'{name}_noisy']['acc']
+    for ref in ('oracle', 'rand'):
+        if ref in result:
+            out[f'{ref}_acc'] = result[ref]['acc']
+    return out
+
+
+def score_run(workdir: str) -> dict[str, Any]:
+    """{'points': [...], 'last', 'best'} of the run in `workdir`, scoring only unscored steps."""
+    from common import train
+    from rift import method
+
+    path = os.path.join(workdir, CURVE)
+    done = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            done = {p['step']: p for p in json.load(f)['points']}
+    for step in kept_steps(workdir):
+        if step not in done:
+            done[step] = point(train.evaluate_checkpoint(workdir, method.make, method_name='rift', step=step), step)
+            print(f'{workdir}: step {step} ACC {done[step]["acc"]:.3f}', file=sys.stderr, flush=True)
+    points = [done[s] for s in sorted(done)]
+    curve = {'points': points, 'last': points[-1], 'best': max(points, key=lambda p: p['acc'])}
+    with workdir_lib.owned(workdir):  # the run's folder: written only while holding its lock
+        with open(path, 'w') as f:
+            json.dump(curve, f, indent=2)
+        workdir_lib.record(workdir, path)
+    return curve
+
+
+def plot(curves: dict[str, dict], path: str) -> str:
+    """Draw ACC per direction (with the oracle and RAND), CP / SA, and the A -> B spread per step."""
+    import matplotlib.pyplot as plt
+
+    from common import plots
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    for label, curve in curves.items():
+        pts = curve['points']
+        steps = [p['step'] for p in pts]
+        for d, style in (('a2b', '-'), ('b2a', '--')):
+            axes[0].plot(steps, [p[f'acc_{d}'] for p in pts], style, marker='o', ms=3, label=f'{label} {d.upper()}')
+        for key, short, style in (('content_preservation', 'CP', '-'), ('style_accuracy', 'SA', '--')):
+            axes[1].plot(steps, [p['wacv2022'][key] for p in pts], style, marker='o', ms=3, label=f'{label} {short}')
+        axes[2].plot(steps, [p['spread_a2b'] for p in pts], '-', marker='o', ms=3, label=label)
+        if pts[0]['spread_exact_a2b'] is not None:
+            axes[2].axhline(pts[0]['spread_exact_a2b'], color='gray', ls=':', lw=1)
+    first = next(iter(curves.values()))['points'][0]
+    for key, style in (('oracle_acc', ':'), ('rand_acc', '-.')):
+        if key in first:
+            axes[0].axhline(first[key], color='gray', ls=style, lw=1, label=key.split('_')[0])
+    axes[0].set(title='ACC per direction', xlabel='step', ylim=(0, 1.02))
+    axes[1].set(title='WACV 2022: content preservation, style accuracy', xlabel='step', ylim=(0, 1.02))
+    axes[2].set(title='A->B spread across sources (exact: dotted)', xlabel='step')
+    for ax in axes:
+        ax.legend(fontsize=6)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return plots.save_figure(fig, path)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = grid.OneLineParser(prog='python -m rift.curves', description=__doc__.split('\n')[0])
+    parser.add_argument('runs', nargs='+', help='finished RIFT run folders (with checkpoints kept by train.keep_every)')
+    parser.add_argument('--out', default=None, help='one figure of every run (default: RUN/curve.png per run)')
+    args = parser.parse_args(argv)
+    curves = {}
+    for run in args.runs:
+        curves[os.path.basename(os.path.normpath(run))] = curve = score_run(run)
+        if args.out is None:
+            with workdir_lib.owned(run):
+                workdir_lib.record(
+                    run, grid.wrote(plot({os.path.basename(run): curve}, os.path.join(run, 'curve.png')))
+                )
+        last, best = curve['last'], curve['best']
+        print(f'{run}: last step {last["step"]} ACC {last["acc"]:.3f}; best step {best["step"]} ACC {best["acc"]:.3f}')
+    if args.out is not None:
+        plot(curves, grid.wrote(args.out))
+
+
+if __name__ == '__main__':
+    try:
+        main()
+    except ConfigError as e:
+        sys.exit(f'error: {e}')
