@@ -95,7 +95,8 @@ def cyclegan_scores(workdir: str, roles: str) -> dict[str, Any]:
     test = data.get_dataset(config.data, 'test', seed=config.seed).pool
     pairs = metrics.test_pairs(test, 1024, config.seed)
     translations = metrics.translate_pairs(lambda s, g, d: g_b(s) if d == 'a2b' else g_a(s), pairs)
-    out = {'roles': roles, 'cyclegan': metrics.score(roles, pairs, translations)}
+    predict = metrics.predictor(config.data.get('camera', 'default'))
+    out = {'roles': roles, 'cyclegan': metrics.score(roles, pairs, translations, predict=predict)}
     with workdir_lib.owned(workdir):  # the run's folder: written only while holding its lock
         with open(path, 'w') as f:
             json.dump(out, f, indent=2)

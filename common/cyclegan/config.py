@@ -40,6 +40,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.data.roles = ''  # with 'factor_domains': a many-to-many role assignment 'A', 'B' or 'C' (rift/roles.py)
     c.data.domain_b = 'b'  # the batch field of domain B (source 'puppet_digits': 'b_both', 'b_rest' or 'b_attr')
     c.data.image_size = 32
+    c.data.camera = 'default'  # shapes3d: the renderer's view, 'default' (the room) or 'close' (the object fills ~35%)
     c.data.pool_size = 2048
     c.data.batch_size = 4
 

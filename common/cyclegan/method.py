@@ -88,6 +88,7 @@ def validate(config: Any) -> None:
     check_number('config.eval.num_images', config.eval.num_images, integer=True, positive=True)
     check_bool('config.model.fast_convs', config.model.fast_convs)
     check_choice('config.data.roles', config.data.get('roles', ''), ('', 'A', 'B', 'C'))
+    check_choice('config.data.camera', config.data.get('camera', 'default'), tuple(shapes3d.CAMERAS))
     if not config.eval.sigmas:
         raise ConfigError('config.eval.sigmas=() is not valid; give at least one noise level for SN, e.g. (2.0, 8.0)')
     for s in config.eval.sigmas:

@@ -52,3 +52,41 @@ def test_table_gives_3ds_and_rd_only_with_every_assignment():
     assert munit['acc'] == {'A': pytest.approx(0.5)} and '3ds' not in munit and 'rd' not in munit
     text = '\n'.join(lines)
     assert '| RIFT | 0 | 75 | 75 | 75 | 75 | 20 |' in text and '| RIFT + guess | (not run yet) |' in text
+
+
+def test_settle_runs_the_bound_first_then_assignment_a_and_keeps_checkpoints_for_curves():
+    from rift import settle
+
+    jobs = settle.jobs()
+    names = [j.name for j in jobs]
+    assert names[:2] == ['supervised-A-seed0', 'rift-exported-A-seed0'] and len(set(names)) == len(names)
+    assert all(j.overrides['data.camera'] == 'close' for j in jobs)
+    first_b = next(i for i, n in enumerate(names) if '-B-' in n)
+    assert all('-A-' in n for n in names[:first_b])
+    rift_jobs = [j for j in jobs if j.method == 'rift']
+    assert all(j.overrides['train.keep_every'] * 12 == j.overrides['train.steps'] for j in rift_jobs)
+    sweep = [j.overrides.get('loss.style_noise') for j in jobs if j.name.startswith('rift-exported-style-noise')]
+    assert sweep == [0.0, 0.15]
+    assert [j.name for j in settle.jobs(quick=True)] == names and all(
+        j.variant == 'tiny' for j in settle.jobs(quick=True)
+    )
+
+
+def test_settle_table_reports_last_and_best_with_the_exact_spread():
+    from rift import settle
+
+    scores = _scores('A', 0.9, 0.6) | {'wacv2022': {'content_preservation': 0.6, 'style_accuracy': 0.9}}
+    result = {
+        'translator': 'rift',
+        'rift': scores,
+        'rift_noisy': _scores('A', 0.5, 0.5),
+        'oracle': _scores('A', 1.0, 1.0),
+        'rand': _scores('A', 0.1, 0.1),
+        'source_spread': {'rift_a2b': 0.01, 'exact_a2b': 0.2},
+    }
+    curve = {'best': {'step': 500, 'acc': 0.8}, 'points': [{'step': 500, 'acc_a2b': 0.8, 'acc_b2a': 0.8}]}
+    cell = settle._cell(result, curve, 'RIFT exported') | {'steps': 1000}
+    _, lines = settle.summarize({('RIFT exported', 'A', 0): cell})
+    text = '\n'.join(lines)
+    assert '| RIFT exported | A | 0 | 1000 | 75 | 75 | 75 | 50 | 60 | 90 | 0.010 (0.200) | 80 (500) |' in text
+    assert 'oracle 100, RAND 10' in text

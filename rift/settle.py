@@ -1,0 +1,205 @@
+"""The table that settles RIFT's claim at CPU scale: the world chosen by the supervised bound, every
+run about an hour on 2 cores, each with its budget curve.
+
+    python -m rift.settle [--root=runs/rift-settle] [--only=NAME,...] [--table] [--quick]
+
+The world: 3D shapes at 32 px seen by the renderer's 'close' camera (the object fills ~35% of
+the frame instead of ~12%), the same six factors, cardinalities and role assignments, its own
+attribute classifier (`rift/attribute_classifier_32px_close.msgpack`). Jobs, in this order
+(assignment A first, so the claim can be read before the rest finishes):
+
+  supervised A       the upper bound: the same nets trained on the exact translations
+  RIFT exported A    the authors' evaluated recipe (`rift/config.py:exported`)
+  RIFT rep_perfect A, RIFT unlimited A, CycleGAN A (unguided), MUNIT-style A
+  RIFT exported, CycleGAN, supervised on B and C
+  RIFT as CycleGAN A (the closed channel, also scored through the noise it was trained with)
+  the capacity sweep on A: the exported terms with style noise 0 and 0.15 (0.5 is exported)
+  seeds 1 and 2 of RIFT exported A.
+
+Every run is an ordinary run.py workdir: a finished one is skipped, an interrupted one resumes.
+After each job its kept checkpoints are scored (`rift.curves`) and the table is rewritten from
+what has finished: rift/results/settle/table.{json,md} (last checkpoint, and best by ground
+truth, labelled) and curves_<assignment>.png. `--quick` runs tiny versions into
+runs/partial-results (a smoke test).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import numpy as np
+
+from common import grid
+from common.report import write_result
+from rift import curves, experiments
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results', 'settle')
+ROOT = 'runs/rift-settle'
+WORLD = {'data.camera': 'close'}
+# row -> (method, variant, overrides, steps): the supervised step is ~3x cheaper than RIFT's.
+ROWS = {
+    'supervised': ('rift', 'supervised', {}, 24000),
+    'RIFT exported': ('rift', 'exported', {}, 12000),
+    'RIFT rep_perfect': ('rift', 'rep_perfect', {}, 12000),
+    'RIFT unlimited': ('rift', 'unlimited', {}, 12000),
+    'CycleGAN': ('cyclegan', 'default', {'data.task': 'factor_domains', 'model.fast_convs': True}, 12000),
+    'MUNIT-style': ('rift', 'munit', {}, 12000),
+    'RIFT as CycleGAN': ('rift', 'as_cyclegan', {}, 12000),
+    'RIFT exported, style noise 0': ('rift', 'exported', {'loss.style_noise': 0.0}, 12000),
+    'RIFT exported, style noise 0.15': ('rift', 'exported', {'loss.style_noise': 0.15}, 12000),
+}
+ORDER = (
+    *((row, 'A', 0) for row in ('supervised', 'RIFT exported', 'RIFT rep_perfect', 'RIFT unlimited', 'CycleGAN')),
+    ('MUNIT-style', 'A', 0),
+    *((row, r, 0) for r in ('B', 'C') for row in ('RIFT exported', 'CycleGAN', 'supervised')),
+    ('RIFT as CycleGAN', 'A', 0),
+    ('RIFT exported, style noise 0', 'A', 0),
+    ('RIFT exported, style noise 0.15', 'A', 0),
+    ('RIFT exported', 'A', 1),
+    ('RIFT exported', 'A', 2),
+)
+
+
+def slug(row: str) -> str:
+    return row.lower().replace(', ', '-').replace(' ', '-')
+
+
+def jobs(*, quick: bool = False) -> list[grid.Job]:
+    """The table's jobs in `ORDER` (tiny versions with `quick`)."""
+    out = []
+    for row, roles, seed in ORDER:
+        method, variant, overrides, steps = ROWS[row]
+        fields = {**WORLD, 'data.roles': roles, 'seed': seed, **overrides}
+        if quick:
+            if method == 'rift':
+                fields['model.translator'] = 'munit' if variant == 'munit' else 'rift'
+                fields |= {'loss.supervised': 1.0} if variant == 'supervised' else {}
+            else:
+                fields.pop('model.fast_convs', None)
+            out.append(grid.Job(f'{slug(row)}-{roles}-seed{seed}', method, 'tiny', fields))
+            continue
+        fields |= {'train.steps': steps}
+        if method == 'rift':
+            fields['train.keep_every'] = steps // 12
+        out.append(grid.Job(f'{slug(row)}-{roles}-seed{seed}', method, variant, fields))
+    return out
+
+
+def _cell(result: dict | None, curve: dict | None, row: str) -> dict | None:
+    """One run's numbers for the table: ACC per direction, the WACV 2022 metrics, the noisy ACC,
+    the A -> B spread beside the exact one, and the best checkpoint's ACC."""
+    if not isinstance(result, dict):
+        return None
+    if row == 'CycleGAN':
+        scores = result['cyclegan']
+        out = {'acc': scores['acc'], 'a2b': scores['a2b']['acc'], 'b2a': scores['b2a']['acc'], 'scores': scores}
+        return out | {'wacv2022': scores.get('wacv2022')}
+    name = result['translator']
+    scores = result[name]
+    out = {'acc': scores['acc'], 'a2b': scores['a2b']['acc'], 'b2a': scores['b2a']['acc'], 'scores': scores}
+    out['wacv2022'] = scores.get('wacv2022')
+    out['spread_a2b'] = result.get('source_spread', {}).get(f'{name}_a2b')
+    out['spread_exact_a2b'] = result.get('source_spread', {}).get('exact_a2b')
+    if f'{name}_noisy' in result:
+        out['acc_noisy'] = result[f'{name}_noisy']['acc']
+    for ref in ('oracle', 'rand'):
+        if ref in result:
+            out[ref] = result[ref]['acc']
+    if curve is not None:
+        out['best'] = {'step': curve['best']['step'], 'acc': curve['best']['acc']}
+        out['curve'] = [(p['step'], p['acc_a2b'], p['acc_b2a']) for p in curve['points']]
+    return out
+
+
+def summarize(cells: dict[tuple[str, str, int], dict]) -> tuple[dict, list[str]]:
+    """(numbers, markdown lines) of the finished runs: a row per (row, assignment, seed)."""
+    pct = lambda v: '' if v is None else f'{100 * v:.0f}'  # noqa: E731
+    lines = [
+        "# RIFT at CPU scale on the 'close' 3D-shapes world (32 px), beside the supervised bound",
+        '',
+        'ACC (%) per direction and their mean (the many-to-many protocol, by the close-camera attribute',
+        'classifier); noisy: ACC of translations made through the training noise, as the authors translate;',
+        'CP / SA: the WACV 2022 content preservation and style accuracy as `compute_metrics.py` computes',
+        'them; spread: how much A -> B outputs vary across sources for one guide (exact translations:',
+        'in brackets; near 0 = a collapse to one image); best: the checkpoint with the highest ACC',
+        '(selected by ground truth, as the authors select theirs). Every number is the last checkpoint',
+        'unless labelled best.',
+        '',
+        '| row | roles | seed | steps | ACC A->B | ACC B->A | ACC | noisy | CP | SA | spread | best (step) |',
+        '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ]
+    rows = {}
+    for (row, roles, seed), cell in cells.items():
+        rows[f'{row} | {roles} | {seed}'] = cell
+        w = cell.get('wacv2022') or {}
+        spread = cell.get('spread_a2b')
+        spread_text = '' if spread is None else f'{spread:.3f} ({cell.get("spread_exact_a2b") or 0:.3f})'
+        best = cell.get('best')
+        best_text = f'{pct(best["acc"])} ({best["step"]})' if best else ''
+        lines.append(
+            f'| {row} | {roles} | {seed} | {cell.get("steps", "")} | {pct(cell["a2b"])} | {pct(cell["b2a"])} | '
+            f'{pct(cell["acc"])} | {pct(cell.get("acc_noisy"))} | {pct(w.get("content_preservation"))} | '
+            f'{pct(w.get("style_accuracy"))} | {spread_text} | {best_text} |'
+        )
+    refs = [c for c in cells.values() if 'oracle' in c]
+    if refs:
+        lines += [
+            '',
+            f'References on the same pairs: oracle {pct(np.mean([c["oracle"] for c in refs]))}, '
+            f'RAND {pct(np.mean([c["rand"] for c in refs]))}.',
+        ]
+    return {'rows': rows}, lines
+
+
+def run(root: str = ROOT, *, quick: bool = False, train: bool = True, only: tuple[str, ...] = ()) -> dict:
+    """Every job (finished ones skipped), each run's budget curve, and the table after each job."""
+    keys = {_name(k): k for k in ORDER}
+    planned = [j for j in jobs(quick=quick) if not only or j.name in only]
+    out = grid.results_dir(OUT, 'rift-settle', full=not quick)
+    os.makedirs(out, exist_ok=True)
+    cells: dict[tuple[str, str, int], dict] = {}
+    table: dict = {}
+    for job in planned:
+        row, roles, seed = keys[job.name]
+        workdir = os.path.join(root, job.name)
+        result = grid.run_jobs([job], root)[job.name] if train else grid.read_results(workdir)
+        if result is None:
+            continue
+        curve = None
+        if job.method == 'cyclegan':
+            result = experiments.cyclegan_scores(workdir, roles)
+        else:
+            curve = curves.score_run(workdir)
+            figure = curves.plot({job.name: curve}, os.path.join(out, f'curve_{job.name}.png'))
+            grid.wrote(figure)
+        cell = _cell(result, curve, row)
+        if cell is not None:
+            cells[(row, roles, seed)] = cell | {'steps': job.overrides.get('train.steps')}
+        table, lines = summarize(cells)
+        write_result(out, 'table', table | {'root': root, 'quick': quick, 'world': WORLD}, lines)
+    return table
+
+
+def _name(key: tuple[str, str, int]) -> str:
+    row, roles, seed = key
+    return f'{slug(row)}-{roles}-seed{seed}'
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = grid.OneLineParser(prog='python -m rift.settle', description=__doc__.split('\n')[0])
+    parser.add_argument('--root', default=ROOT, help='the folder of the run workdirs')
+    parser.add_argument('--quick', action='store_true', help='tiny runs: a smoke test of the pipeline')
+    parser.add_argument('--only', default='', help='comma-separated job names (default: every job, in order)')
+    parser.add_argument('--table', action='store_true', help='only write the table from the finished runs')
+    args = parser.parse_args(argv)
+    names = [j.name for j in jobs(quick=args.quick)]
+    only = grid.choices(parser, '--only', args.only, tuple(names)) if args.only else ()
+    table = run(grid.root_of(args, ROOT), quick=args.quick, train=not args.table, only=tuple(only))
+    print(json.dumps(list(table.get('rows', {})), indent=1), file=sys.stderr)
+    return grid.exit_status()
+
+
+if __name__ == '__main__':
+    sys.exit(main())
