@@ -73,6 +73,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.eval.num_refs = 9  # references per sweep
     c.eval.num_rests = 4  # sweeps (rests) per grid; V_rest is the spread across them
     c.eval.classifier_steps = 1500
+    c.eval.judge = 'augmented'  # the judge of Acc: 'augmented' (sees rotated / resized digits) or 'upright'
 
     c.train = ml_collections.ConfigDict()
     c.train.steps = 1500

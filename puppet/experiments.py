@@ -84,9 +84,9 @@ def cyclegan_metrics(workdir: str, task: str, *, quick: bool) -> dict[str, Any]:
     import jax
 
     from common import train
-    from common.classifier import train_classifier
     from common.cyclegan import method as cyclegan_method
     from common.data import puppet_digits
+    from puppet import judge as judges
     from puppet import method as puppet_method
     from puppet.config import get_config
 
@@ -97,8 +97,14 @@ def cyclegan_metrics(workdir: str, task: str, *, quick: bool) -> dict[str, Any]:
     pconfig.data.task = task
     train_a, train_labels = puppet_digits.real('train', config.seed, config.data)
     test_a, test_labels = puppet_digits.real('test', config.seed, config.data)
-    judge = train_classifier(
-        train_a, train_labels, test_a, test_labels, steps=pconfig.eval.classifier_steps, seed=config.seed
+    judge = judges.judge(
+        train_a,
+        train_labels,
+        test_a,
+        test_labels,
+        steps=pconfig.eval.classifier_steps,
+        seed=config.seed,
+        augmented=pconfig.eval.judge == 'augmented',
     )
     n = pconfig.eval.num_rows
 

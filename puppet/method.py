@@ -29,9 +29,9 @@ import optax
 
 from common import gan, nets, plots
 from common.checks import check_bool, check_choice, check_number
-from common.classifier import train_classifier
 from common.errors import ConfigError
 from common.method import Method, Player, TrainState, bind_config
+from puppet import judge as judges
 from puppet import losses, metrics
 from puppet.models import Decoder, Encoder
 
@@ -57,6 +57,7 @@ def validate(config: Any) -> None:
     """Method-specific config checks (ConfigError naming the field)."""
     check_choice('config.data.source', config.data.source, ('puppet_digits',))
     check_choice('config.data.task', config.data.task, metrics.TASKS)
+    check_choice('config.eval.judge', config.eval.get('judge', 'augmented'), ('augmented', 'upright'))
     check_choice('config.data.tfds_name', config.data.get('tfds_name', 'mnist'), ('mnist',))
     check_choice('config.loss.gan', config.loss.gan, gan.KINDS)
     check_choice('config.loss.adv_reduce', config.loss.adv_reduce, losses.REDUCTIONS)
@@ -229,17 +230,24 @@ def sample(state: TrainState, batch: dict, config: Any) -> dict:
 def evaluate(state: TrainState, pools: dict, info: dict, config: Any) -> dict[str, Any]:
     """Acc, r_attr, r_rest, V_rest of g_A(a, b) on held-out real digits (see the module doc)."""
     train, test = pools['train'], pools['test']
-    judge = train_classifier(
-        train['a'], train['label_a'], test['a'], test['label_a'], steps=config.eval.classifier_steps, seed=config.seed
+    judge = judges.judge(
+        train['a'],
+        train['label_a'],
+        test['a'],
+        test['label_a'],
+        steps=config.eval.classifier_steps,
+        seed=config.seed,
+        augmented=config.eval.judge == 'augmented',
     )
     n = min(config.eval.num_rows, len(test['a']))
     manipulate = jax.jit(manipulator(state, config))
-    out = metrics.evaluate_manipulation(
-        manipulate, test['a'][:n], test['label_a'][:n], judge.predict, sweeps(config), config.data.task
-    )
+    real, labels, task = test['a'][:n], test['label_a'][:n], config.data.task
+    out = metrics.evaluate_manipulation(manipulate, real, labels, judge.predict, sweeps(config), task)
     return {
-        'task': config.data.task,
+        'task': task,
         **out,
+        'ceiling': judges.ceiling(real, labels, judge.predict, sweeps(config), task),
+        'judge': config.eval.judge,
         'classifier_test_accuracy': judge.test_accuracy,
         'paper': PAPER,
     }

@@ -92,6 +92,7 @@ class Sweeps(NamedTuple):
     attr_values: np.ndarray
     other: np.ndarray
     other_values: np.ndarray
+    rest_attr: np.ndarray | None = None  # [M] each rest's own value of the manipulated attribute
 
 
 def reference_sweeps(
@@ -126,7 +127,9 @@ def reference_sweeps(
                 )
         return out
 
-    return Sweeps(grid(attr_key, attr_values), attr_values, grid(other_key, other_values), other_values)
+    return Sweeps(
+        grid(attr_key, attr_values), attr_values, grid(other_key, other_values), other_values, rests[attr_key]
+    )
 
 
 def pearson(x: np.ndarray, y: np.ndarray) -> float:
@@ -136,12 +139,27 @@ def pearson(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.sum(x * y) / denom) if denom > 1e-12 else float('nan')
 
 
-def _row_correlations(values: np.ndarray, outputs: np.ndarray, estimator) -> tuple[float, float, int]:
-    """(mean over grids and rows of Pearson r(values, estimator(row's outputs)), the mean of |r|,
-    rows whose outputs do not vary, counted as r = 0). outputs: [M, N, K, ...]."""
+def unwrap_angles(angles: np.ndarray) -> np.ndarray:
+    """A row of axis angles (degrees, defined modulo 180) made continuous along the row: a digit
+    whose axis turns past +-90 degrees reads on, not back from the other end."""
+    return np.rad2deg(np.unwrap(np.deg2rad(2.0 * np.asarray(angles, np.float64)), axis=-1)) / 2.0
+
+
+def row_correlations(values: np.ndarray, outputs: np.ndarray, estimator, *, unwrap: bool = False) -> np.ndarray:
+    """Per row Pearson r(values, estimator(the row's outputs)), NaN where the row does not vary.
+    outputs: [M, N, K, ...] (grids, rows, references); with `unwrap`, each row's estimates are
+    unwrapped first (`unwrap_angles`: the rotation estimator's axis angle)."""
     m, n, k = outputs.shape[:3]
     measured = estimator(outputs.reshape(m * n * k, *outputs.shape[3:])).reshape(m * n, k)
-    rs = np.array([pearson(values, row) for row in measured])
+    if unwrap:
+        measured = unwrap_angles(measured)
+    return np.array([pearson(values, row) for row in measured])
+
+
+def _row_correlations(values: np.ndarray, outputs: np.ndarray, estimator, unwrap: bool) -> tuple[float, float, int]:
+    """(mean over grids and rows of `row_correlations`, the mean of |r|, rows whose outputs do not
+    vary, counted as r = 0)."""
+    rs = row_correlations(values, outputs, estimator, unwrap=unwrap)
     constant = int(np.sum(np.isnan(rs)))
     rs = np.nan_to_num(rs, nan=0.0)
     return float(np.mean(rs)), float(np.mean(np.abs(rs))), constant
@@ -173,12 +191,25 @@ def evaluate_manipulation(
     """
     cells = np.stack([np.asarray(manipulate(real, refs)) for refs in sweeps.attr])  # [M, N, K, ...]
     others = np.stack([np.asarray(manipulate(real, refs)) for refs in sweeps.other])
+    return score_cells(cells, others, real, labels, predict, sweeps, task)
+
+
+def score_cells(cells, others, real, labels, predict, sweeps: Sweeps, task: str) -> dict[str, float]:
+    """`evaluate_manipulation`'s numbers of given grids: `cells` [M, N, K, ...] (the attr sweeps'),
+    `others` (the other sweeps'). Rotation estimates are unwrapped per row (`unwrap_angles`)."""
     m, n, k = cells.shape[:3]
     predicted = predict(cells.reshape(m * n * k, *cells.shape[3:])).reshape(m, n, k)
-    r_attr, _, const_attr = _row_correlations(sweeps.attr_values, cells, ESTIMATORS[task])
-    r_rest, r_rest_abs, const_rest = _row_correlations(sweeps.other_values, others, ESTIMATORS[OTHER[task]])
+    r_attr, _, const_attr = _row_correlations(sweeps.attr_values, cells, ESTIMATORS[task], task == 'rotation')
+    other = OTHER[task]
+    r_rest, r_rest_abs, const_rest = _row_correlations(
+        sweeps.other_values, others, ESTIMATORS[other], other == 'rotation'
+    )
+    kept = (predicted == predict(real)[None, :, None]).mean(axis=(0, 1))  # per reference
+    central = slice(max(k // 2 - 2, 0), k // 2 + 3)  # the five central references
     return {
-        'acc': float(np.mean(predicted == predict(real)[None, :, None])),
+        'acc': float(np.mean(kept)),
+        'acc_central': float(np.mean(kept[central])),
+        'acc_per_reference': {f'{v:g}': float(a) for v, a in zip(sweeps.attr_values, kept, strict=True)},
         'acc_true_label': float(np.mean(predicted == np.asarray(labels)[None, :, None])),
         'r_attr': r_attr,
         'r_rest': r_rest,
