@@ -17,6 +17,8 @@ n(x) = x + N(0, noise_std^2) perturbs an intermediate translation before it is r
     L_attr_b = |g_B(b_rest, n(a~)) - b_both|_1,  a~ = g_A(a, b_attr)                (x5)
     L_attr_a = |g_A(a, n(b~)) - a|_1,            b~ = g_B(b_attr, a)                (x3)
     L_adv  = sum over every generated image y of domain D: LSGAN_G(D_D(y))          (x1)
+    L_sup  = |g_A(a, b_attr) - T(a, b_attr)|_1, T the exact manipulation             (the `supervised`
+             of a to the attribute of b_attr (a bound, not the paper's method)       recipe only)
 
 and each domain's PatchGAN minimises sum_y LSGAN_D(D_D(real of D), D_D(y)) over the same images
 (the real images of B are the three of the triplet). `reduce='mean'` averages over a domain's
@@ -112,6 +114,14 @@ def generator_losses(
     }
     fakes = {'a': [rec_a, *a_of_b, a_tilde, cyc_a, attr_a], 'b': [*rec_b, dis, b_of_a, b_tilde, *cyc_b, attr_b]}
     return terms, fakes
+
+
+def supervised_loss(encode: Encode, decode_a: Decode, a: jax.Array, b_attr: jax.Array, target: jax.Array) -> jax.Array:
+    """The supervised bound's only term: |g_A(a, b_attr) - T(a, b_attr)|_1, T the exact manipulation
+    of each real digit a_i to the attribute of its pair's reference b_attr_i (`puppet.judge`: turned
+    by the reference's angle, or scaled by its scale, about the ink's centre of mass)."""
+    (_, rest), (attr, _) = encode(a), encode(b_attr)
+    return l1(decode_a(rest, attr), target)
 
 
 def weighted_total(terms: dict[str, jax.Array], weights: dict[str, float]) -> jax.Array:

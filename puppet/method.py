@@ -31,6 +31,7 @@ from common import gan, nets, plots
 from common.checks import check_bool, check_choice, check_number
 from common.errors import ConfigError
 from common.method import Method, Player, TrainState, bind_config
+from common.synth import geometry
 from puppet import judge as judges
 from puppet import losses, metrics
 from puppet.models import Decoder, Encoder
@@ -67,7 +68,7 @@ def validate(config: Any) -> None:
     check_bool('config.model.fast_convs', config.model.fast_convs)
     if config.model.embed_dim % 2:
         raise ConfigError(f'config.model.embed_dim={config.model.embed_dim} must be even (half attribute, half rest)')
-    for field in (*losses.TERMS, 'adv', 'noise_std'):
+    for field in (*losses.TERMS, 'adv', 'noise_std', 'supervised'):
         check_number(f'config.loss.{field}', config.loss[field], nonnegative=True)
     for field in ('lr', 'lr_d'):
         check_number(f'config.optim.{field}', config.optim[field], positive=True)
@@ -130,6 +131,14 @@ def _discriminators(dparams: dict, config: Any) -> dict:
     return {d: functools.partial(disc.apply, dparams[d]) for d in 'ab'}
 
 
+def exact_targets(batch: dict, config: Any) -> jax.Array:
+    """T(a_i, b_attr_i): each real digit turned by (or scaled to) its pair's reference attribute."""
+    values = batch['attr_attr_b']
+    if config.data.task == 'rotation':
+        return geometry.rotate(batch['a'], values)
+    return geometry.rescale(batch['a'], values)
+
+
 def train_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
     """One update of (E, g_A, g_B) on L, then of both PatchGANs on the images generated."""
     kind = config.loss.gan
@@ -142,6 +151,13 @@ def train_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
         )
         adv = losses.adversarial_generator_loss(discriminate, fakes, kind=kind, reduce=config.loss.adv_reduce)
         total = losses.weighted_total(terms, weights) + config.loss.adv * (adv['a'] + adv['b'])
+        if config.loss.supervised > 0:
+            encode, decode_a, _ = _functions(gparams, config)
+            target = exact_targets(batch, config)
+            terms = terms | {
+                'supervised': losses.supervised_loss(encode, decode_a, batch['a'], batch['b_attr'], target)
+            }
+            total = total + config.loss.supervised * terms['supervised']
         return total, (terms, adv, fakes)
 
     (g_total, (terms, adv, fakes)), g_grads = jax.value_and_grad(generator_loss, has_aux=True)(

@@ -37,7 +37,7 @@ ALLOWED = {
 }
 for _module, _fields in {
     'common.cyclegan.config': ('cycle_a', 'cycle_b', 'guess_weight', 'history_size', 'identity', 'noise_std'),
-    'puppet.config': ('adv', 'attr_a', 'attr_b', 'cyc', 'dis', 'noise_std', 'rec'),
+    'puppet.config': ('adv', 'attr_a', 'attr_b', 'cyc', 'dis', 'noise_std', 'rec', 'supervised'),
     'rift.config': (
         'adversarial',
         'cycle',

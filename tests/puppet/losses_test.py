@@ -101,3 +101,30 @@ def test_mean_reduction_divides_by_the_number_of_generated_images():
         )
     with pytest.raises(ValueError, match="reduce='max' is not valid; allowed: sum, mean"):
         losses.adversarial_generator_loss(discriminate, fakes, reduce='max')
+
+
+def test_supervised_bound_term_is_the_l1_to_the_exact_manipulation(setup):
+    encode, decode_a, _, batch, g = setup
+    target = np.full_like(batch['a'], 0.3)
+    got = losses.supervised_loss(encode, decode_a, batch['a'], batch['b_attr'], target)
+    assert float(got) == pytest.approx(l1(g('a', batch['a'], batch['b_attr']), target), rel=1e-5)
+
+
+@pytest.mark.parametrize('task', ['rotation', 'size'])
+def test_exact_targets_turn_or_scale_each_real_digit_to_its_references_value(task):
+    """The bound's targets are the exact manipulations (`common.synth.geometry`), traced in the step."""
+    import ml_collections
+
+    from common.synth import geometry
+    from puppet import method
+
+    rng = np.random.default_rng(1)
+    a = -np.ones((3, 32, 32, 1), np.float32)
+    a[:, 8:24, 14:18] = 1.0
+    values = np.array([-30.0, 0.0, 40.0]) if task == 'rotation' else np.array([0.5, 0.75, 1.0])
+    config = ml_collections.ConfigDict({'data': {'task': task}})
+    batch = {'a': jnp.asarray(a), 'attr_attr_b': jnp.asarray(values, jnp.float32), 'noise': rng.normal(size=3)}
+    got = np.asarray(jax.jit(lambda b: method.exact_targets(b, config))(batch))
+    want = geometry.rotate(a, values) if task == 'rotation' else geometry.rescale(a, values)
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    assert not np.allclose(got[0], got[2])
