@@ -83,6 +83,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.train.log_every = 10
     c.train.eval_every = 250
     c.train.checkpoint_every = 250
+    c.train.keep_every = 500  # checkpoints kept for the budget curve (`python -m puppet.curves RUN`)
 
     if variant == 'tiny':
         c.data.pool_size = 16
@@ -97,7 +98,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
         c.eval.num_rests = 2
         c.eval.classifier_steps = 5
         c.train.steps = 4
-        c.train.eval_every = c.train.checkpoint_every = 2
+        c.train.eval_every = c.train.checkpoint_every = c.train.keep_every = 2
         c.train.log_every = 1
     elif variant == 'supervised':  # the upper bound: the same nets on the exact manipulations
         c.loss.rec = c.loss.dis = c.loss.cyc = c.loss.attr_b = c.loss.attr_a = c.loss.adv = 0.0
@@ -116,5 +117,5 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
         c.model.num_blocks = 4
         c.train.steps = 60_000
         c.train.log_every = 100
-        c.train.eval_every = c.train.checkpoint_every = 5000
+        c.train.eval_every = c.train.checkpoint_every = c.train.keep_every = 5000
     return c

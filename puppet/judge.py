@@ -49,13 +49,25 @@ def augment(images: np.ndarray, labels: np.ndarray, seed: int, copies: int = AUG
     return np.concatenate(out), np.concatenate(out_labels)
 
 
+_TRAINED: dict[str, Any] = {}  # judges trained in this process, by their inputs (a budget curve asks often)
+
+
 def judge(train_a, train_labels, test_a, test_labels, *, steps: int, seed: int, augmented: bool = True):
     """The digit classifier that judges Acc: trained on the real training digits (with `augmented`,
-    under the task's augmentation as well). Returns `common.classifier.Classifier`."""
+    under the task's augmentation as well). Returns `common.classifier.Classifier`; the same inputs
+    give the same judge, trained once per process."""
+    import hashlib
+
     from common.classifier import train_classifier
 
-    x, y = augment(train_a, train_labels, seed) if augmented else (train_a, train_labels)
-    return train_classifier(x, y, test_a, test_labels, steps=steps, seed=seed)
+    digest = hashlib.sha1()
+    for array in (train_a, train_labels, test_a, test_labels):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    key = f'{digest.hexdigest()}-{steps}-{seed}-{augmented}'
+    if key not in _TRAINED:
+        x, y = augment(train_a, train_labels, seed) if augmented else (train_a, train_labels)
+        _TRAINED[key] = train_classifier(x, y, test_a, test_labels, steps=steps, seed=seed)
+    return _TRAINED[key]
 
 
 def exact_manipulator(task: str, values: np.ndarray):

@@ -14,24 +14,14 @@ the last checkpoint and, labelled, the best.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from typing import Any
 
+from common import curves as budget
 from common import grid
 from common import workdir as workdir_lib
 from common.errors import ConfigError
-
-CURVE = 'curve.json'
-
-
-def kept_steps(workdir: str) -> list[int]:
-    """The steps of the checkpoints in RUN/ckpt, ascending."""
-    folder = os.path.join(workdir, 'ckpt')
-    if not os.path.isdir(folder):
-        raise ConfigError(f'{workdir} holds no checkpoints (no {folder})')
-    return sorted(int(name) for name in os.listdir(folder) if name.isdigit())
 
 
 def point(result: dict[str, Any], step: int) -> dict[str, Any]:
@@ -59,26 +49,10 @@ def point(result: dict[str, Any], step: int) -> dict[str, Any]:
 
 
 def score_run(workdir: str) -> dict[str, Any]:
-    """{'points': [...], 'last', 'best'} of the run in `workdir`, scoring only unscored steps."""
-    from common import train
+    """The budget curve of the RIFT run in `workdir` (`common.curves.score_run`, best by ACC)."""
     from rift import method
 
-    path = os.path.join(workdir, CURVE)
-    done = {}
-    if os.path.exists(path):
-        with open(path) as f:
-            done = {p['step']: p for p in json.load(f)['points']}
-    for step in kept_steps(workdir):
-        if step not in done:
-            done[step] = point(train.evaluate_checkpoint(workdir, method.make, method_name='rift', step=step), step)
-            print(f'{workdir}: step {step} ACC {done[step]["acc"]:.3f}', file=sys.stderr, flush=True)
-    points = [done[s] for s in sorted(done)]
-    curve = {'points': points, 'last': points[-1], 'best': max(points, key=lambda p: p['acc'])}
-    with workdir_lib.owned(workdir):  # the run's folder: written only while holding its lock
-        with open(path, 'w') as f:
-            json.dump(curve, f, indent=2)
-        workdir_lib.record(workdir, path)
-    return curve
+    return budget.score_run(workdir, method.make, 'rift', point)
 
 
 def plot(curves: dict[str, dict], path: str) -> str:

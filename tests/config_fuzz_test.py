@@ -32,7 +32,7 @@ ALLOWED = {
     ('common.cyclegan.config', 'eval.batch_size'): ((0,), '0: the training batch size'),
     ('puppet.config', 'data.max_angle'): ((0.0,), 'a rotation task with no rotation'),
     ('puppet.config', 'data.data_dir'): (('nope', ''), 'a folder, read only when data.real is tfds'),
-    ('rift.config', 'train.keep_every'): ((0,), 'no checkpoint kept beyond the newest three'),
+    ('*', 'train.keep_every'): ((0,), 'no checkpoint kept beyond the newest three'),
     ('rift.config', 'data.data_dir'): (('nope', ''), 'a folder, read only when data.source is tfds'),
 }
 for _module, _fields in {

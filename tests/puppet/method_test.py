@@ -32,6 +32,14 @@ def test_tiny_runs_and_resumes_exactly(tmp_path):
     np.testing.assert_allclose(out, last['grid'], atol=1e-5)
     with pytest.raises(ConfigError, match=r'real_images has shape \(3, 16, 16, 1\); allowed'):
         puppet.manipulate(str(tmp_path / 'full'), np.zeros((3, 16, 16)), last['refs'])
+    # The budget curve: every kept checkpoint scored as the final evaluation (its last point is
+    # results.json's), the Acc beside its ceiling under the augmented judge.
+    from puppet import curves
+
+    curve = curves.score_run(str(tmp_path / 'full'))
+    assert [p['step'] for p in curve['points']] == [2, 4]
+    assert curve['last']['acc'] == res['acc'] and curve['last']['ceiling_acc'] == res['ceiling']['acc']
+    assert 0.0 <= res['ceiling']['acc'] <= 1.0 and res['judge'] == 'augmented'
 
 
 @pytest.mark.parametrize(
@@ -50,3 +58,4 @@ def test_bad_config_is_one_clear_error(field, value, match):
     config[section][key] = value
     with pytest.raises(ConfigError, match=match):
         puppet_method.make(config)
+

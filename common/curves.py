@@ -1,0 +1,57 @@
+"""Budget curves: every kept checkpoint of a finished run (`train.keep_every`) scored exactly as
+its final evaluation (`common.train.evaluate_checkpoint`), so a run that peaks early, collapses or
+is still rising shows. A method's runner says which numbers of an evaluation a curve keeps
+(`point`); RIFT's is `rift.curves`, PuppetGAN's `puppet.curves`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from common import workdir as workdir_lib
+from common.errors import ConfigError
+
+CURVE = 'curve.json'
+
+
+def kept_steps(workdir: str) -> list[int]:
+    """The steps of the checkpoints in RUN/ckpt, ascending."""
+    folder = os.path.join(workdir, 'ckpt')
+    if not os.path.isdir(folder):
+        raise ConfigError(f'{workdir} holds no checkpoints (no {folder})')
+    return sorted(int(name) for name in os.listdir(folder) if name.isdigit())
+
+
+def score_run(
+    workdir: str,
+    make: Callable,
+    method_name: str,
+    point: Callable[[dict, int], dict],
+    *,
+    key: str = 'acc',
+) -> dict[str, Any]:
+    """{'points': [point(evaluation, step) per kept step], 'last', 'best'} of the run in `workdir`
+    (best: the highest `key`), written to RUN/curve.json; steps already there are not rescored."""
+    from common import train
+
+    path = os.path.join(workdir, CURVE)
+    done = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            done = {p['step']: p for p in json.load(f)['points']}
+    for step in kept_steps(workdir):
+        if step not in done:
+            result = train.evaluate_checkpoint(workdir, make, method_name=method_name, step=step)
+            done[step] = point(result, step)
+            print(f'{workdir}: step {step} {key} {done[step][key]:.3f}', file=sys.stderr, flush=True)
+    points = [done[s] for s in sorted(done)]
+    curve = {'points': points, 'last': points[-1], 'best': max(points, key=lambda p: p[key])}
+    with workdir_lib.owned(workdir):  # the run's folder: written only while holding its lock
+        with open(path, 'w') as f:
+            json.dump(curve, f, indent=2)
+        workdir_lib.record(workdir, path)
+    return curve
