@@ -35,7 +35,13 @@ def reflect(x: jax.Array, pad: int) -> jax.Array:
     return jnp.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode='reflect')
 
 
-def _norm() -> nn.Module:
+NORMS = ('instance', 'none')
+
+
+def _norm(kind: str = 'instance'):
+    """Instance norm (affine off), or ('none') the identity."""
+    if kind == 'none':
+        return lambda x: x
     return nn.InstanceNorm(epsilon=1e-5, use_bias=False, use_scale=False)
 
 
@@ -49,13 +55,14 @@ def conv(features: int, k: int, fast: bool, name: str) -> nn.Module:
 class ResnetBlock(nn.Module):
     features: int
     fast: bool = False
+    norm: str = 'instance'
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         y = conv(self.features, 3, self.fast, 'Conv_0')(reflect(x, 1))
-        y = nn.relu(_norm()(y))
+        y = nn.relu(_norm(self.norm)(y))
         y = conv(self.features, 3, self.fast, 'Conv_1')(reflect(y, 1))
-        return x + _norm()(y)
+        return x + _norm(self.norm)(y)
 
 
 class ResnetGenerator(nn.Module):
@@ -67,26 +74,27 @@ class ResnetGenerator(nn.Module):
     num_blocks: int = 6
     num_down: int = 2
     fast: bool = False
+    norm: str = 'instance'  # or 'none': instance norm forgets each image's mean colour
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
-        x = nn.relu(_norm()(conv(self.ngf, 7, self.fast, 'stem')(reflect(x, 3))))
+        x = nn.relu(_norm(self.norm)(conv(self.ngf, 7, self.fast, 'stem')(reflect(x, 3))))
         for i in range(self.num_down):
             width, name = self.ngf * 2 ** (i + 1), f'down_{i}'
             if self.fast:
                 x = fastconv.StridedConv(width, 3, 1, name=name)(x)
             else:
                 x = nn.Conv(width, (3, 3), strides=(2, 2), padding=((1, 1), (1, 1)), name=name)(x)
-            x = nn.relu(_norm()(x))
+            x = nn.relu(_norm(self.norm)(x))
         for i in range(self.num_blocks):
-            x = ResnetBlock(self.ngf * 2**self.num_down, self.fast, name=f'block_{i}')(x)
+            x = ResnetBlock(self.ngf * 2**self.num_down, self.fast, self.norm, name=f'block_{i}')(x)
         for i in reversed(range(self.num_down)):
             width, name = self.ngf * 2**i, f'up_{i}'
             if self.fast:
                 x = fastconv.SubpixelConvTranspose(width, 3, name=name)(x)
             else:
                 x = nn.ConvTranspose(width, (3, 3), strides=(2, 2), padding='SAME', name=name)(x)
-            x = nn.relu(_norm()(x))
+            x = nn.relu(_norm(self.norm)(x))
         if self.fast:
             x = fastconv.ContractShiftConv(self.out_channels, 7, name='head')(reflect(x, 3))
         else:

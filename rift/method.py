@@ -63,6 +63,7 @@ def validate(config: Any) -> None:
     check_choice('config.data.tfds_name', config.data.get('tfds_name', 'shapes3d'), ('shapes3d',))
     check_choice('config.data.camera', config.data.get('camera', 'default'), tuple(shapes3d.CAMERAS))
     check_choice('config.model.translator', config.model.translator, TRANSLATORS)
+    check_choice('config.model.norm', config.model.norm, nets.NORMS)
     check_choice('config.loss.gan', config.loss.gan, gan.KINDS)
     for field in ('ngf', 'ndf', 'num_blocks', 'num_layers', 'style_dim'):
         check_number(f'config.model.{field}', config.model[field], integer=True, positive=True)
@@ -97,7 +98,9 @@ def validate(config: Any) -> None:
 
 
 def generator(config: Any) -> StyleGenerator:
-    return StyleGenerator(config.model.ngf, config.model.num_blocks, fast=bool(config.model.fast_convs))
+    return StyleGenerator(
+        config.model.ngf, config.model.num_blocks, fast=bool(config.model.fast_convs), norm=config.model.norm
+    )
 
 
 def init(rng: jax.Array, batch: dict, info: dict, config: Any) -> TrainState:

@@ -40,12 +40,13 @@ class StyleGenerator(nn.Module):
     ngf: int = 64
     num_blocks: int = 9
     fast: bool = False
+    norm: str = 'instance'
 
     @nn.compact
     def __call__(self, x: jax.Array, s: jax.Array) -> tuple[jax.Array, jax.Array]:
-        out = nets.ResnetGenerator(x.shape[-1] + 1, self.ngf, self.num_blocks, fast=self.fast, name='resnet')(
-            jnp.concatenate([x, s], axis=-1)
-        )
+        out = nets.ResnetGenerator(
+            x.shape[-1] + 1, self.ngf, self.num_blocks, fast=self.fast, norm=self.norm, name='resnet'
+        )(jnp.concatenate([x, s], axis=-1))
         return out[..., :-1], out[..., -1:]
 
 

@@ -9,6 +9,8 @@ attribute classifier (`rift/attribute_classifier_32px_close.msgpack`). Jobs, in 
 (assignment A first, so the claim can be read before the rest finishes):
 
   supervised A       the upper bound: the same nets trained on the exact translations
+  supervised, no norm A   the same without the generators' instance norm (which forgets each
+                     image's mean colour, so A -> B cannot tell the object's hue from the room's)
   RIFT exported A    the authors' evaluated recipe (`rift/config.py:exported`)
   RIFT rep_perfect A, RIFT unlimited A, CycleGAN A (unguided), MUNIT-style A
   RIFT exported, CycleGAN, supervised on B and C
@@ -41,6 +43,7 @@ WORLD = {'data.camera': 'close'}
 # row -> (method, variant, overrides, steps): the supervised step is ~3x cheaper than RIFT's.
 ROWS = {
     'supervised': ('rift', 'supervised', {}, 24000),
+    'supervised, no norm': ('rift', 'supervised', {'model.norm': 'none'}, 12000),
     'RIFT exported': ('rift', 'exported', {}, 12000),
     'RIFT rep_perfect': ('rift', 'rep_perfect', {}, 12000),
     'RIFT unlimited': ('rift', 'unlimited', {}, 12000),
@@ -51,7 +54,7 @@ ROWS = {
     'RIFT exported, style noise 0.15': ('rift', 'exported', {'loss.style_noise': 0.15}, 12000),
 }
 ORDER = (
-    *((row, 'A', 0) for row in ('supervised', 'RIFT exported', 'RIFT rep_perfect', 'RIFT unlimited', 'CycleGAN')),
+    *((row, 'A', 0) for row in ('supervised', 'supervised, no norm', 'RIFT exported', 'RIFT rep_perfect', 'RIFT unlimited', 'CycleGAN')),
     ('MUNIT-style', 'A', 0),
     *((row, r, 0) for r in ('B', 'C') for row in ('RIFT exported', 'CycleGAN', 'supervised')),
     ('RIFT as CycleGAN', 'A', 0),

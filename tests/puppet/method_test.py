@@ -58,4 +58,3 @@ def test_bad_config_is_one_clear_error(field, value, match):
     config[section][key] = value
     with pytest.raises(ConfigError, match=match):
         puppet_method.make(config)
-
