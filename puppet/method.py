@@ -48,6 +48,8 @@ PAPER = {
         'CycleGAN': {'acc': 0.10, 'r_attr': 0.28, 'r_rest': 0.06, 'v_rest': 0.28},
         'MUNIT': {'acc': 0.96, 'r_attr': 0.06, 'r_rest': 0.09, 'v_rest': 0.01},
     },
+    # the deck's "input domain discrepancy" row: the real domain lacks the synthetic attribute's range
+    'size_discrepancy': {'PuppetGAN': {'acc': 0.64, 'r_attr': 0.28, 'r_rest': 0.07, 'v_rest': 0.01}},
     'reimplementation': 'GiorgosKarantonis/PuppetGAN (TF2), rotation: Acc 0.96, r_attr 0.59, V_rest 0.01 (std)',
 }
 IMAGE = 32

@@ -54,7 +54,17 @@ ROWS = {
     'RIFT exported, style noise 0.15': ('rift', 'exported', {'loss.style_noise': 0.15}, 12000),
 }
 ORDER = (
-    *((row, 'A', 0) for row in ('supervised', 'supervised, no norm', 'RIFT exported', 'RIFT rep_perfect', 'RIFT unlimited', 'CycleGAN')),
+    *(
+        (row, 'A', 0)
+        for row in (
+            'supervised',
+            'supervised, no norm',
+            'RIFT exported',
+            'RIFT rep_perfect',
+            'RIFT unlimited',
+            'CycleGAN',
+        )
+    ),
     ('MUNIT-style', 'A', 0),
     *((row, r, 0) for r in ('B', 'C') for row in ('RIFT exported', 'CycleGAN', 'supervised')),
     ('RIFT as CycleGAN', 'A', 0),
@@ -156,33 +166,49 @@ def summarize(cells: dict[tuple[str, str, int], dict]) -> tuple[dict, list[str]]
     return {'rows': rows}, lines
 
 
-def run(root: str = ROOT, *, quick: bool = False, train: bool = True, only: tuple[str, ...] = ()) -> dict:
-    """Every job (finished ones skipped), each run's budget curve, and the table after each job."""
-    keys = {_name(k): k for k in ORDER}
-    planned = [j for j in jobs(quick=quick) if not only or j.name in only]
-    out = grid.results_dir(OUT, 'rift-settle', full=not quick)
-    os.makedirs(out, exist_ok=True)
-    cells: dict[tuple[str, str, int], dict] = {}
-    table: dict = {}
-    for job in planned:
-        row, roles, seed = keys[job.name]
+def finished_cells(root: str, *, quick: bool = False) -> dict[tuple[str, str, int], dict]:
+    """The table's cells of every finished run under `root` (with its curve when one was scored)."""
+    cells = {}
+    for job in jobs(quick=quick):
         workdir = os.path.join(root, job.name)
-        result = grid.run_jobs([job], root)[job.name] if train else grid.read_results(workdir)
-        if result is None:
+        if not grid.finished(job, workdir):
             continue
+        row, roles, seed = _key(job.name)
+        result = grid.read_results(workdir)
         curve = None
         if job.method == 'cyclegan':
             result = experiments.cyclegan_scores(workdir, roles)
-        else:
-            curve = curves.score_run(workdir)
-            figure = curves.plot({job.name: curve}, os.path.join(out, f'curve_{job.name}.png'))
-            grid.wrote(figure)
+        elif os.path.exists(os.path.join(workdir, 'curve.json')):
+            with open(os.path.join(workdir, 'curve.json')) as f:
+                curve = json.load(f)
         cell = _cell(result, curve, row)
         if cell is not None:
             cells[(row, roles, seed)] = cell | {'steps': job.overrides.get('train.steps')}
-        table, lines = summarize(cells)
+    return cells
+
+
+def run(root: str = ROOT, *, quick: bool = False, train: bool = True, only: tuple[str, ...] = ()) -> dict:
+    """Every job (finished ones skipped), each run's budget curve, and the table after each job,
+    from every finished run under `root` (so runs made by separate invocations share one table)."""
+    planned = [j for j in jobs(quick=quick) if not only or j.name in only]
+    out = grid.results_dir(OUT, 'rift-settle', full=not quick)
+    os.makedirs(out, exist_ok=True)
+    table: dict = {}
+    for job in planned:
+        workdir = os.path.join(root, job.name)
+        result = grid.run_jobs([job], root, reuse=grid.finished)[job.name] if train else grid.read_results(workdir)
+        if result is None:
+            continue
+        if job.method != 'cyclegan':
+            curve = curves.score_run(workdir)
+            grid.wrote(curves.plot({job.name: curve}, os.path.join(out, f'curve_{job.name}.png')))
+        table, lines = summarize(finished_cells(root, quick=quick))
         write_result(out, 'table', table | {'root': root, 'quick': quick, 'world': WORLD}, lines)
     return table
+
+
+def _key(name: str) -> tuple[str, str, int]:
+    return next(k for k in ORDER if _name(k) == name)
 
 
 def _name(key: tuple[str, str, int]) -> str:

@@ -30,6 +30,8 @@ ALLOWED = {
     ('lrmf.config', 'optim.shared_lr'): ((0.0, -1.0), "<= 0: T's own rate"),
     ('common.cyclegan.config', 'data.roles'): (('',), 'no role assignment (the image/segmentation task)'),
     ('common.cyclegan.config', 'eval.batch_size'): ((0,), '0: the training batch size'),
+    ('puppet.config', 'data.real_min_scale'): ((0.0,), 'the real digits as they are'),
+    ('common.cyclegan.config', 'data.real_min_scale'): ((0.0,), 'the real digits as they are'),
     ('puppet.config', 'data.max_angle'): ((0.0,), 'a rotation task with no rotation'),
     ('puppet.config', 'data.data_dir'): (('nope', ''), 'a folder, read only when data.real is tfds'),
     ('*', 'train.keep_every'): ((0,), 'no checkpoint kept beyond the newest three'),

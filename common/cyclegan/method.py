@@ -89,6 +89,10 @@ def validate(config: Any) -> None:
     check_bool('config.model.fast_convs', config.model.fast_convs)
     check_choice('config.data.roles', config.data.get('roles', ''), ('', 'A', 'B', 'C'))
     check_choice('config.data.camera', config.data.get('camera', 'default'), tuple(shapes3d.CAMERAS))
+    real_min_scale = config.data.get('real_min_scale', 0.0)
+    check_number('config.data.real_min_scale', real_min_scale, nonnegative=True)
+    if real_min_scale > 1:
+        raise ConfigError(f'config.data.real_min_scale={real_min_scale} is not valid; it must be in [0, 1]')
     if not config.eval.sigmas:
         raise ConfigError('config.eval.sigmas=() is not valid; give at least one noise level for SN, e.g. (2.0, 8.0)')
     for s in config.eval.sigmas:

@@ -41,6 +41,12 @@ def _checked(config: Any, split: str) -> tuple[str, int, float, float]:
     check_number('config.data.max_angle', max_angle, nonnegative=True)
     if max_angle > 180:
         raise ConfigError(f'config.data.max_angle={max_angle} is not valid; it must be in [0, 180] (degrees)')
+    real_min_scale = config.get('real_min_scale', 0.0)
+    check_number('config.data.real_min_scale', real_min_scale, nonnegative=True)
+    if real_min_scale > 1:
+        raise ConfigError(
+            f'config.data.real_min_scale={real_min_scale} is not valid; it must be in [0, 1] (0: digits as they are)'
+        )
     min_scale = config.get('min_scale', 0.5)
     check_number('config.data.min_scale', min_scale, positive=True)
     if min_scale > 1:  # the synthetic scales are [min_scale, 1] of the MNIST box: low <= high
@@ -76,14 +82,25 @@ def _factors(rng: np.random.Generator, n: int, max_angle: float, min_scale: floa
 
 
 def real(split: str, seed: int, config: Any = None) -> tuple[np.ndarray, np.ndarray]:
-    """(real digits [n, 32, 32, 1] in [-1, 1], their classes) of the split: domain A."""
+    """(real digits [n, 32, 32, 1] in [-1, 1], their classes) of the split: domain A. With
+    `data.real_min_scale` > 0 each digit is rescaled about its ink's centre of mass by a factor
+    uniform in [real_min_scale, 1], drawn from the seed (real digits whose size varies as the
+    synthetic ones do)."""
     if config is not None and config.get('real', 'offline') == 'tfds':
         from common.data import tfds
 
         data_dir = config.get('data_dir', '~/tensorflow_datasets')
-        return tfds.labelled_images('mnist', split, seed=seed, size=SIZE, data_dir=data_dir)
-    mnist, labels = real_digits.mnist_split(SIZE, split, seed)
-    return (2.0 * mnist - 1.0)[..., None].astype(np.float32), labels
+        images, labels = tfds.labelled_images('mnist', split, seed=seed, size=SIZE, data_dir=data_dir)
+    else:
+        mnist, labels = real_digits.mnist_split(SIZE, split, seed)
+        images = (2.0 * mnist - 1.0)[..., None].astype(np.float32)
+    low = 0.0 if config is None else float(config.get('real_min_scale', 0.0))
+    if low > 0:
+        from common.synth import geometry
+
+        factors = np.random.default_rng([seed, SPLITS.index(split), 5151]).uniform(low, 1.0, len(images))
+        images = geometry.rescale(images, factors)
+    return images, labels
 
 
 def pool(config: Any, split: str, seed: int):

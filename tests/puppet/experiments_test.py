@@ -5,17 +5,23 @@ import pytest
 from puppet import experiments
 
 
-def test_seed_zero_of_all_four_rows_comes_first():
+def test_seed_zero_of_every_row_comes_first_with_the_bound_and_both_size_settings():
     names = [j.name for j in experiments.jobs((0, 1, 2), ('rotation', 'size'), quick=False)]
-    assert names[:4] == [
-        'puppetgan-rotation-seed0',
-        'cyclegan-rotation-seed0',
-        'puppetgan-size-seed0',
-        'cyclegan-size-seed0',
+    first = [
+        f'{m}-{t}-seed0' for t in ('rotation', 'size', 'size_varied') for m in ('puppetgan', 'supervised', 'cyclegan')
     ]
-    assert sorted(names[4:]) == sorted(f'puppetgan-{t}-seed{s}' for s in (1, 2) for t in ('rotation', 'size'))
-    cyc = next(j for j in experiments.jobs((0,), ('size',), quick=False) if j.name.startswith('cyclegan'))
+    assert names[:9] == first
+    later = [f'puppetgan-{t}-seed{s}' for s in (1, 2) for t in ('rotation', 'size', 'size_varied')]
+    assert names[9:] == later
+    jobs = {j.name: j for j in experiments.jobs((0,), ('size',), quick=False)}
+    cyc = jobs['cyclegan-size_varied-seed0']
     assert cyc.overrides['data.task'] == 'size' and cyc.overrides['data.source'] == 'puppet_digits'
+    assert (
+        cyc.overrides['data.real_min_scale'] == 0.5
+        and 'data.real_min_scale' not in jobs['cyclegan-size-seed0'].overrides
+    )
+    assert jobs['supervised-size-seed0'].variant == 'supervised'
+    cyc.config()  # the CycleGAN config carries the field it is given
 
 
 def _row(acc, r_attr):
@@ -38,11 +44,14 @@ def test_table_rows_state_their_seeds_and_sit_beside_the_paper():
         'puppetgan-rotation-seed2': None,
         'cyclegan-rotation-seed0': _row(0.2, 0.6),
     }
+    per_run['puppetgan-rotation-seed0']['ceiling'] = {'acc': 0.95}
+    per_run['puppetgan-rotation-seed0']['acc_central'] = 0.97
     result, lines = experiments.summarize(per_run, (0, 1, 2), ('rotation', 'size'))
     row = result['rows']['rotation/PuppetGAN']
     assert row['seeds'] == [0, 1] and row['mean']['acc'] == pytest.approx(0.8)
     assert row['sd']['r_attr'] == pytest.approx(0.1414, abs=1e-3)
     assert result['rows']['rotation/CycleGAN']['sd'] is None
     text = '\n'.join(lines)
-    assert '| rotation | PuppetGAN | 0,1 | 0.80 ± 0.14 |' in text and '0.97 / 0.40 / 0.11 / 0.01' in text
-    assert '| size | PuppetGAN | (not run yet) |' in text
+    assert '| rotation | PuppetGAN | 0,1 | 0.80 ± 0.14 | 0.95 | 0.97 |' in text and '0.97 / 0.40 / 0.11 / 0.01' in text
+    assert '| size, MNIST sizes | PuppetGAN | (not run yet) |' in text and '0.64 / 0.28 / 0.07 / 0.01' in text
+    assert '| size, varied | supervised | (not run yet) |' in text
