@@ -55,3 +55,31 @@ def score_run(
             json.dump(curve, f, indent=2)
         workdir_lib.record(workdir, path)
     return curve
+
+
+def main(argv: list[str] | None, *, prog: str, doc: str, score: Callable, plot: Callable) -> None:
+    """The command of a method's curves module: `prog RUN [RUN ...] [--out=FIGURE]`; each run's
+    curve scored (`score(run)`) and drawn to RUN/curve.png, or all of them to one `--out` figure.
+    A bad run is one line (exit 1)."""
+    from common import grid
+
+    parser = grid.OneLineParser(prog=prog, description=doc.split('\n')[0])
+    parser.add_argument('runs', nargs='+', help='finished run folders (checkpoints kept by train.keep_every)')
+    parser.add_argument('--out', default=None, help='one figure of every run (default: RUN/curve.png per run)')
+    args = parser.parse_args(argv)
+    curves = {}
+    try:
+        for run in args.runs:
+            curves[os.path.basename(os.path.normpath(run))] = curve = score(run)
+            if args.out is None:
+                with workdir_lib.owned(run):
+                    figure = plot({os.path.basename(os.path.normpath(run)): curve}, os.path.join(run, 'curve.png'))
+                    workdir_lib.record(run, grid.wrote(figure))
+            last, best = curve['last'], curve['best']
+            print(
+                f'{run}: last step {last["step"]} acc {last["acc"]:.3f}; best step {best["step"]} acc {best["acc"]:.3f}'
+            )
+    except ConfigError as e:
+        sys.exit(f'error: {e}')
+    if args.out is not None:
+        plot(curves, grid.wrote(args.out))

@@ -9,14 +9,9 @@ Writes RUN/curve.json (steps already scored are kept) and RUN/curve.png.
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import Any
 
 from common import curves as budget
-from common import grid
-from common import workdir as workdir_lib
-from common.errors import ConfigError
 
 KEYS = ('acc', 'acc_central', 'r_attr', 'r_rest', 'r_rest_abs', 'v_rest_std01')
 
@@ -60,20 +55,8 @@ def plot(curves: dict[str, dict], path: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = grid.OneLineParser(prog='python -m puppet.curves', description=__doc__.split('\n')[0])
-    parser.add_argument('runs', nargs='+', help='finished PuppetGAN run folders')
-    args = parser.parse_args(argv)
-    for run in args.runs:
-        curve = score_run(run)
-        with workdir_lib.owned(run):
-            figure = plot({os.path.basename(os.path.normpath(run)): curve}, os.path.join(run, 'curve.png'))
-            workdir_lib.record(run, grid.wrote(figure))
-        last = curve['last']
-        print(f'{run}: last step {last["step"]} Acc {last["acc"]:.3f} (ceiling {last["ceiling_acc"]:.3f})')
+    budget.main(argv, prog='python -m puppet.curves', doc=__doc__, score=score_run, plot=plot)
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except ConfigError as e:
-        sys.exit(f'error: {e}')
+    main()

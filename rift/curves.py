@@ -14,14 +14,9 @@ the last checkpoint and, labelled, the best.
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import Any
 
 from common import curves as budget
-from common import grid
-from common import workdir as workdir_lib
-from common.errors import ConfigError
 
 
 def point(result: dict[str, Any], step: int) -> dict[str, Any]:
@@ -87,26 +82,8 @@ def plot(curves: dict[str, dict], path: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = grid.OneLineParser(prog='python -m rift.curves', description=__doc__.split('\n')[0])
-    parser.add_argument('runs', nargs='+', help='finished RIFT run folders (with checkpoints kept by train.keep_every)')
-    parser.add_argument('--out', default=None, help='one figure of every run (default: RUN/curve.png per run)')
-    args = parser.parse_args(argv)
-    curves = {}
-    for run in args.runs:
-        curves[os.path.basename(os.path.normpath(run))] = curve = score_run(run)
-        if args.out is None:
-            with workdir_lib.owned(run):
-                workdir_lib.record(
-                    run, grid.wrote(plot({os.path.basename(run): curve}, os.path.join(run, 'curve.png')))
-                )
-        last, best = curve['last'], curve['best']
-        print(f'{run}: last step {last["step"]} ACC {last["acc"]:.3f}; best step {best["step"]} ACC {best["acc"]:.3f}')
-    if args.out is not None:
-        plot(curves, grid.wrote(args.out))
+    budget.main(argv, prog='python -m rift.curves', doc=__doc__, score=score_run, plot=plot)
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except ConfigError as e:
-        sys.exit(f'error: {e}')
+    main()
