@@ -191,6 +191,8 @@ def run(root: str = ROOT, *, quick: bool = False, train: bool = True, only: tupl
     """Every job (finished ones skipped), each run's budget curve, and the table after each job,
     from every finished run under `root` (so runs made by separate invocations share one table)."""
     planned = [j for j in jobs(quick=quick) if not only or j.name in only]
+    if not train and not finished_cells(root, quick=quick):
+        raise grid.NothingFinished(f'--table: no finished run of this table under {root}; nothing was written')
     out = grid.results_dir(OUT, 'rift-settle', full=not quick)
     os.makedirs(out, exist_ok=True)
     table: dict = {}
@@ -225,7 +227,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     names = [j.name for j in jobs(quick=args.quick)]
     only = grid.choices(parser, '--only', args.only, tuple(names)) if args.only else ()
-    table = run(grid.root_of(args, ROOT), quick=args.quick, train=not args.table, only=tuple(only))
+    try:
+        table = run(grid.root_of(args, ROOT), quick=args.quick, train=not args.table, only=tuple(only))
+    except grid.NothingFinished as e:
+        parser.error(str(e))
     print(json.dumps(list(table.get('rows', {})), indent=1), file=sys.stderr)
     return grid.exit_status()
 

@@ -8,6 +8,7 @@ import pytest
 
 from common.cyclegan import experiments as cyclegan_experiments
 from rift import experiments as rift_experiments
+from rift import settle as rift_settle
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = [os.path.join(ROOT, p, 'results') for p in ('dualadv', 'lrmf', 'common/cyclegan', 'puppet', 'rift')]
@@ -31,6 +32,7 @@ def _snapshot():
         (cyclegan_experiments.main, ['--renderer-check=default'], "'default' is not valid; give <variant>=<workdir>"),
         (cyclegan_experiments.main, ['--recipe=authors', '--report-only', '--root={tmp}'], 'no finished run'),
         (rift_experiments.main, ['--table', '--root={tmp}'], 'no finished run of this table'),
+        (rift_settle.main, ['--table', '--root={tmp}'], 'no finished run of this table'),
     ],
 )
 def test_nothing_finished_writes_nothing(tmp_path, capsys, main, argv, expected):
