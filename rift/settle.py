@@ -121,7 +121,7 @@ def _cell(result: dict | None, curve: dict | None, row: str) -> dict | None:
         if ref in result:
             out[ref] = result[ref]['acc']
     if curve is not None:  # the last checkpoint, scored by today's evaluation (a run may predate a metric)
-        last = curve['last']
+        last = curve.get('last', {})
         out['wacv2022'] = out['wacv2022'] or last.get('wacv2022')
         out['spread_a2b'] = out['spread_a2b'] if out['spread_a2b'] is not None else last.get('spread_a2b')
         if out['spread_exact_a2b'] is None:
