@@ -90,6 +90,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.loss.style_swap = 0.0  # rift: a's style read back from b drawn in it
     c.loss.cycle_swap = 0.0  # rift: the cycle closed with that swapped style
     c.loss.supervised = 0.0  # rift: |G_A2B(a, s_b) - T(a, b)|_1 (+ B), T the exact translation (gt_data)
+    c.loss.target_margin = 0.0  # > 0: L1 image targets clipped to +-(1 - margin), so no tanh channel saturates
     c.loss.defence_noise = 0.0  # sd of the noise on every generator's image input (self-defence)
     c.loss.guess_weight = 0.0
     c.loss.latent = 1.0  # munit: content and style reconstruction

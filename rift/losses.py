@@ -64,6 +64,10 @@ def styles(g_a2b: Generator, g_b2a: Generator, a: jax.Array, b: jax.Array) -> tu
     return g_a2b(a, _zero(a))[1], g_b2a(b, _zero(b))[1]
 
 
+def _inside(x: jax.Array, margin: float) -> jax.Array:
+    return jnp.clip(x, -1 + margin, 1 - margin) if margin > 0 else x
+
+
 def _zero(x: jax.Array) -> jax.Array:
     return jnp.zeros((*x.shape[:-1], 1), x.dtype)
 
@@ -80,6 +84,7 @@ def generator_terms(
     terms: tuple[str, ...] = ('cycle', 'identity', 'style_norm'),
     exact: tuple[jax.Array, jax.Array] | None = None,
     outputs: tuple[str, ...] = ('a2b', 'b2a'),
+    target_margin: float = 0.0,
 ) -> tuple[dict[str, jax.Array], dict[str, jax.Array]]:
     """The terms asked for (unweighted; equations in the module docstring) and the images they made.
 
@@ -92,6 +97,10 @@ def generator_terms(
       exact: (T(a_i, b_i), T(b_i, a_i)), the exact translations of each pair (needed by 'supervised').
       outputs: which of `IMAGES` to return (the adversaries' inputs): the translations with the
         rolled guide, 'a2b' and 'b2a', and their round trips 'a2b2a' and 'b2a2b'.
+      target_margin: the image targets of the L1 terms clipped to [-1 + m, 1 - m]. A tanh output
+        can reach +-1 only at infinite pre-activation, so an L1 pull towards a target of exactly
+        +-1 (a colour channel at 0 or 1 over most of a domain) never stops and saturates the
+        channel, after which its gradient vanishes; 0 (the authors') leaves the targets as they are.
 
     Returns:
       ({term: value}, {output: image} | {'s_a', 's_b'}).
@@ -103,6 +112,9 @@ def generator_terms(
         raise ValueError("the 'supervised' term needs exact=(T(a, b), T(b, a)), the exact translations")
     s_a, s_b = styles(g_a2b, g_b2a, a, b)
     keys = jax.random.split(rng, 12)
+    # the L1 terms' image targets (the generators' inputs stay as they are)
+    target_a, target_b = (_inside(x, target_margin) for x in (a, b))
+    exact = None if exact is None else tuple(_inside(x, target_margin) for x in exact)
     memo: dict[str, tuple[jax.Array, jax.Array]] = {}
 
     def call(name, g, x, s):
@@ -136,14 +148,14 @@ def generator_terms(
         return call('a2b2a_swap', g_b2a, a2b()[0], s_a_swap)[0], call('b2a2b_swap', g_a2b, b2a()[0], s_b_swap)[0]
 
     formulas = {
-        'cycle': lambda: l1(a2b2a()[0], a) + l1(b2a2b()[0], b),
-        'identity': lambda: l1(a2a()[0], a) + l1(b2b()[0], b),
+        'cycle': lambda: l1(a2b2a()[0], target_a) + l1(b2a2b()[0], target_b),
+        'identity': lambda: l1(a2a()[0], target_a) + l1(b2b()[0], target_b),
         'style_norm': lambda: jnp.mean(jnp.abs(s_a)) + jnp.mean(jnp.abs(s_b)),
         'style_rec': lambda: l1(a2b2a()[1], guide_b) + l1(b2a2b()[1], guide_a),
         'style_idt': lambda: l1(a2a()[1], s_a) + l1(b2b()[1], s_b),
         'style_zero_rec': lambda: l1(a2b()[1], s_a) + l1(b2a()[1], s_b),
         'style_swap': lambda: l1(swap_styles()[0], s_a) + l1(swap_styles()[1], s_b),
-        'cycle_swap': lambda: l1(swap_cycles()[0], a) + l1(swap_cycles()[1], b),
+        'cycle_swap': lambda: l1(swap_cycles()[0], target_a) + l1(swap_cycles()[1], target_b),
         SUPERVISED: lambda: l1(a2b_b()[0], exact[0]) + l1(b2a_a()[0], exact[1]),
     }
     values = {name: formulas[name]() for name in terms}

@@ -71,7 +71,16 @@ def validate(config: Any) -> None:
     nets.check_patch_depth(config.model.num_layers, config.data.image_size)
     check_bool('config.model.fast_convs', config.model.fast_convs)
     check_number('config.data.batch_size', config.data.batch_size, integer=True, positive=True)
-    for field in ('adversarial', 'cycle', 'identity', 'defence_noise', 'guess_weight', 'latent', *WEIGHTED):
+    for field in (
+        'adversarial',
+        'cycle',
+        'identity',
+        'defence_noise',
+        'guess_weight',
+        'latent',
+        'target_margin',
+        *WEIGHTED,
+    ):
         check_number(f'config.loss.{field}', config.loss[field], nonnegative=True)
     check_bool('config.eval.noisy', config.eval.noisy)
     if config.loss.supervised > 0 and config.data.source != 'shapes3d':
@@ -173,6 +182,7 @@ def train_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
             terms=tuple(weight),
             exact=exact,
             outputs=outputs,
+            target_margin=config.loss.get('target_margin', 0.0),
         )
         weighted = {name: w * terms[name] for name, w in weight.items()}
         if config.loss.adversarial > 0:

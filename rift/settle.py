@@ -9,8 +9,10 @@ attribute classifier (`rift/attribute_classifier_32px_close.msgpack`). Jobs, in 
 (assignment A first, so the claim can be read before the rest finishes):
 
   supervised A       the upper bound: the same nets trained on the exact translations
-  supervised, no norm A   the same without the generators' instance norm (which forgets each
-                     image's mean colour, so A -> B cannot tell the object's hue from the room's)
+  supervised, no norm A   the same without the generators' instance norm (a hypothesis for A -> B's
+                     lost object hue, refuted: the hue is lost as before)
+  supervised, target margin A   L1 targets clipped to +-0.98: the cause found instead, A -> B's green
+                     channel saturated (pre-tanh -31 to -5) by targets at exactly -1 over B's rooms
   RIFT exported A    the authors' evaluated recipe (`rift/config.py:exported`)
   RIFT rep_perfect A, RIFT unlimited A, CycleGAN A (unguided), MUNIT-style A
   RIFT exported, CycleGAN, supervised on B and C
@@ -44,6 +46,7 @@ WORLD = {'data.camera': 'close'}
 ROWS = {
     'supervised': ('rift', 'supervised', {}, 24000),
     'supervised, no norm': ('rift', 'supervised', {'model.norm': 'none'}, 12000),
+    'supervised, target margin': ('rift', 'supervised', {'loss.target_margin': 0.02}, 6000),
     'RIFT exported': ('rift', 'exported', {}, 12000),
     'RIFT rep_perfect': ('rift', 'rep_perfect', {}, 12000),
     'RIFT unlimited': ('rift', 'unlimited', {}, 12000),
@@ -59,6 +62,7 @@ ORDER = (
         for row in (
             'supervised',
             'supervised, no norm',
+            'supervised, target margin',
             'RIFT exported',
             'RIFT rep_perfect',
             'RIFT unlimited',
