@@ -59,9 +59,12 @@ def test_settle_runs_the_bound_first_then_assignment_a_and_keeps_checkpoints_for
 
     jobs = settle.jobs()
     names = [j.name for j in jobs]
-    assert names[:4] == ['supervised-A-seed0', 'supervised-no-norm-A-seed0', 'supervised-target-margin-A-seed0', 'rift-exported-A-seed0'] and len(
-        set(names)
-    ) == len(names)
+    assert names[:4] == [
+        'supervised-A-seed0',
+        'supervised-no-norm-A-seed0',
+        'supervised-target-margin-A-seed0',
+        'rift-exported-A-seed0',
+    ] and len(set(names)) == len(names)
     assert all(j.overrides['data.camera'] == 'close' for j in jobs)
     first_b = next(i for i, n in enumerate(names) if '-B-' in n)
     assert all('-A-' in n for n in names[:first_b])

@@ -136,3 +136,32 @@ def test_noisy_translation_draws_through_the_training_noise(setup):
     x = a + 0.5 * np.asarray(jax.random.normal(k_x, a.shape))
     s = s_b + 0.3 * np.asarray(jax.random.normal(k_s, s_b.shape))
     np.testing.assert_allclose(np.asarray(noisy), ref('a2b', x, s)[0], rtol=1e-4, atol=1e-5)
+
+
+def test_target_margin_clips_only_the_l1_targets(setup):
+    """With a margin the image targets (not the generators' inputs) are clipped into the open range."""
+    g_a2b, g_b2a, a, b, ref = setup
+    a = a.copy()
+    a[0] = 1.0  # a target at the tanh's asymptote
+    exact = (np.full_like(a, -1.0), np.full_like(b, 1.0))
+    terms, out = losses.generator_terms(
+        g_a2b,
+        g_b2a,
+        a,
+        b,
+        jax.random.PRNGKey(0),
+        style_noise=0.0,
+        terms=('cycle', 'supervised'),
+        exact=exact,
+        target_margin=0.1,
+    )
+    zero = np.zeros((*a.shape[:-1], 1))
+    s_a, s_b = ref('a2b', a, zero)[1], ref('b2a', b, zero)[1]
+    a2b = ref('a2b', a, np.roll(s_b, 1, axis=0))[0]  # from the unclipped input
+    b2a = ref('b2a', b, np.roll(s_a, 1, axis=0))[0]
+    clip = lambda x: np.clip(x, -0.9, 0.9)  # noqa: E731
+    want_cycle = l1(ref('b2a', a2b, s_a)[0], clip(a)) + l1(ref('a2b', b2a, s_b)[0], clip(b))
+    want_sup = l1(ref('a2b', a, s_b)[0], -0.9) + l1(ref('b2a', b, s_a)[0], 0.9)
+    assert float(terms['cycle']) == pytest.approx(want_cycle, rel=1e-5)
+    assert float(terms['supervised']) == pytest.approx(want_sup, rel=1e-5)
+    np.testing.assert_allclose(np.asarray(out['a2b']), a2b, rtol=1e-5, atol=1e-6)
