@@ -63,3 +63,25 @@ def config_modules() -> tuple[str, ...]:
 def config_files() -> tuple[str, ...]:
     """Every config file, relative to the code root (the values `--config=` allows)."""
     return tuple(dict.fromkeys(e.config_file for e in METHODS.values()))
+
+
+def with_defaults(recorded: dict, method_name: Any) -> dict:
+    """A recorded config with every field added since it was recorded set to its default (the
+    method's default config), so a run made before a field existed restores and evaluates as it
+    trained (the same rule as `common.grid.same_config`)."""
+    import importlib
+
+    if method_name not in METHODS:
+        return recorded
+    defaults = importlib.import_module(entry(method_name).config).get_config(None).to_dict()
+
+    def fill(rec: dict, default: dict) -> dict:
+        out = dict(rec)
+        for key, value in default.items():
+            if key not in out:
+                out[key] = value
+            elif isinstance(value, dict) and isinstance(out[key], dict):
+                out[key] = fill(out[key], value)
+        return out
+
+    return fill(recorded, defaults)

@@ -325,6 +325,7 @@ def _restore_run(
     """`restore` (of `step`, or the newest readable one), with the restored checkpoint's step."""
     import ml_collections
 
+    from common import registry
     from common.errors import ConfigError
 
     try:
@@ -333,12 +334,10 @@ def _restore_run(
     except (OSError, ValueError):
         raise ConfigError(f'{workdir} holds no run (no readable config.json)') from None
     if method_name is None:  # the method whose make was given, by the registry
-        from common import registry
-
         method_name = next((n for n, e in registry.METHODS.items() if e.method == make_method.__module__), None)
     if method_name is not None and config.get('method') != method_name:
         raise ConfigError(f'{workdir} holds a {config.get("method")!r} run, not a {method_name!r} one')
-    config = ml_collections.ConfigDict(_with_defaults(config.to_dict(), config.get('method')))
+    config = ml_collections.ConfigDict(registry.with_defaults(config.to_dict(), config.get('method')))
     ckpt = os.path.abspath(os.path.join(workdir, 'ckpt'))
     if not os.path.isdir(ckpt):  # reading a run writes nothing: no ckpt/ is created here
         raise ConfigError(f'{workdir} has no readable checkpoint in {workdir}/ckpt')
@@ -358,30 +357,6 @@ def _restore_run(
         which = 'no readable checkpoint' if step is None else f'no readable checkpoint of step {step}'
         raise ConfigError(f'{workdir} has {which} in {workdir}/ckpt')
     return config, method, *restored
-
-
-def _with_defaults(recorded: dict, method_name: Any) -> dict:
-    """A recorded config with every field added since it was recorded set to its default (the
-    method's default config), so a run made before a field existed restores and evaluates as it
-    trained (the same rule as `common.grid.same_config`)."""
-    import importlib
-
-    from common import registry
-
-    if method_name not in registry.METHODS:
-        return recorded
-    defaults = importlib.import_module(registry.entry(method_name).config).get_config(None).to_dict()
-
-    def fill(rec: dict, default: dict) -> dict:
-        out = dict(rec)
-        for key, value in default.items():
-            if key not in out:
-                out[key] = value
-            elif isinstance(value, dict) and isinstance(out[key], dict):
-                out[key] = fill(out[key], value)
-        return out
-
-    return fill(recorded, defaults)
 
 
 def evaluate_checkpoint(
