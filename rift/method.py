@@ -83,6 +83,8 @@ def validate(config: Any) -> None:
     ):
         check_number(f'config.loss.{field}', config.loss[field], nonnegative=True)
     check_bool('config.eval.noisy', config.eval.noisy)
+    if not config.loss.target_margin < 1:
+        raise ConfigError(f'config.loss.target_margin={config.loss.target_margin} is not valid; it must be in [0, 1)')
     if config.loss.supervised > 0 and config.data.source != 'shapes3d':
         raise ConfigError(
             f'config.loss.supervised={config.loss.supervised} needs the exact translations of the renderer; '

@@ -32,6 +32,7 @@ ALLOWED = {
     ('common.cyclegan.config', 'eval.batch_size'): ((0,), '0: the training batch size'),
     ('puppet.config', 'data.real_min_scale'): ((0.0,), 'the real digits as they are'),
     ('common.cyclegan.config', 'data.real_min_scale'): ((0.0,), 'the real digits as they are'),
+    ('rift.config', 'loss.target_margin'): ((0.0,), 'the L1 targets as they are (as the authors train)'),
     ('puppet.config', 'data.max_angle'): ((0.0,), 'a rotation task with no rotation'),
     ('puppet.config', 'data.data_dir'): (('nope', ''), 'a folder, read only when data.real is tfds'),
     ('*', 'train.keep_every'): ((0,), 'no checkpoint kept beyond the newest three'),
