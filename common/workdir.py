@@ -14,6 +14,10 @@ or deleted:
 * an empty `--workdir=` is refused;
 * a folder that does not exist, or an empty one, starts a new run;
 * a folder holding a run (its `config.json`) resumes it, or is refused when the config differs;
+  a config that differs only by more `train.steps` (and the cadence fields `train.keep_every`,
+  `eval_every`, `checkpoint_every`, `log_every`) extends the run: it resumes from its newest
+  checkpoint, and a finished run's results.json is kept as results-step<N>.json first (with or
+  without `overwrite`: an extension loses nothing);
   `overwrite` replaces a run with another config, deleting only the run's own entries, and only
   when every file of the folder, at any depth, is one a run writes (anything else is refused,
   naming the first such file, and nothing is touched); a run with the same config is never
@@ -114,11 +118,9 @@ def record(workdir: str, *paths: str) -> None:
     if not names:
         return
     path = os.path.join(workdir, MANIFEST)
-    try:
-        with open(path) as f:
-            files = set(json.load(f)['files'])
-    except (OSError, ValueError, KeyError, TypeError):
-        files = set()
+    files = _listed(workdir)
+    if not os.path.exists(path):  # a run from before manifests: the legacy files it holds stay its own
+        files = {name for name in files if os.path.isfile(os.path.join(workdir, name))}
     with open(path + '.tmp', 'w') as f:
         json.dump({'files': sorted(files | names)}, f, indent=1)
     os.replace(path + '.tmp', path)
@@ -249,6 +251,34 @@ def _diff(old: dict, new: dict, prefix: str = 'config') -> list[str]:
     return out
 
 
+EXTENDABLE = ('train.steps', 'train.keep_every', 'train.eval_every', 'train.checkpoint_every', 'train.log_every')
+
+
+def _extension(old: dict, new: dict) -> tuple[int, int] | None:
+    """(old steps, new steps) when `new` differs from `old` only by more train.steps (and the
+    cadence fields); None otherwise."""
+    changed = {line.split(':')[0].removeprefix('config.') for line in _diff(old, new)}
+    try:
+        steps = int(old['train']['steps']), int(new['train']['steps'])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if 'train.steps' not in changed or not changed <= set(EXTENDABLE) or steps[1] <= steps[0]:
+        return None
+    return steps
+
+
+def _extend(workdir: str, steps: tuple[int, int]) -> None:
+    """Make room for the longer run: the finished run's results.json becomes results-step<N>.json."""
+    results = os.path.join(workdir, 'results.json')
+    kept = ''
+    if os.path.exists(results):
+        kept = os.path.join(workdir, f'results-step{steps[0]}.json')
+        os.replace(results, kept)
+        record(workdir, kept)
+        kept = f'; its results at step {steps[0]} are kept in {kept}'
+    print(f'extending the run in {workdir} from {steps[0]} to {steps[1]} steps{kept}', file=sys.stderr)
+
+
 def _remove_run(folder: str) -> None:
     """Delete the run's own entries from `folder` (called only when `foreign_files` found none)."""
     for name in _entries(folder):
@@ -274,6 +304,10 @@ def prepare(config: Any, workdir: str, *, overwrite: bool = False) -> str:
                 f'--workdir={workdir} is not empty and holds no run of this codebase ({shown}); '
                 'nothing was changed: choose an empty or new folder'
             )
+        steps = _extension(_read_config(workdir), config_dict(config))
+        if steps is not None:
+            _extend(workdir, steps)
+            return 'resume'
         if overwrite and _diff(_read_config(workdir), config_dict(config)):
             if foreign:
                 shown = ', '.join(foreign[:3]) + (', ...' if len(foreign) > 3 else '')

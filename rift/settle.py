@@ -13,6 +13,7 @@ attribute classifier (`rift/attribute_classifier_32px_close.msgpack`). Jobs, in 
                      lost object hue, refuted: the hue is lost as before)
   supervised, target margin A   L1 targets clipped to +-0.98: the cause found instead, A -> B's green
                      channel saturated (pre-tanh -31 to -5) by targets at exactly -1 over B's rooms
+                     (first run for 6000 steps, then extended to 24000: more train.steps resume a run)
   RIFT exported A    the authors' evaluated recipe (`rift/config.py:exported`)
   RIFT rep_perfect A, RIFT unlimited A, CycleGAN A (unguided), MUNIT-style A
   RIFT exported, CycleGAN, supervised on B and C
@@ -46,7 +47,7 @@ WORLD = {'data.camera': 'close'}
 ROWS = {
     'supervised': ('rift', 'supervised', {}, 24000),
     'supervised, no norm': ('rift', 'supervised', {'model.norm': 'none'}, 12000),
-    'supervised, target margin': ('rift', 'supervised', {'loss.target_margin': 0.02}, 6000),
+    'supervised, target margin': ('rift', 'supervised', {'loss.target_margin': 0.02}, 24000),
     'RIFT exported': ('rift', 'exported', {}, 12000),
     'RIFT rep_perfect': ('rift', 'rep_perfect', {}, 12000),
     'RIFT unlimited': ('rift', 'unlimited', {}, 12000),

@@ -152,14 +152,29 @@ def test_corrupt_latest_checkpoint_falls_back_with_a_warning(tmp_path, capfd):
 def test_finished_run_with_other_config_is_refused_unless_overwrite(tmp_path):
     cfg = _config(steps=4)
     train.train_and_evaluate(_toy_method(cfg), cfg, str(tmp_path))
-    other = _config(steps=5)
-    with pytest.raises(ConfigError, match=r'finished run with a different config \(config.train.steps: 4 -> 5'):
+    other = _config(steps=3)
+    with pytest.raises(ConfigError, match=r'finished run with a different config \(config.train.steps: 4 -> 3'):
         train.train_and_evaluate(_toy_method(other), other, str(tmp_path))
     assert json.load(open(tmp_path / 'results.json'))['final_step'] == 4  # not lost
     res = train.train_and_evaluate(_toy_method(other), other, str(tmp_path), overwrite=True)
-    assert res['final_step'] == 5
+    assert res['final_step'] == 3
     # Same config again: the finished results are returned, nothing is retrained.
     assert train.train_and_evaluate(_toy_method(other), other, str(tmp_path)) == res
+
+
+def test_more_steps_extend_a_finished_run_as_one_longer_run(tmp_path, capfd):
+    # Train 4 steps, then ask for 6 (checkpoints kept on another cadence): the run resumes from
+    # step 4, the first results are kept beside, and the end equals one 6-step run.
+    short, longer = _config(steps=4), _config(steps=6, checkpoint_every=3)
+    train.train_and_evaluate(_toy_method(short), short, str(tmp_path / 'ext'))
+    capfd.readouterr()
+    res = train.train_and_evaluate(_toy_method(longer), longer, str(tmp_path / 'ext'))
+    err = [line for line in capfd.readouterr().err.splitlines() if line.strip() and 'it/s' not in line]
+    assert err[0].startswith(f'extending the run in {tmp_path}/ext from 4 to 6 steps; its results at step 4'), err
+    assert err[1] == 'resumed from step 4 of 6', err
+    assert json.load(open(tmp_path / 'ext' / 'results-step4.json'))['final_step'] == 4
+    assert res == train.train_and_evaluate(_toy_method(longer), longer, str(tmp_path / 'one'))
+    assert train.train_and_evaluate(_toy_method(longer), longer, str(tmp_path / 'ext')) == res  # now finished
 
 
 def test_workdir_that_is_a_file_is_refused(tmp_path):

@@ -63,7 +63,7 @@ def test_overwrite_replaces_only_a_run(tmp_path):
     run = tmp_path / 'run'
     _fake_run(run)
     (tmp_path / 'beside.txt').write_text('keep')
-    assert workdir.prepare(_config(steps=5), str(run), overwrite=True) == 'new'
+    assert workdir.prepare(_config(steps=3), str(run), overwrite=True) == 'new'
     assert os.listdir(run) == []
     assert (tmp_path / 'beside.txt').read_text() == 'keep'
 
@@ -81,9 +81,27 @@ def test_overwrite_keeps_a_run_with_the_same_config(tmp_path):
 def test_a_run_with_another_config_is_refused_without_overwrite(tmp_path):
     _fake_run(tmp_path / 'run')
     before = _snapshot(tmp_path)
-    with pytest.raises(ConfigError, match=r'finished run with a different config \(config.train.steps: 4 -> 5\)'):
-        workdir.prepare(_config(steps=5), str(tmp_path / 'run'))
+    with pytest.raises(ConfigError, match=r'finished run with a different config \(config.train.steps: 4 -> 3\)'):
+        workdir.prepare(_config(steps=3), str(tmp_path / 'run'))
     assert _snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize('overwrite', [False, True])
+def test_more_steps_extend_a_run_and_keep_its_results(tmp_path, overwrite):
+    run = tmp_path / 'run'
+    _fake_run(run)
+    longer = _config(steps=9)
+    longer.train.keep_every = 3
+    assert workdir.prepare(longer, str(run), overwrite=overwrite) == 'resume'
+    assert not (run / 'results.json').exists()
+    assert json.loads((run / 'results-step4.json').read_text()) == {'final_step': 4}
+    assert workdir.foreign_files(str(run)) == []  # the kept results are the run's (its manifest)
+    assert (run / 'ckpt' / '4' / 'default' / 'ocdbt.process_0' / 'state').read_bytes() == b'params'
+    _fake_run(tmp_path / 'other')
+    other = _config(steps=9)
+    other.seed = 1  # more steps and another field: not an extension
+    with pytest.raises(ConfigError, match='different config'):
+        workdir.prepare(other, str(tmp_path / 'other'))
 
 
 def _folder_with_other_files(tmp_path):
@@ -130,7 +148,7 @@ def test_folders_that_are_not_only_a_run_are_never_touched(tmp_path, make, overw
     folder = make(tmp_path)
     before = _snapshot(tmp_path)
     with pytest.raises(ConfigError, match=match):
-        workdir.prepare(_config(steps=9), str(folder), overwrite=overwrite)
+        workdir.prepare(_config(steps=3), str(folder), overwrite=overwrite)
     assert _snapshot(tmp_path) == before
 
 
@@ -180,9 +198,9 @@ def test_the_manifest_names_the_run_figures_overwrite_removes(tmp_path):
     (run / 'translations.png').write_bytes(b'a user figure under a name the codebase also uses')
     assert workdir.foreign_files(str(run)) == ['translations.png']
     with pytest.raises(ConfigError, match=r'\(translations.png\)'):
-        workdir.prepare(_config(steps=5), str(run), overwrite=True)
+        workdir.prepare(_config(steps=3), str(run), overwrite=True)
     os.remove(run / 'translations.png')
-    assert workdir.prepare(_config(steps=5), str(run), overwrite=True) == 'new' and os.listdir(run) == []
+    assert workdir.prepare(_config(steps=3), str(run), overwrite=True) == 'new' and os.listdir(run) == []
 
 
 def _dead_pid():
