@@ -51,3 +51,26 @@ def assert_resume_exact(make_method: Any, config: Any, tmp_path: Any, *, resume_
     resumed = train.train_and_evaluate(traced_once(make_method(config)), config, cut)
     assert json.dumps(resumed, sort_keys=True) == json.dumps(ref, sort_keys=True)
     return ref
+
+
+def write_pngs(folder: str, images: Any, prefix: str) -> list[str]:
+    """[N, H, W, C] in [-1, 1] written as folder/<prefix><n>.png (a user's folder of images)."""
+    from common import images as images_lib
+
+    os.makedirs(folder, exist_ok=True)
+    paths = [os.path.join(folder, f'{prefix}{n:02d}.png') for n in range(len(images))]
+    for path, x in zip(paths, images, strict=True):
+        images_lib.save_png(path, x)
+    return paths
+
+
+def apply_refusals(main: Any, run: str, flags: list[str], capsys: Any) -> str:
+    """`main([run, *flags])` must refuse in one line (exit 2); that line."""
+    import pytest
+
+    capsys.readouterr()  # what came before is not this call's
+    with pytest.raises(SystemExit) as exit_info:
+        main([run, *flags])
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert exit_info.value.code == 2 and len(err) == 1, (flags, err)
+    return err[0]

@@ -305,8 +305,10 @@ def _init(method: Method, mesh: Mesh, rng: jax.Array, train_ds: data_lib.Dataset
     return jax.jit(lambda r, b: method.init(r, b, info), out_shardings=replicated)(rng, train_ds.batch(0))
 
 
-def restore(workdir: str, make_method: Any, *, method_name: str | None = None) -> tuple[Any, Method, TrainState]:
-    """(config, method, state) of the run in `workdir`, from its newest readable checkpoint.
+def restore(
+    workdir: str, make_method: Any, *, method_name: str | None = None, step: int | None = None
+) -> tuple[Any, Method, TrainState]:
+    """(config, method, state) of the run in `workdir`, from its newest readable checkpoint (or `step`).
 
     For applying a trained (or interrupted) run to new inputs without retraining, e.g. in a
     notebook: `config, method, state = train.restore('runs/dualadv-default', dualadv.method.make)`,
@@ -316,7 +318,7 @@ def restore(workdir: str, make_method: Any, *, method_name: str | None = None) -
       ConfigError: when `workdir` holds no run or no readable checkpoint, or (with `method_name`)
         a run of another method.
     """
-    return _restore_run(workdir, make_method, method_name)[:3]
+    return _restore_run(workdir, make_method, method_name, step)[:3]
 
 
 def _restore_run(

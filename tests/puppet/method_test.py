@@ -1,6 +1,7 @@
 """PuppetGAN end to end on the tiny config, exact resume, bad config."""
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -17,7 +18,25 @@ def _fast(fast_compile):
     """Compile time dominates these small calls: XLA's optimizations off (tests/conftest.py)."""
 
 
-def test_tiny_runs_and_resumes_exactly(tmp_path):
+def _apply_command_equals_the_api(tmp_path, capsys, run, real, refs):
+    """`python -m puppet.apply` on folders of PNGs (any size: resized to 32) writes what
+    `puppet.manipulate` gives on the same 8-bit images, one PNG per (real, reference), and a grid."""
+    from common import images
+    from puppet import apply as puppet_apply
+
+    real_paths = testing.write_pngs(str(tmp_path / 'real'), real, 'digit')
+    ref_paths = testing.write_pngs(str(tmp_path / 'refs'), refs, 'ref')
+    argv = [run, '--real', str(tmp_path / 'real'), '--references', str(tmp_path / 'refs'), '--out', str(tmp_path / 'o')]
+    assert puppet_apply.main([*argv, '--batch-size', '2']) == 0
+    expected = puppet.manipulate(run, images.load_all(real_paths, 32, 1), images.load_all(ref_paths, 32, 1))
+    got = images.load(str(tmp_path / 'o' / 'digit02__ref01.png'), 32, 1)
+    np.testing.assert_allclose(got, expected[2, 1], atol=1.01 / 127.5)
+    assert len(os.listdir(tmp_path / 'o')) == len(real) * len(refs) + 1 and (tmp_path / 'o' / 'grid.png').exists()
+    line = testing.apply_refusals(puppet_apply.main, run, argv[1:], capsys)
+    assert line.startswith('python -m puppet.apply: error: --out=') and 'is not empty' in line
+
+
+def test_tiny_runs_and_resumes_exactly(tmp_path, capsys):
     config = get_config('tiny')
     res = testing.assert_resume_exact(puppet_method.make, config, str(tmp_path), resume_at=2)
     assert res['steps'] == config.train.steps and res['task'] == 'rotation'
@@ -32,6 +51,7 @@ def test_tiny_runs_and_resumes_exactly(tmp_path):
     np.testing.assert_allclose(out, last['grid'], atol=1e-5)
     with pytest.raises(ConfigError, match=r'real_images has shape \(3, 16, 16, 1\); allowed'):
         puppet.manipulate(str(tmp_path / 'full'), np.zeros((3, 16, 16)), last['refs'])
+    _apply_command_equals_the_api(tmp_path, capsys, str(tmp_path / 'full'), last['real'][:3], last['refs'][:2])
     # The budget curve: every kept checkpoint scored as the final evaluation (its last point is
     # results.json's), the Acc beside its ceiling under the augmented judge.
     from puppet import curves

@@ -1,7 +1,10 @@
 """RIFT end to end on the tiny config (exact resume, `rift.translate`), the MUNIT-style baseline's
 step, and bad configs."""
 
+import json
 import math
+import os
+import re
 
 import jax
 import numpy as np
@@ -41,6 +44,7 @@ def test_tiny_runs_and_resumes_exactly(tmp_path):
     np.testing.assert_allclose(out, np.stack([last['a2b'][i, i] for i in range(len(out))]), atol=1e-4)
     with pytest.raises(ConfigError, match=r'sources has shape \(2, 8, 8, 3\); allowed: \[n, 16, 16, 3\]'):
         rift.translate(str(tmp_path / 'full'), np.zeros((2, 8, 8, 3)), last['b'][:2])
+    _apply_command_equals_the_api(tmp_path, str(tmp_path / 'full'), last['a'], last['b'])
     # The budget curve scores every kept checkpoint as the final evaluation did (the last one equals
     # results.json), and a second call scores nothing new.
     from rift import curves
@@ -50,6 +54,92 @@ def test_tiny_runs_and_resumes_exactly(tmp_path):
     assert curve['last']['acc'] == pytest.approx(res['rift']['acc'])
     assert curve['last']['wacv2022'] == pytest.approx(res['rift']['wacv2022'])
     assert curves.score_run(str(tmp_path / 'full')) == curve
+
+
+def _apply_command_equals_the_api(tmp_path, run, sources, guides):
+    """`python -m rift.apply` on folders of PNGs writes what `rift.translate` gives on the same
+    (8-bit) images, one to one and over all pairs, and a grid."""
+    from common import images
+    from rift import apply as rift_apply
+
+    src = testing.write_pngs(str(tmp_path / 'sources'), sources[:3], 'src')
+    gd = testing.write_pngs(str(tmp_path / 'guides'), guides[:3], 'guide')
+    assert (
+        rift_apply.main(
+            [
+                run,
+                '--sources',
+                str(tmp_path / 'sources'),
+                '--guides',
+                str(tmp_path / 'guides'),
+                '--out',
+                str(tmp_path / 'out'),
+                '--batch-size',
+                '2',
+            ]
+        )
+        == 0
+    )
+    expected = rift.translate(run, images.load_all(src, 16, 3), images.load_all(gd, 16, 3))
+    written = [str(tmp_path / 'out' / f'src{n:02d}.png') for n in range(3)]
+    np.testing.assert_allclose(images.load_all(written, 16, 3), expected, atol=1.01 / 127.5)
+    assert sorted(os.listdir(tmp_path / 'out')) == ['grid.png', 'src00.png', 'src01.png', 'src02.png']
+    rift_apply.main(
+        [
+            run,
+            '--sources',
+            str(tmp_path / 'sources'),
+            '--guides',
+            str(tmp_path / 'guides'),
+            '--out',
+            str(tmp_path / 'all'),
+            '--all-pairs',
+            '--direction',
+            'b2a',
+            '--step',
+            '2',
+        ]
+    )
+    got = images.load(str(tmp_path / 'all' / 'src01__guide02.png'), 16, 3)
+    one = rift.translate(
+        run, images.load_all(src[1:2], 16, 3), images.load_all(gd[2:3], 16, 3), direction='b2a', step=2
+    )
+    np.testing.assert_allclose(got, one[0], atol=1.01 / 127.5)
+    assert len(os.listdir(tmp_path / 'all')) == 10
+
+
+def test_apply_command_refuses_bad_input_in_one_line(tmp_path, capsys, monkeypatch):
+    from rift import apply as rift_apply
+
+    run = tmp_path / 'run'
+    os.makedirs(run)
+    (run / 'config.json').write_text(json.dumps({'method': 'puppet'}))
+    x = np.zeros((3, 16, 16, 3), np.float32)
+    testing.write_pngs(str(tmp_path / 's'), x, 'a')
+    testing.write_pngs(str(tmp_path / 'g'), x[:2], 'b')
+    os.makedirs(tmp_path / 'g1')
+    (tmp_path / 'g1' / 'b99.png').write_bytes(b'broken')
+    os.makedirs(tmp_path / 'full')
+    (tmp_path / 'full' / 'mine.txt').write_text('keep')
+    flags = ['--sources', str(tmp_path / 's'), '--out', str(tmp_path / 'o')]
+    cases = [
+        ([*flags, '--guides', str(tmp_path / 'nothing')], r'--guides=.*nothing is not a folder'),
+        ([*flags, '--guides', str(tmp_path / 'g')], r'--sources holds 3 images and --guides 2; allowed'),
+        ([*flags, '--guides', str(tmp_path / 'g1')], r'b99.png is not a readable image'),
+        ([*flags, '--guides', str(tmp_path / 'g'), '--direction', 'up'], r"--direction='up'"),
+        ([*flags[:2], '--guides', str(tmp_path / 'g'), '--out', str(tmp_path / 'full'), '--all-pairs'], 'is not empty'),
+        ([*flags, '--guides', str(tmp_path / 'g'), '--all-pairs'], r"holds a 'puppet' run, not a 'rift' one"),
+        ([*flags, '--guides', str(tmp_path / 'g'), '--batch-size', '0'], r'--batch-size=0 is not valid'),
+    ]
+    for argv, match in cases:
+        line = testing.apply_refusals(rift_apply.main, str(run), argv, capsys)
+        assert re.search(match, line), (argv, line)
+    monkeypatch.setattr(rift_apply, 'MAX_PAIRS', 5)
+    line = testing.apply_refusals(
+        rift_apply.main, str(run), [*flags, '--guides', str(tmp_path / 'g'), '--all-pairs'], capsys
+    )
+    assert '3 x 2 = 6 translations; allowed: at most 5' in line
+    assert not os.path.exists(tmp_path / 'o') and os.listdir(tmp_path / 'full') == ['mine.txt']
 
 
 def test_munit_baseline_trains_and_translates():

@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 
 from common import testing
@@ -56,7 +57,7 @@ def test_translations_figure_with_a_batch_of_one(tmp_path):
     assert paths and (tmp_path / 'translations.png').stat().st_size > 0
 
 
-def test_any_two_image_domains_one_channel(tmp_path):
+def test_any_two_image_domains_one_channel(tmp_path, capsys):
     """Opened beyond 3D shapes: real MNIST <-> synthetic digits (one channel, no ground truth)."""
     from common import train
 
@@ -73,6 +74,26 @@ def test_any_two_image_domains_one_channel(tmp_path):
         and math.isfinite(res['cycle_l1_b'])
     )
     assert (tmp_path / 'translations.png').stat().st_size > 0
+    # A folder of the user's colour images at another size: converted to the run's one grey channel
+    # and size; the command writes what the Python API gives on the same images.
+    from common import images
+    from common.cyclegan import apply
+
+    x = np.random.default_rng(0).uniform(-1, 1, (3, 40, 40, 3)).astype(np.float32)
+    paths = testing.write_pngs(str(tmp_path.parent / 'mine'), x, 'photo')
+    argv = [str(tmp_path), '--images', str(tmp_path.parent / 'mine'), '--out', str(tmp_path.parent / 'out')]
+    assert apply.main([*argv, '--direction', 'b2a']) == 0
+    size = config.data.image_size
+    expected = apply.translate(str(tmp_path), images.load_all(paths, size, 1), direction='b2a')
+    got = images.load_all([str(tmp_path.parent / 'out' / f'photo{n:02d}.png') for n in range(3)], size, 1)
+    np.testing.assert_allclose(got, expected, atol=1.01 / 127.5)
+    assert (tmp_path.parent / 'out' / 'grid.png').exists()
+    line = testing.apply_refusals(apply.main, str(tmp_path), argv[1:], capsys)
+    assert line.startswith('python -m common.cyclegan.apply: error: --out=') and 'is not empty' in line
+    line = testing.apply_refusals(
+        apply.main, str(tmp_path / 'nothing'), ['--images', *argv[2:3], '--out', str(tmp_path.parent / 'x')], capsys
+    )
+    assert 'holds no run (no readable config.json)' in line
 
 
 def test_domain_b_must_be_a_field_of_the_source():
