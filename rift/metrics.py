@@ -289,3 +289,11 @@ def score(roles: str | Roles, pairs: dict, translations: dict[str, np.ndarray], 
         out[key] = float(np.nanmean([out[d][key] for d in DIRECTIONS]))
     out['wacv2022'] = wacv2022(roles, np.asarray(pairs['factors_a']), np.asarray(pairs['factors_b']), predicted)
     return out
+
+
+if __name__ == '__main__':
+    # `python -m rift.metrics`: the scorer for translations made anywhere, a runner kept in its own
+    # module (`rift/scoring.py`, which renders through the data module this module never imports).
+    import runpy
+
+    runpy.run_module('rift.scoring', run_name='__main__')
