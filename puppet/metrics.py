@@ -219,3 +219,11 @@ def score_cells(cells, others, real, labels, predict, sweeps: Sweeps, task: str)
         'constant_rows': const_attr + const_rest,
         'grid_shape': [m, n, k],
     }
+
+
+if __name__ == '__main__':
+    # `python -m puppet.metrics`: the scorer for manipulations made anywhere, a runner kept in its
+    # own module (`puppet/scoring.py`, which reads real digits through the data module).
+    import runpy
+
+    runpy.run_module('puppet.scoring', run_name='__main__')
