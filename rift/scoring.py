@@ -187,7 +187,9 @@ def main(argv: list[str] | None = None) -> int:
             raise ConfigError(f'--save={args.save} exists; nothing was written: give a new file name')
         pairs, made = args.pairs.split(','), args.translations.split(',')
         if len(pairs) != len(made):
-            raise ConfigError(f'--pairs names {len(pairs)} folders and --translations {len(made)}; give one per pair set')
+            raise ConfigError(
+                f'--pairs names {len(pairs)} folders and --translations {len(made)}; give one per pair set'
+            )
         directions = DIRECTIONS if args.direction == 'both' else (args.direction,)
         scores = [score_folder(p, t, directions=directions) for p, t in zip(pairs, made, strict=True)]
     except ConfigError as e:

@@ -103,7 +103,10 @@ def test_own_images_as_probes_and_bad_input_in_one_line(tmp_path, capsys):
             ],
             'is not empty; nothing was written',
         ),
-        ([*argv[:4], '--reconstructions', str(tmp_path / 'nothing')], 'nothing/noisy_2.npy is not a readable .npy file (FileNotFoundError)'),
+        (
+            [*argv[:4], '--reconstructions', str(tmp_path / 'nothing')],
+            'nothing/noisy_2.npy is not a readable .npy file (FileNotFoundError)',
+        ),
         ([*argv, '--save', str(tmp_path / 'scores.json')], 'exists; nothing was written'),
         (['--write-probes', str(tmp_path / 'w'), '--size', '4'], '--size=4 are not valid'),
     ]
