@@ -1,7 +1,9 @@
-"""Compare runs: one markdown table of results.json and one PNG of overlaid curves.
+"""Compare runs: one markdown table of results.json and one PNG of overlaid curves; or, with
+`--all`, the reproduction report of the whole body of work (`common.reproduction`).
 
     python -m common.report runs/dualadv-points_rbf runs/dualadv-points_rbf_minmax \
         [--metrics=loss/distance,align/error] [--out=runs/report]
+    python -m common.report --all [--rerun] [--quick]   # report/README.md
 
 Writes <out>.md and <out>.png and prints the table: one row per finished run of a method in
 `common.registry` (a folder that is not one is named on stderr). Existing outputs are replaced
@@ -147,11 +149,24 @@ def overlay_curves(workdirs: list[str], metrics: list[str], path: str, labels: l
 
 def main(argv: list[str] | None = None) -> int:
     parser = grid.OneLineParser(prog='python -m common.report', description=__doc__.split('\n')[0])
-    parser.add_argument('workdirs', nargs='+', help='run folders (globs are expanded)')
+    parser.add_argument('workdirs', nargs='*', help='run folders (globs are expanded)')
+    parser.add_argument('--all', action='store_true', help='the reproduction report: report/README.md')
+    parser.add_argument('--rerun', action='store_true', help='with --all: run (or resume, or reuse) every grid first')
+    parser.add_argument('--quick', action='store_true', help='with --all: the tiny grids; the report under runs/')
     parser.add_argument('--metrics', default='', help='comma-separated metric names to overlay')
     parser.add_argument('--out', default='runs/report', help='output path without extension')
     parser.add_argument('--overwrite', action='store_true', help="replace this command's earlier outputs")
     args = parser.parse_args(argv)
+    if args.all:
+        if args.workdirs:
+            parser.error('--all builds the report from the committed results; give no run folders with it')
+        from common import reproduction
+
+        return reproduction.main(rerun_grids=args.rerun or args.quick, quick=args.quick)
+    if args.rerun or args.quick:
+        parser.error('--rerun and --quick go with --all')
+    if not args.workdirs:
+        parser.error('give run folders to compare, or --all for the reproduction report')
     workdirs = sorted({p for w in args.workdirs for p in (glob.glob(w) or [w])})
     names, results, finished, skipped = gather(workdirs)
     if not results:

@@ -1,0 +1,63 @@
+"""The reproduction report: built from the committed result files, verdicts computed from the
+numbers, the committed report/README.md current."""
+
+import json
+import os
+
+import pytest
+
+from common import report, reproduction
+
+
+def test_the_committed_report_is_what_the_command_builds():
+    with open(reproduction.REPORT) as f:
+        committed = f.read()
+    assert reproduction.build() == committed, 'report/README.md is stale: run python -m common.report --all'
+    for claim in reproduction.CLAIMS:  # every claim's file is committed and read
+        assert os.path.exists(os.path.join(reproduction.results_folder(claim.method, quick=False), claim.file))
+    assert '| no result yet |' not in committed
+
+
+@pytest.mark.parametrize(
+    'numbers, verdict',
+    [
+        ({'affine T': 0.47, 'RealNVP T': -0.08}, 'reproduced'),
+        ({'affine T': 0.05, 'RealNVP T': -0.08}, 'not at this scale'),  # no failure signal
+        ({'affine T': 0.47, 'RealNVP T': 0.6}, 'not at this scale'),  # the flexible T does not align
+    ],
+)
+def test_verdicts_follow_the_numbers(numbers, verdict):
+    assert reproduction._moons_verdict(numbers)[0] == verdict
+    assert '0.47' in reproduction._moons_verdict({'affine T': 0.47, 'RealNVP T': 0.0})[1]
+
+
+def test_defence_verdict_partly_when_one_defence_fails():
+    base = {'plain RH / SN(8)': (1.0, 1.0)}
+    good = {
+        f'{n}: {k}': v
+        for n in ('noise', 'guess', 'guess_noise')
+        for k, v in (('RH ratio', 0.5), ('SN(8) ratio', 0.5), ('accuracy change', 0.0))
+    }
+    assert reproduction._defence_verdict(base | good)[0] == 'reproduced'
+    assert reproduction._defence_verdict(base | good | {'noise: RH ratio': 1.2})[0] == 'partly'
+
+
+def test_a_missing_result_names_its_command(tmp_path, monkeypatch):
+    monkeypatch.setattr(reproduction, 'results_folder', lambda method, quick: str(tmp_path / method))
+    text = reproduction.build()
+    assert text.count('| no result yet |') == len(reproduction.CLAIMS)
+    assert '`python -m rift.settle` writes `rift/results/settle/table.json`' in text
+
+
+def test_all_flag_writes_only_the_report_and_refuses_run_folders(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(reproduction, 'REPORT', str(tmp_path / 'report' / 'README.md'))
+    assert report.main(['--all']) == 0
+    assert (tmp_path / 'report' / 'README.md').read_text() == reproduction.build()
+    for argv, match in (
+        (['--all', 'runs/x'], 'give no run folders'),
+        (['--rerun'], '--rerun and --quick go with --all'),
+    ):
+        with pytest.raises(SystemExit):
+            report.main(argv)
+        assert match in capsys.readouterr().err
+    assert json.dumps(sorted(os.listdir(tmp_path))) == '["report"]'
