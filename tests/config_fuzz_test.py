@@ -37,6 +37,13 @@ ALLOWED = {
     ('puppet.config', 'data.data_dir'): (('nope', ''), 'a folder, read only when data.real is tfds'),
     ('*', 'train.keep_every'): ((0,), 'no checkpoint kept beyond the newest three'),
     ('rift.config', 'data.data_dir'): (('nope', ''), 'a folder, read only when data.source is tfds'),
+    ('common.cyclegan.config', 'data.data_dir'): (('nope', ''), 'a folder, read only when data.source is tfds'),
+    ('common.cyclegan.config', 'data.tfds_name'): (('nope', ''), 'read (and checked) only when data.source is tfds'),
+    ('common.cyclegan.config', 'data.root'): (
+        ('nope', ''),
+        'a folder, read (and checked) only when data.source is folder',
+    ),
+    ('common.cyclegan.config', 'data.load_size'): ((0,), '0: the image size'),
 }
 for _module, _fields in {
     'common.cyclegan.config': ('cycle_a', 'cycle_b', 'guess_weight', 'history_size', 'identity', 'noise_std'),

@@ -32,7 +32,7 @@ def translate(workdir: str, x: np.ndarray, *, direction: str = 'a2b', step: int 
     """G_B(x) ('a2b') or G_A(x) ('b2a') of a trained run, for [N, H, W, C] in [-1, 1] at its size."""
     check_choice('direction', direction, ('a2b', 'b2a'))
     config, _, state = train.restore(workdir, method.make, method_name='cyclegan', step=step)
-    size, channels = config.data.image_size, method.SOURCES[config.data.source][0]
+    size, channels = config.data.image_size, method.image_channels(config)
     x = np.asarray(x, np.float32)
     if x.ndim != 4 or x.shape[1:] != (size, size, channels):
         raise ConfigError(f"x has shape {x.shape}; allowed: [n, {size}, {size}, {channels}] in [-1, 1] (the run's)")
@@ -58,7 +58,7 @@ def apply_folder(
     images.check_readable(paths)
     config, _, state = train.restore(workdir, method.make, method_name='cyclegan', step=step)
     images.output_folder(out)
-    size, channels = config.data.image_size, method.SOURCES[config.data.source][0]
+    size, channels = config.data.image_size, method.image_channels(config)
     fn = _translator(state, config, direction)
     rows = [(p,) for p in paths]
     written = images.apply_to_folder(fn, rows, names, out, size=size, channels=channels, batch_size=batch_size)

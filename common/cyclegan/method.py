@@ -49,8 +49,24 @@ PAPER = {
 }
 
 
-# source -> (image channels, the batch fields that can serve as domain B)
-SOURCES = {'shapes3d': (3, ('b',)), 'puppet_digits': (1, ('b_both', 'b_rest', 'b_attr'))}
+# source -> (image channels, the batch fields that can serve as domain B); 'folder' (your own
+# trainA/ trainB/) and 'tfds' (e.g. cycle_gan/horse2zebra) take theirs from the data config
+SOURCES = {
+    'shapes3d': (3, ('b',)),
+    'puppet_digits': (1, ('b_both', 'b_rest', 'b_attr')),
+    'folder': (None, ('b',)),
+    'tfds': (None, ('b',)),
+}
+
+
+def image_channels(config: Any) -> int:
+    """The images' channels: the source's, `data.channels` of a folder, 1 for TFDS mnist."""
+    fixed = SOURCES[config.data.source][0]
+    if fixed is not None:
+        return fixed
+    if config.data.source == 'folder':
+        return int(config.data.get('channels', 3))
+    return 1 if config.data.get('tfds_name', '') == 'mnist' else 3
 
 
 def domain_b(config: Any) -> str:
@@ -89,6 +105,9 @@ def validate(config: Any) -> None:
     check_bool('config.model.fast_convs', config.model.fast_convs)
     check_choice('config.data.roles', config.data.get('roles', ''), ('', 'A', 'B', 'C'))
     check_choice('config.data.camera', config.data.get('camera', 'default'), tuple(shapes3d.CAMERAS))
+    check_choice('config.data.channels', config.data.get('channels', 3), (1, 3))  # source 'folder'
+    check_choice('config.data.load', config.data.get('load', 'resize'), ('resize', 'resize_crop'))
+    check_number('config.data.load_size', config.data.get('load_size', 0), integer=True, nonnegative=True)
     real_min_scale = config.data.get('real_min_scale', 0.0)
     check_number('config.data.real_min_scale', real_min_scale, nonnegative=True)
     if real_min_scale > 1:
@@ -102,7 +121,7 @@ def validate(config: Any) -> None:
 def networks(config: Any) -> tuple[nets.ResnetGenerator, nets.PatchDiscriminator]:
     """(the generator, the discriminator) modules of `config.model`."""
     fast = bool(config.model.get('fast_convs', False))
-    channels = SOURCES[config.data.source][0]
+    channels = image_channels(config)
     gen = nets.ResnetGenerator(channels, config.model.ngf, config.model.num_blocks, fast=fast)
     return gen, nets.PatchDiscriminator(config.model.ndf, config.model.num_layers, fast=fast)
 
@@ -248,13 +267,18 @@ def evaluate(state: TrainState, pools: dict, info: dict, config: Any) -> dict[st
     g_a, g_b = translators(state, config)
     test = pools['test']
     n = min(config.eval.num_images, len(test['a']))
-    if 'seg_a' not in test:  # no ground truth: the cycle errors (a method's own metrics judge the rest)
+    if 'seg_a' not in test:  # no ground truth: the cycle errors, RH (8-bit) and SN of A -> B -> A
         a, b = test['a'][:n], test[domain_b(config)][:n]
-        return {
+        out = {
             'num_test_images': n,
             'cycle_l1_a': float(gan.l1(g_a(g_b(a)), a)),
             'cycle_l1_b': float(gan.l1(g_b(g_a(b)), b)),
         }
+        if config.data.source in ('folder', 'tfds'):  # two image domains of your own: honesty without classes
+            rng = jax.random.PRNGKey(config.seed + 1)
+            out |= metrics.evaluate_translation(g_a, g_b, a, None, sigmas=tuple(config.eval.sigmas), rng=rng)
+            out['skipped'] = 'rh (snap to segmentation colours) and segmentation accuracy: no segmentations here'
+        return out
     out = metrics.evaluate_translation(
         g_a,
         g_b,

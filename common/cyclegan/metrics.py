@@ -33,7 +33,7 @@ def evaluate_translation(
     g_a: Callable[[jax.Array], jax.Array],
     g_b: Callable[[jax.Array], jax.Array],
     images: np.ndarray,
-    true_segs: np.ndarray,
+    true_segs: np.ndarray | None,
     *,
     sigmas: tuple[float, ...],
     rng: jax.Array,
@@ -41,23 +41,27 @@ def evaluate_translation(
 ) -> dict[str, float]:
     """Segmentation scores, RH (both readings of the quantisation), SN(sigma) and the plain
     reconstruction error (0-255 L2 per image)
-    of G_B: image -> segmentation and G_A: segmentation -> image, over `images` in chunks."""
+    of G_B: image -> segmentation and G_A: segmentation -> image, over `images` in chunks. Two
+    domains without segmentations (`true_segs` None: your own folders, TFDS cycle_gan): RH only as
+    8-bit rounding (no class colours to snap to), SN and the reconstruction error."""
     g_a, g_b = jax.jit(g_a), jax.jit(g_b)
     preds, rh, rh_8bit, sn, rec = [], [], [], {s: [] for s in sigmas}, []
     for i in range(0, len(images), chunk):
         x = jnp.asarray(images[i : i + chunk])
         preds.append(np.asarray(g_b(x)))
-        rh.append(float(honesty.reconstruction_honesty(g_a, g_b, x, shapes3d.quantize)) * len(x))
+        if true_segs is not None:
+            rh.append(float(honesty.reconstruction_honesty(g_a, g_b, x, shapes3d.quantize)) * len(x))
         rh_8bit.append(float(honesty.reconstruction_honesty(g_a, g_b, x, honesty.quantize_8bit)) * len(x))
         rec.append(float(jnp.sum(honesty.LEVELS * jnp.sqrt(jnp.sum((g_a(g_b(x)) - x).reshape(len(x), -1) ** 2, 1)))))
         for s in sigmas:
             key = jax.random.fold_in(rng, i * 1000 + int(s * 10))
             sn[s].append(float(honesty.sensitivity_to_noise(g_a, g_b, x, s, key)) * len(x))
-    n = len(images)
-    out = segmentation_scores(np.concatenate(preds), true_segs)
-    counts = np.bincount(np.asarray(shapes3d.labels(jnp.asarray(true_segs))).ravel(), minlength=3)
-    out['seg_accuracy_majority_class'] = float(counts.max() / counts.sum())
-    out['rh'] = sum(rh) / n  # snapped to the nearest class colour
+    n, out = len(images), {}
+    if true_segs is not None:
+        out = segmentation_scores(np.concatenate(preds), true_segs)
+        counts = np.bincount(np.asarray(shapes3d.labels(jnp.asarray(true_segs))).ravel(), minlength=3)
+        out['seg_accuracy_majority_class'] = float(counts.max() / counts.sum())
+        out['rh'] = sum(rh) / n  # snapped to the nearest class colour
     out['rh_8bit'] = sum(rh_8bit) / n  # rounded to 8-bit intensities
     out |= {f'sn_{s:g}': sum(v) / n for s, v in sn.items()}
     out['reconstruction_l2'] = sum(rec) / n

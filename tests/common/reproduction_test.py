@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from common import report, reproduction
+from common import claims, report, reproduction
 
 
 def test_the_committed_report_is_what_the_command_builds():
@@ -27,8 +27,8 @@ def test_the_committed_report_is_what_the_command_builds():
     ],
 )
 def test_verdicts_follow_the_numbers(numbers, verdict):
-    assert reproduction._moons_verdict(numbers)[0] == verdict
-    assert '0.47' in reproduction._moons_verdict({'affine T': 0.47, 'RealNVP T': 0.0})[1]
+    assert claims._moons_verdict(numbers)[0] == verdict
+    assert '0.47' in claims._moons_verdict({'affine T': 0.47, 'RealNVP T': 0.0})[1]
 
 
 def test_defence_verdict_partly_when_one_defence_fails():
@@ -38,8 +38,8 @@ def test_defence_verdict_partly_when_one_defence_fails():
         for n in ('noise', 'guess', 'guess_noise')
         for k, v in (('RH ratio', 0.5), ('SN(8) ratio', 0.5), ('accuracy change', 0.0))
     }
-    assert reproduction._defence_verdict(base | good)[0] == 'reproduced'
-    assert reproduction._defence_verdict(base | good | {'noise: RH ratio': 1.2})[0] == 'partly'
+    assert claims._defence_verdict(base | good)[0] == 'reproduced'
+    assert claims._defence_verdict(base | good | {'noise: RH ratio': 1.2})[0] == 'partly'
 
 
 def test_a_missing_result_names_its_command(tmp_path, monkeypatch):

@@ -1,0 +1,130 @@
+"""'folder': your own two domains of images, in the reference CycleGAN's layout.
+
+    config.data.root/trainA/*.png|jpg   domain A, train split
+    config.data.root/trainB/...         domain B
+    config.data.root/testA/, testB/     the test split (optional: without them the seed holds out
+                                        `TEST_FRACTION` of each train folder, as the TFDS path splits)
+
+PNG or JPEG of any size and mode, converted to `data.channels` (3: RGB, 1: grey) and to
+`data.image_size` by `data.load`: 'resize' (the whole image to the size) or 'resize_crop'
+(resized to `data.load_size` (0: the size), then one crop of the size at a seeded position, flipped with
+probability 1/2: the reference's load-then-crop augmentation, drawn once per image when the pool
+is built rather than at every step). At most `pool_size` images per domain and split are read
+(a seeded choice), so memory stays bounded for large folders. The folders are only read: nothing
+is written anywhere under the root. Labels are 0 (no classes).
+
+A missing root or domain folder, an empty one, or an unreadable image is one line naming it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from common import images
+from common.checks import check_choice, check_number
+from common.data.base import two_domain_pool
+from common.errors import ConfigError
+
+TEST_FRACTION = 0.2
+LOADS = ('resize', 'resize_crop')
+
+
+def _checked(config: Any) -> tuple[str, int, int, int, str, int]:
+    """(root, image size, channels, pool size, load, load size) after checking the fields."""
+    root = config.get('root', '')
+    if not isinstance(root, str) or not root:
+        raise ConfigError(
+            'config.data.root is empty; give the folder holding trainA/ and trainB/ '
+            '(e.g. --config.data.root=datasets/horse2zebra)'
+        )
+    root = os.path.expanduser(root)
+    if not os.path.isdir(root):
+        raise ConfigError(f'config.data.root={root} is not a folder; it must hold trainA/ and trainB/')
+    size = config.get('image_size', 32)
+    check_number('config.data.image_size', size, integer=True, positive=True)
+    channels = config.get('channels', 3)
+    check_choice('config.data.channels', channels, (1, 3))
+    n = config.get('pool_size', 2048)
+    check_number('config.data.pool_size', n, integer=True, positive=True)
+    load = config.get('load', 'resize')
+    check_choice('config.data.load', load, LOADS)
+    load_size = config.get('load_size', 0) or size
+    check_number('config.data.load_size', load_size, integer=True, positive=True)
+    if load == 'resize_crop' and load_size < size:
+        raise ConfigError(
+            f'config.data.load_size={load_size} is not valid; with load=resize_crop it must be >= image_size={size}'
+        )
+    return root, size, channels, n, load, load_size
+
+
+def _files(root: str, split: str, domain: str, seed: int) -> list[str]:
+    """The image paths of one domain and split, in the seed's order (a held-out share of trainX
+    when the root has no testX)."""
+    own = os.path.join(root, f'{split}{domain}')
+    if os.path.isdir(own):
+        return _shuffled(images.list_images(own, 'config.data.root'), seed, domain)
+    if split == 'test' and os.path.isdir(os.path.join(root, f'train{domain}')):
+        paths = _shuffled(images.list_images(os.path.join(root, f'train{domain}'), 'config.data.root'), seed, domain)
+        held = max(1, int(round(TEST_FRACTION * len(paths))))
+        if len(paths) < 2:
+            raise ConfigError(f'{root}/train{domain} holds 1 image and no test{domain}/; give at least 2 to split')
+        return paths[len(paths) - held :]
+    raise ConfigError(
+        f'config.data.root={root} has no {split}{domain}/ folder; it must hold trainA/ and trainB/ '
+        '(and optionally testA/ and testB/)'
+    )
+
+
+def _shuffled(paths: list[str], seed: int, domain: str) -> list[str]:
+    order = np.random.default_rng([seed, ord(domain), 4242]).permutation(len(paths))
+    return [paths[i] for i in order]
+
+
+def _split_files(root: str, split: str, domain: str, seed: int, n: int) -> list[str]:
+    paths = _files(root, split, domain, seed)
+    if split == 'train' and not os.path.isdir(os.path.join(root, f'test{domain}')):
+        paths = paths[: len(paths) - max(1, int(round(TEST_FRACTION * len(paths))))]  # the rest is the test split
+        if not paths:
+            raise ConfigError(f'{root}/train{domain} holds too few images to hold out a test split; add test{domain}/')
+    return paths[:n]
+
+
+def describe(config: Any, split: str) -> tuple[dict[str, tuple[int, tuple[int, ...], Any]], dict[str, Any]]:
+    """{key: (rows, shape, dtype)} and info of the split: files are listed, none decoded."""
+    root, size, channels, n, _, _ = _checked(config)
+    rows = {d: len(_split_files(root, split, d.upper(), 0, n)) for d in 'ab'}
+    image = (size, size, channels)
+    specs = {'a': (rows['a'], image, np.float32), 'b': (rows['b'], image, np.float32)}
+    specs |= {'label_a': (rows['a'], (), np.int32), 'label_b': (rows['b'], (), np.int32)}
+    return specs, {'image_size': size, 'root': root, 'channels': channels}
+
+
+def _load(paths: list[str], size: int, channels: int, load: str, load_size: int, seed: int) -> np.ndarray:
+    if load == 'resize':
+        return images.load_all(paths, size, channels)
+    rng = np.random.default_rng([seed, 77])
+    out = np.empty((len(paths), size, size, channels), np.float32)
+    for i, path in enumerate(paths):
+        x = images.load(path, load_size, channels)
+        top, left = rng.integers(0, load_size - size + 1, 2)
+        x = x[top : top + size, left : left + size]
+        out[i] = x[:, ::-1] if rng.random() < 0.5 else x
+    return out
+
+
+def pool(config: Any, split: str, seed: int):
+    """(pool, info) of the split: at most `pool_size` decoded images per domain."""
+    root, size, channels, n, load, load_size = _checked(config)
+    domains = {}
+    for d in 'ab':
+        paths = _split_files(root, split, d.upper(), seed, n)
+        domains[d] = _load(paths, size, channels, load if split == 'train' else 'resize', load_size, seed)
+    zeros = {d: np.zeros(len(x), np.int32) for d, x in domains.items()}
+    return two_domain_pool(domains['a'], domains['b'], zeros['a'], zeros['b']), {
+        'image_size': size,
+        'root': root,
+        'channels': channels,
+    }

@@ -1,0 +1,119 @@
+"""The 'folder' source: your own trainA/ trainB/ [testA/ testB/] of PNG / JPEG of any size and
+mode; the folders are only read; every bad root is one line naming the path. CycleGAN trains on
+it (both defences), resumes exactly, and reports RH (8-bit) and SN; and on TFDS cycle_gan."""
+
+import os
+
+import numpy as np
+import pytest
+import tensorflow_datasets as tfds
+from ml_collections import ConfigDict
+from PIL import Image
+
+from common import data, testing
+from common.cyclegan import method as cyclegan_method
+from common.cyclegan.config import get_config
+from common.errors import ConfigError
+
+
+def _user_folders(root, *, test=False, n=6):
+    """Photos of different sizes and modes: RGB, grey, RGBA, a JPEG."""
+    rng = np.random.default_rng(0)
+    for domain, shade in (('A', 40), ('B', 200)):
+        for split in ('train', 'test') if test else ('train',):
+            folder = root / f'{split}{domain}'
+            os.makedirs(folder)
+            for i in range(n):
+                x = np.clip(rng.normal(shade, 20, (20 + 3 * i, 24, 3)), 0, 255).astype(np.uint8)
+                img = Image.fromarray(x)
+                if i == 1:
+                    img = img.convert('L')
+                if i == 2:
+                    img = img.convert('RGBA')
+                img.save(folder / (f'{i}.jpg' if i == 3 else f'{i}.png'))
+    return root
+
+
+def _snapshot(root):
+    return {
+        os.path.relpath(os.path.join(d, f), root): open(os.path.join(d, f), 'rb').read()
+        for d, _, files in os.walk(root)
+        for f in files
+    }
+
+
+def _config(root, **kw):
+    return ConfigDict({'source': 'folder', 'root': str(root), 'batch_size': 2, 'image_size': 8, 'pool_size': 50, **kw})
+
+
+def test_a_root_without_test_folders_is_split_by_the_seed(tmp_path):
+    root = _user_folders(tmp_path / 'photos')
+    train, test = (data.get_dataset(_config(root), s, seed=3) for s in ('train', 'test'))
+    assert train.pool['a'].shape == (5, 8, 8, 3) and test.pool['a'].shape == (1, 8, 8, 3)  # 20% held out
+    assert -1.0 <= train.pool['a'].min() and train.pool['b'].max() <= 1.0 and train.pool['a'].dtype == np.float32
+    assert train.pool['a'].mean() < -0.4 < 0.4 < train.pool['b'].mean()  # dark A, light B
+    for row in test.pool['a']:  # the held-out image is none of the training ones
+        assert not any(np.allclose(row, x) for x in train.pool['a'])
+    again = data.get_dataset(_config(root), 'train', seed=3)
+    np.testing.assert_array_equal(again.batch(7)['a'], train.batch(7)['a'])  # a pure function of (seed, step)
+    batch, _ = data.describe(_config(root), 'train')
+    assert batch['a'].shape == (2, 8, 8, 3)
+    grey = data.get_dataset(_config(root, channels=1, load='resize_crop', load_size=12), 'train', seed=0)
+    assert grey.pool['b'].shape == (5, 8, 8, 1)
+
+
+def test_test_folders_are_used_and_pool_size_caps_the_reads(tmp_path):
+    root = _user_folders(tmp_path / 'photos', test=True, n=4)
+    train = data.get_dataset(_config(root, pool_size=3), 'train', seed=0)
+    test = data.get_dataset(_config(root), 'test', seed=0)
+    assert len(train.pool['a']) == 3 and len(test.pool['b']) == 4
+
+
+def test_bad_roots_are_one_line_naming_the_path(tmp_path):
+    root = _user_folders(tmp_path / 'photos')
+    os.makedirs(tmp_path / 'only_a' / 'trainA')
+    for name in ('x.png', 'y.png'):
+        Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / 'only_a' / 'trainA' / name)
+    os.makedirs(tmp_path / 'empty' / 'trainA')
+    os.makedirs(tmp_path / 'empty' / 'trainB')
+    cases = [
+        (_config(''), r'config.data.root is empty; give the folder holding trainA/ and trainB/'),
+        (_config(tmp_path / 'nowhere'), r'nowhere is not a folder; it must hold trainA/ and trainB/'),
+        (_config(tmp_path / 'only_a'), r'only_a has no trainB/ folder'),
+        (_config(tmp_path / 'empty'), r'empty/trainA holds no PNG or JPEG image'),
+        (_config(root, load='resize_crop', load_size=4), r'config.data.load_size=4 is not valid'),
+        (_config(root, channels=4), r'config.data.channels=4 is not valid'),
+    ]
+    for config, match in cases:
+        with pytest.raises(ConfigError, match=match):
+            data.get_dataset(config, 'train', seed=0)
+    (root / 'trainB' / '5.png').write_bytes(b'not a png')
+    with pytest.raises(ConfigError, match=r'trainB/5.png is not a readable image'):
+        data.get_dataset(_config(root), 'train', seed=0)
+
+
+def test_cyclegan_with_both_defences_on_your_folders(tmp_path, fast_compile):
+    root = _user_folders(tmp_path / 'photos', n=10)  # 8 train, 2 test per domain
+    before = _snapshot(root)
+    config = get_config('tiny')
+    config.data.source = 'folder'
+    config.data.root = str(root)
+    config.loss.noise_std, config.loss.guess_weight = 0.1, 2.0
+    res = testing.assert_resume_exact(cyclegan_method.make, config, str(tmp_path / 'runs'), resume_at=2)
+    for key in ('rh_8bit', 'sn_2', 'sn_8', 'reconstruction_l2', 'cycle_l1_a', 'cycle_l1_b'):
+        assert np.isfinite(res[key]), key
+    assert 'rh' not in res and 'no segmentations' in res['skipped']
+    assert _snapshot(root) == before  # the user's folders are only read
+
+
+def test_cyclegan_on_tfds_cycle_gan(tmp_path, fast_compile):
+    from common import train
+
+    config = get_config('tiny')
+    config.data.source = 'tfds'
+    config.data.tfds_name = 'cycle_gan/horse2zebra'
+    config.data.pool_size = 6
+    config.train.steps = 2
+    with tfds.testing.mock_data(num_examples=8):
+        res = train.train_and_evaluate(cyclegan_method.make(config), config, str(tmp_path))
+    assert np.isfinite(res['sn_8']) and np.isfinite(res['rh_8bit']) and res['num_test_images'] == 6
