@@ -44,6 +44,7 @@ ALLOWED = {
         'a folder, read (and checked) only when data.source is folder',
     ),
     ('common.cyclegan.config', 'data.load_size'): ((0,), '0: the image size'),
+    ('common.cyclegan.config', 'optim.decay_from'): ((0,), '0: a constant learning rate'),
 }
 for _module, _fields in {
     'common.cyclegan.config': ('cycle_a', 'cycle_b', 'guess_weight', 'history_size', 'identity', 'noise_std'),

@@ -90,6 +90,23 @@ def validate_nets_and_optimizer(config: Any) -> None:
     check_number('config.optim.b1', config.optim.b1, nonnegative=True)
     if not config.optim.b1 < 1:
         raise ConfigError(f'config.optim.b1={config.optim.b1} is not valid; it must be in [0, 1)')
+    decay_from = config.optim.get('decay_from', 0)
+    check_number('config.optim.decay_from', decay_from, integer=True, nonnegative=True)
+    if decay_from >= config.train.steps:
+        raise ConfigError(
+            f'config.optim.decay_from={decay_from} is not valid; '
+            f'it must be below config.train.steps={config.train.steps}'
+        )
+
+
+def optimizer(config: Any) -> optax.GradientTransformation:
+    """Adam(lr, b1, 0.999); with `optim.decay_from` > 0 the reference's linear decay: lr until that
+    step, then linearly to 0 at `train.steps` (niter + niter_decay)."""
+    lr, start = config.optim.lr, int(config.optim.get('decay_from', 0))
+    if start:
+        decay = optax.linear_schedule(lr, 0.0, max(int(config.train.steps) - start, 1))
+        lr = optax.join_schedules([optax.constant_schedule(lr), decay], [start])
+    return optax.adam(lr, b1=config.optim.b1, b2=0.999)
 
 
 def validate(config: Any) -> None:
@@ -133,7 +150,7 @@ def init(rng: jax.Array, batch: dict, info: dict, config: Any) -> TrainState:
     shape = tuple(batch['a'].shape[1:])
     keys = jax.random.split(rng, 6)
     x = jnp.zeros((1, *shape))
-    tx = optax.adam(config.optim.lr, b1=config.optim.b1, b2=0.999)
+    tx = optimizer(config)
     players = {
         'generators': Player.create({'g_b': gen.init(keys[0], x), 'g_a': gen.init(keys[1], x)}, tx),
         'discriminators': Player.create({'d_a': disc.init(keys[2], x), 'd_b': disc.init(keys[3], x)}, tx),

@@ -22,12 +22,11 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from common import gan, plots
 from common.checks import check_choice, check_number
 from common.cyclegan import metrics
-from common.cyclegan.method import networks, validate_nets_and_optimizer
+from common.cyclegan.method import networks, optimizer, validate_nets_and_optimizer
 from common.method import Method, Player, TrainState, bind_config
 from common.synth import shapes3d
 
@@ -45,7 +44,7 @@ def init(rng: jax.Array, batch: dict, info: dict, config: Any) -> TrainState:
     gen, disc = networks(config)
     shape = tuple(batch['a'].shape[1:])
     k_g, k_d = jax.random.split(rng)
-    tx = optax.adam(config.optim.lr, b1=config.optim.b1, b2=0.999)
+    tx = optimizer(config)
     pair = jnp.zeros((1, *shape[:-1], 2 * shape[-1]))
     return TrainState.create(
         {

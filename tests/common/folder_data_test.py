@@ -117,3 +117,33 @@ def test_cyclegan_on_tfds_cycle_gan(tmp_path, fast_compile):
     with tfds.testing.mock_data(num_examples=8):
         res = train.train_and_evaluate(cyclegan_method.make(config), config, str(tmp_path))
     assert np.isfinite(res['sn_8']) and np.isfinite(res['rh_8bit']) and res['num_test_images'] == 6
+
+
+def test_the_maps_recipe_trains_on_mock_data_and_decays_its_learning_rate(tmp_path, fast_compile):
+    """The seed's Google Maps setting (both defences), at 32 px and narrow nets on TFDS mock data
+    for 2 steps; the reference's schedule: constant, then linear to 0."""
+    from common import train
+
+    config = get_config('maps_guess_noise')
+    assert (config.data.batch_size, config.model.num_blocks, config.data.load_size) == (1, 9, 286)
+    assert config.train.steps == 2 * config.optim.decay_from == 200 * 1096
+    assert (config.loss.noise_std, config.loss.guess_weight, config.loss.identity) == (0.1, 2.0, 0.5)
+    config.data.image_size, config.data.pool_size, config.data.batch_size = 32, 4, 2
+    config.eval.num_images, config.train.steps, config.optim.decay_from = 2, 2, 1
+    config.model.ngf = config.model.ndf = 8  # the recipe's nets are traced by tests/contract_test.py
+    config.model.num_blocks, config.model.fast_convs = 2, False
+    config.train.eval_every = config.train.checkpoint_every = 2
+    with tfds.testing.mock_data(num_examples=6):
+        res = train.train_and_evaluate(cyclegan_method.make(config), config, str(tmp_path))
+    assert np.isfinite(res['sn_2']) and np.isfinite(res['rh_8bit'])
+    schedule = cyclegan_method.optimizer  # lr at steps 0, 1, 2 of a 2-step run decaying from step 1
+    import optax
+
+    config.optim.lr = 1.0
+    state = schedule(config).init({'w': np.zeros(1)})
+    lrs = []
+    for _ in range(3):
+        updates, state = schedule(config).update({'w': np.ones(1)}, state)
+        lrs.append(-float(updates['w'][0]))
+    assert lrs[0] == pytest.approx(1.0, rel=1e-3) and lrs[2] == pytest.approx(0.0, abs=1e-6)
+    assert isinstance(schedule(config), optax.GradientTransformation)
