@@ -269,13 +269,14 @@ def validate_estimators(out: str) -> dict:
 
 def run(seeds=SEEDS, tasks=TASKS, root: str = ROOT, quick: bool = False) -> dict:
     """Every job (skipping finished ones), the CycleGAN rows' metrics, the table and figures."""
-    out = grid.results_dir(OUT, 'puppet', full=not quick)
+    full = not quick and set(tasks) == set(TASKS) and set(seeds) == set(SEEDS)  # else: runs/partial-results/
+    out = grid.results_dir(OUT, 'puppet', full=full)
     os.makedirs(out, exist_ok=True)
     validate_estimators(out)
     per_run: dict[str, dict | None] = {}
     for job in jobs(seeds, tasks, quick=quick):
         result = grid.run_jobs([job], root, reuse=grid.finished)[job.name]
-        out = grid.results_dir(OUT, 'puppet', full=not quick)  # after a failed run: not the committed folder
+        out = grid.results_dir(OUT, 'puppet', full=full)  # after a failed run: not the committed folder
         os.makedirs(out, exist_ok=True)
         if result is not None and job.name.startswith('cyclegan-'):
             task = job.name.split('-')[1]
