@@ -57,12 +57,13 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.seed = 0
 
     c.data = ml_collections.ConfigDict()
-    c.data.source = 'shapes3d'  # or 'tfds': DeepMind's shapes3d prepared in data_dir, same roles
+    c.data.source = 'shapes3d'  # or 'tfds' (DeepMind's shapes3d prepared in data_dir), or 'folder' (data.root)
     c.data.tfds_name = 'shapes3d'
     c.data.data_dir = '~/tensorflow_datasets'  # TFDS never downloads at run time
     c.data.task = 'factor_domains'
     c.data.roles = 'A'  # the role assignment: 'A', 'B' or 'C' (rift/roles.py)
     c.data.image_size = 32
+    c.data.root = ''  # source 'folder': your own images, root/trainA, trainB (optional testA, testB)
     c.data.camera = 'default'  # the renderer's view: 'default' (the room) or 'close' (the object fills ~35%)
     c.data.pool_size = 2048  # scenes per domain in the train split (a quarter as many in test)
     c.data.batch_size = 4  # the authors' 16 (`paper`); 4 takes 2.5x less time per step on CPU

@@ -147,3 +147,21 @@ def test_the_maps_recipe_trains_on_mock_data_and_decays_its_learning_rate(tmp_pa
         lrs.append(-float(updates['w'][0]))
     assert lrs[0] == pytest.approx(1.0, rel=1e-3) and lrs[2] == pytest.approx(0.0, abs=1e-6)
     assert isinstance(schedule(config), optax.GradientTransformation)
+
+
+def test_rift_on_your_folders_draws_its_grids_and_says_what_it_skipped(tmp_path, fast_compile):
+    from rift import method as rift_method
+    from rift.config import get_config as rift_config
+
+    root = _user_folders(tmp_path / 'photos', n=10)
+    before = _snapshot(root)
+    config = rift_config('tiny')
+    config.data.source, config.data.root = 'folder', str(root)
+    res = testing.assert_resume_exact(rift_method.make, config, str(tmp_path / 'runs'), resume_at=2)
+    assert set(res['cycle_l1']) == {'a', 'b'} and np.isfinite(res['source_spread']['rift_a2b'])
+    assert 'no factors' in res['skipped'] and 'rift' not in res
+    assert (tmp_path / 'runs' / 'full' / 'translations.png').stat().st_size > 0
+    assert _snapshot(root) == before
+    config.loss.supervised = 1.0
+    with pytest.raises(ConfigError, match='config.loss.supervised=1.0 needs the exact translations'):
+        rift_method.make(config)
