@@ -61,3 +61,27 @@ def test_all_flag_writes_only_the_report_and_refuses_run_folders(tmp_path, monke
             report.main(argv)
         assert match in capsys.readouterr().err
     assert json.dumps(sorted(os.listdir(tmp_path))) == '["report"]'
+
+
+def test_rerun_runs_every_grid_in_order_and_quick_writes_under_runs(tmp_path, monkeypatch, capsys):
+    calls = []
+
+    class Done:
+        returncode = 0
+
+    monkeypatch.setattr(reproduction.subprocess, 'run', lambda cmd, cwd: calls.append(cmd[2:]) or Done())
+    monkeypatch.chdir(tmp_path)
+    assert reproduction.main(rerun_grids=True, quick=True) == 0
+    assert calls == [quick for _, _, quick in reproduction.RERUN if quick is not None]
+    assert all(c[-1] == '--quick' or c == ['lrmf.experiments', 'gmm'] for c in calls)
+    assert (tmp_path / 'runs' / 'partial-results' / 'report' / 'README.md').exists()
+    assert '[1/' in capsys.readouterr().err
+    calls.clear()
+
+    class Failed:
+        returncode = 1
+
+    monkeypatch.setattr(reproduction.subprocess, 'run', lambda cmd, cwd: calls.append(cmd[2:]) or Failed())
+    monkeypatch.setattr(reproduction, 'REPORT', str(tmp_path / 'report.md'))
+    assert reproduction.main(rerun_grids=True, quick=False) == 1  # a failed grid is exit status 1
+    assert len(calls) == len(reproduction.RERUN) and 'grid(s) failed' in capsys.readouterr().err
