@@ -29,6 +29,8 @@ them when `fast=True`. Tests check outputs and gradients against `lax.conv_gener
 
 from __future__ import annotations
 
+from typing import Any
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -152,12 +154,15 @@ class FastConv(nn.Module):
     kernel_size: int
     kind: str
     padding: int = 0
+    dtype: Any = None  # the computation's dtype (e.g. bfloat16); parameters stay float32
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         k, pad = self.kernel_size, (self.padding, self.padding)
         kernel = self.param('kernel', nn.initializers.lecun_normal(), (k, k, x.shape[-1], self.features))
         bias = self.param('bias', nn.initializers.zeros, (self.features,))
+        if self.dtype is not None:
+            x, kernel, bias = (v.astype(self.dtype) for v in (x, kernel, bias))
         if self.kind == 'strided':
             y = strided_conv(x, kernel, pad)
         elif self.kind == 'subpixel':

@@ -14,6 +14,10 @@ PatchDiscriminator (70x70 PatchGAN at 256 px): conv 4x4 stride 2 (ndf), LeakyReL
 LeakyReLU; one conv 4x4 stride 1 with norm and LeakyReLU; a conv 4x4 stride 1 to one logit per
 patch. Padding 1 everywhere, as the reference.
 
+`dtype` (None: float32; e.g. jnp.bfloat16) is the convolutions' computation dtype: the parameters
+stay float32, instance norm computes its statistics in float32, and the outputs (images, logits)
+come back as float32, so every loss is computed in float32.
+
 The CPU test sizes live in one place, `common/cyclegan/config.py:tiny`. With `fast=True` every
 convolution runs through `common.fastconv`: the stride-2 ones as `StridedConv`, the transposed ones as
 `SubpixelConvTranspose`, the stride-1 ones (stem, residual blocks, the PatchGAN's last two) as
@@ -22,6 +26,8 @@ and the same parameters, re-expressed for XLA's CPU backend (see `benchmarks/cyc
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import flax.linen as nn
 import jax
@@ -36,32 +42,41 @@ def reflect(x: jax.Array, pad: int) -> jax.Array:
 
 
 NORMS = ('instance', 'none')
+DTYPES = {'float32': None, 'bfloat16': jnp.bfloat16}  # config.model.dtype -> the nets' `dtype`
+
+
+def compute_dtype(name: str):
+    """The `dtype` field of the nets for `config.model.dtype` ('float32': None, no casts)."""
+    return DTYPES[name]
 
 
 def _norm(kind: str = 'instance'):
-    """Instance norm (affine off), or ('none') the identity."""
+    """Instance norm (affine off), its statistics in float32 whatever the input's dtype, or
+    ('none') the identity."""
     if kind == 'none':
         return lambda x: x
-    return nn.InstanceNorm(epsilon=1e-5, use_bias=False, use_scale=False)
+    norm = nn.InstanceNorm(epsilon=1e-5, use_bias=False, use_scale=False)
+    return lambda x: norm(x.astype(jnp.float32)).astype(x.dtype)
 
 
-def conv(features: int, k: int, fast: bool, name: str) -> nn.Module:
+def conv(features: int, k: int, fast: bool, name: str, dtype=None) -> nn.Module:
     """A k x k stride-1 VALID convolution: flax's, or (`fast`) the same as one matmul of im2col."""
     if fast:
-        return fastconv.Im2colConv(features, k, 0, name=name)
-    return nn.Conv(features, (k, k), padding='VALID', name=name)
+        return fastconv.Im2colConv(features, k, 0, name=name, dtype=dtype)
+    return nn.Conv(features, (k, k), padding='VALID', name=name, dtype=dtype)
 
 
 class ResnetBlock(nn.Module):
     features: int
     fast: bool = False
     norm: str = 'instance'
+    dtype: Any = None
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
-        y = conv(self.features, 3, self.fast, 'Conv_0')(reflect(x, 1))
+        y = conv(self.features, 3, self.fast, 'Conv_0', self.dtype)(reflect(x, 1))
         y = nn.relu(_norm(self.norm)(y))
-        y = conv(self.features, 3, self.fast, 'Conv_1')(reflect(y, 1))
+        y = conv(self.features, 3, self.fast, 'Conv_1', self.dtype)(reflect(y, 1))
         return x + _norm(self.norm)(y)
 
 
@@ -75,31 +90,33 @@ class ResnetGenerator(nn.Module):
     num_down: int = 2
     fast: bool = False
     norm: str = 'instance'  # or 'none': instance norm forgets each image's mean colour
+    dtype: Any = None  # the computation's dtype (None: float32); the output is float32
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
-        x = nn.relu(_norm(self.norm)(conv(self.ngf, 7, self.fast, 'stem')(reflect(x, 3))))
+        dt = self.dtype
+        x = nn.relu(_norm(self.norm)(conv(self.ngf, 7, self.fast, 'stem', dt)(reflect(x, 3))))
         for i in range(self.num_down):
             width, name = self.ngf * 2 ** (i + 1), f'down_{i}'
             if self.fast:
-                x = fastconv.StridedConv(width, 3, 1, name=name)(x)
+                x = fastconv.StridedConv(width, 3, 1, name=name, dtype=dt)(x)
             else:
-                x = nn.Conv(width, (3, 3), strides=(2, 2), padding=((1, 1), (1, 1)), name=name)(x)
+                x = nn.Conv(width, (3, 3), strides=(2, 2), padding=((1, 1), (1, 1)), name=name, dtype=dt)(x)
             x = nn.relu(_norm(self.norm)(x))
         for i in range(self.num_blocks):
-            x = ResnetBlock(self.ngf * 2**self.num_down, self.fast, self.norm, name=f'block_{i}')(x)
+            x = ResnetBlock(self.ngf * 2**self.num_down, self.fast, self.norm, dt, name=f'block_{i}')(x)
         for i in reversed(range(self.num_down)):
             width, name = self.ngf * 2**i, f'up_{i}'
             if self.fast:
-                x = fastconv.SubpixelConvTranspose(width, 3, name=name)(x)
+                x = fastconv.SubpixelConvTranspose(width, 3, name=name, dtype=dt)(x)
             else:
-                x = nn.ConvTranspose(width, (3, 3), strides=(2, 2), padding='SAME', name=name)(x)
+                x = nn.ConvTranspose(width, (3, 3), strides=(2, 2), padding='SAME', name=name, dtype=dt)(x)
             x = nn.relu(_norm(self.norm)(x))
         if self.fast:
-            x = fastconv.ContractShiftConv(self.out_channels, 7, name='head')(reflect(x, 3))
+            x = fastconv.ContractShiftConv(self.out_channels, 7, name='head', dtype=dt)(reflect(x, 3))
         else:
-            x = nn.Conv(self.out_channels, (7, 7), padding='VALID', name='head')(reflect(x, 3))
-        return jnp.tanh(x)
+            x = nn.Conv(self.out_channels, (7, 7), padding='VALID', name='head', dtype=dt)(reflect(x, 3))
+        return jnp.tanh(x.astype(jnp.float32))
 
 
 def check_patch_depth(num_layers: int, image_size: int, field: str = 'config.model.num_layers') -> None:
@@ -123,15 +140,16 @@ class PatchDiscriminator(nn.Module):
     ndf: int = 64
     num_layers: int = 3
     fast: bool = False
+    dtype: Any = None  # the computation's dtype (None: float32); the logits are float32
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
-        pad = ((1, 1), (1, 1))
+        pad, dt = ((1, 1), (1, 1)), self.dtype
 
         def down(width, i):
             if self.fast:
-                return fastconv.StridedConv(width, 4, 1, name=f'down_{i}')
-            return nn.Conv(width, (4, 4), strides=(2, 2), padding=pad, name=f'down_{i}')
+                return fastconv.StridedConv(width, 4, 1, name=f'down_{i}', dtype=dt)
+            return nn.Conv(width, (4, 4), strides=(2, 2), padding=pad, name=f'down_{i}', dtype=dt)
 
         x = nn.leaky_relu(down(self.ndf, 0)(x), 0.2)
         for i in range(1, self.num_layers):
@@ -139,8 +157,8 @@ class PatchDiscriminator(nn.Module):
 
         def last(width, name):
             if self.fast:
-                return fastconv.Im2colConv(width, 4, 1, name=name)
-            return nn.Conv(width, (4, 4), padding=pad, name=name)
+                return fastconv.Im2colConv(width, 4, 1, name=name, dtype=dt)
+            return nn.Conv(width, (4, 4), padding=pad, name=name, dtype=dt)
 
         x = nn.leaky_relu(_norm()(last(self.ndf * min(2**self.num_layers, 8), 'penultimate')(x)), 0.2)
-        return last(1, 'logits')(x)
+        return last(1, 'logits')(x).astype(jnp.float32)

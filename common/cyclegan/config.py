@@ -65,6 +65,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.data.data_dir = '~/tensorflow_datasets'
 
     c.model = ml_collections.ConfigDict()
+    c.model.dtype = 'float32'  # or 'bfloat16' (accelerators): the convolutions; parameters, norms, losses float32
     c.model.ngf = 16
     c.model.ndf = 16
     c.model.num_blocks = 3

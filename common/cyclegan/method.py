@@ -120,6 +120,7 @@ def validate(config: Any) -> None:
     check_number('config.loss.history_size', config.loss.history_size, integer=True, nonnegative=True)
     check_number('config.eval.num_images', config.eval.num_images, integer=True, positive=True)
     check_bool('config.model.fast_convs', config.model.fast_convs)
+    check_choice('config.model.dtype', config.model.get('dtype', 'float32'), tuple(nets.DTYPES))
     check_choice('config.data.roles', config.data.get('roles', ''), ('', 'A', 'B', 'C'))
     check_choice('config.data.camera', config.data.get('camera', 'default'), tuple(shapes3d.CAMERAS))
     check_choice('config.data.channels', config.data.get('channels', 3), (1, 3))  # source 'folder'
@@ -139,8 +140,9 @@ def networks(config: Any) -> tuple[nets.ResnetGenerator, nets.PatchDiscriminator
     """(the generator, the discriminator) modules of `config.model`."""
     fast = bool(config.model.get('fast_convs', False))
     channels = image_channels(config)
-    gen = nets.ResnetGenerator(channels, config.model.ngf, config.model.num_blocks, fast=fast)
-    return gen, nets.PatchDiscriminator(config.model.ndf, config.model.num_layers, fast=fast)
+    dtype = nets.compute_dtype(config.model.get('dtype', 'float32'))
+    gen = nets.ResnetGenerator(channels, config.model.ngf, config.model.num_blocks, fast=fast, dtype=dtype)
+    return gen, nets.PatchDiscriminator(config.model.ndf, config.model.num_layers, fast=fast, dtype=dtype)
 
 
 def init(rng: jax.Array, batch: dict, info: dict, config: Any) -> TrainState:

@@ -169,3 +169,17 @@ def test_rift_on_your_folders_draws_its_grids_and_says_what_it_skipped(tmp_path,
     config.loss.supervised = 1.0
     with pytest.raises(ConfigError, match='config.loss.supervised=1.0 needs the exact translations'):
         rift_method.make(config)
+
+
+def test_cyclegan_in_bfloat16_trains_and_stays_finite(tmp_path, fast_compile):
+    from common import train
+
+    config = get_config('tiny')
+    config.model.dtype = 'bfloat16'
+    config.loss.guess_weight = 2.0
+    config.train.steps = 2
+    res = train.train_and_evaluate(cyclegan_method.make(config), config, str(tmp_path))
+    assert all(np.isfinite(res[k]) for k in ('seg_accuracy', 'rh', 'sn_8'))
+    config.model.dtype = 'float16'
+    with pytest.raises(ConfigError, match="config.model.dtype='float16' is not valid; allowed: 'float32', 'bfloat16'"):
+        cyclegan_method.make(config)

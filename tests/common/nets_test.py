@@ -41,3 +41,25 @@ def test_fast_nets_are_the_same_functions_with_the_same_parameters():
         params, y_slow = _init_apply(slow, x, 1)
         assert jax.tree.map(jnp.shape, jax.jit(fast.init)(jax.random.PRNGKey(1), x)) == jax.tree.map(jnp.shape, params)
         assert float(jnp.max(jnp.abs(jax.jit(fast.apply)(params, x) - y_slow))) < 1e-4
+
+
+@pytest.mark.parametrize('fast', [False, True])
+def test_bfloat16_computes_in_bf16_keeps_float32_parameters_and_outputs(fast):
+    x = jax.random.uniform(jax.random.PRNGKey(0), (2, 16, 16, 3), minval=-1, maxval=1)
+    for module in (nets.ResnetGenerator, nets.PatchDiscriminator):
+        kw = (
+            {'out_channels': 3, 'ngf': 4, 'num_blocks': 1}
+            if module is nets.ResnetGenerator
+            else {'ndf': 4, 'num_layers': 2}
+        )
+        base = module(**kw, fast=fast)
+        params = base.init(jax.random.PRNGKey(1), x)
+        ref = base.apply(params, x)
+        assert module(**kw, fast=fast, dtype=jnp.float32).apply(params, x).tolist() == ref.tolist()  # unchanged
+        half = module(**kw, fast=fast, dtype=jnp.bfloat16)
+        assert jax.tree.all(
+            jax.tree.map(lambda a, b: a.dtype == b.dtype == jnp.float32, half.init(jax.random.PRNGKey(1), x), params)
+        )
+        out = half.apply(params, x)
+        assert out.dtype == jnp.float32 and jnp.all(jnp.isfinite(out))
+        assert float(jnp.max(jnp.abs(out - ref))) < 0.1 * float(jnp.max(jnp.abs(ref))) + 0.05
