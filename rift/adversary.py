@@ -22,7 +22,10 @@ from common.method import Player, TrainState
 
 def discriminator(config: Any) -> nets.PatchDiscriminator:
     """The PatchGAN of D_A, D_B and (on image pairs) D_g."""
-    return nets.PatchDiscriminator(config.model.ndf, config.model.num_layers, fast=bool(config.model.fast_convs))
+    dtype = nets.compute_dtype(config.model.get('dtype', 'float32'))
+    return nets.PatchDiscriminator(
+        config.model.ndf, config.model.num_layers, fast=bool(config.model.fast_convs), dtype=dtype
+    )
 
 
 def optimizers(config: Any) -> tuple[optax.GradientTransformation, optax.GradientTransformation]:

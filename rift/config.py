@@ -73,6 +73,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.model.ngf = 16
     c.model.ndf = 16
     c.model.num_blocks = 3
+    c.model.dtype = 'float32'  # or 'bfloat16' (accelerators): the convolutions; parameters, norms, losses float32
     c.model.norm = 'instance'  # the generators' norm (the authors'); 'none' keeps each image's mean colour
     c.model.num_layers = 2  # the PatchGAN's strided layers: 6x6 logits at 32 px (8x8 at 64 px with 3)
     c.model.style_dim = 8  # munit: the global style code's length

@@ -65,6 +65,9 @@ def validate(config: Any) -> None:
     check_choice('config.data.camera', config.data.get('camera', 'default'), tuple(shapes3d.CAMERAS))
     check_choice('config.model.translator', config.model.translator, TRANSLATORS)
     check_choice('config.model.norm', config.model.norm, nets.NORMS)
+    check_choice('config.model.dtype', config.model.get('dtype', 'float32'), tuple(nets.DTYPES))
+    if config.model.get('dtype', 'float32') != 'float32' and config.model.translator == 'munit':
+        raise ConfigError("config.model.dtype='bfloat16' is not wired for the MUNIT-style baseline; use 'float32'")
     check_choice('config.loss.gan', config.loss.gan, gan.KINDS)
     for field in ('ngf', 'ndf', 'num_blocks', 'num_layers', 'style_dim'):
         check_number(f'config.model.{field}', config.model[field], integer=True, positive=True)
@@ -111,7 +114,11 @@ def validate(config: Any) -> None:
 
 def generator(config: Any) -> StyleGenerator:
     return StyleGenerator(
-        config.model.ngf, config.model.num_blocks, fast=bool(config.model.fast_convs), norm=config.model.norm
+        config.model.ngf,
+        config.model.num_blocks,
+        fast=bool(config.model.fast_convs),
+        norm=config.model.norm,
+        dtype=nets.compute_dtype(config.model.get('dtype', 'float32')),
     )
 
 

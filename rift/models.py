@@ -16,6 +16,8 @@ MUNIT-style (Huang et al., ECCV 2018), per domain:
 
 from __future__ import annotations
 
+from typing import Any
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -41,11 +43,12 @@ class StyleGenerator(nn.Module):
     num_blocks: int = 9
     fast: bool = False
     norm: str = 'instance'
+    dtype: Any = None  # the convolutions' dtype (None: float32; `common.nets`)
 
     @nn.compact
     def __call__(self, x: jax.Array, s: jax.Array) -> tuple[jax.Array, jax.Array]:
         out = nets.ResnetGenerator(
-            x.shape[-1] + 1, self.ngf, self.num_blocks, fast=self.fast, norm=self.norm, name='resnet'
+            x.shape[-1] + 1, self.ngf, self.num_blocks, fast=self.fast, norm=self.norm, dtype=self.dtype, name='resnet'
         )(jnp.concatenate([x, s], axis=-1))
         return out[..., :-1], out[..., -1:]
 
