@@ -50,13 +50,17 @@ def compute_dtype(name: str):
     return DTYPES[name]
 
 
-def _norm(kind: str = 'instance'):
-    """Instance norm (affine off), its statistics in float32 whatever the input's dtype, or
-    ('none') the identity."""
-    if kind == 'none':
-        return lambda x: x
+def instance_norm():
+    """Instance norm (affine off), its statistics in float32 whatever the input's dtype."""
     norm = nn.InstanceNorm(epsilon=1e-5, use_bias=False, use_scale=False)
     return lambda x: norm(x.astype(jnp.float32)).astype(x.dtype)
+
+
+def _norm(kind: str = 'instance'):
+    """`instance_norm`, or ('none') the identity."""
+    if kind == 'none':
+        return lambda x: x
+    return instance_norm()
 
 
 def conv(features: int, k: int, fast: bool, name: str, dtype=None) -> nn.Module:

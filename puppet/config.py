@@ -46,6 +46,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.data.batch_size = 16
 
     c.model = ml_collections.ConfigDict()
+    c.model.dtype = 'float32'  # or 'bfloat16' (accelerators): the convolutions; parameters, norms, losses float32
     c.model.nf = 8  # encoder / decoder width (4 nf at the 8x8 residual blocks)
     c.model.num_blocks = 2
     c.model.embed_dim = 128  # first half attribute, second half rest

@@ -62,6 +62,7 @@ def validate(config: Any) -> None:
     check_choice('config.data.task', config.data.task, metrics.TASKS)
     check_choice('config.eval.judge', config.eval.get('judge', 'augmented'), ('augmented', 'upright'))
     check_choice('config.data.tfds_name', config.data.get('tfds_name', 'mnist'), ('mnist',))
+    check_choice('config.model.dtype', config.model.get('dtype', 'float32'), tuple(nets.DTYPES))
     check_choice('config.loss.gan', config.loss.gan, gan.KINDS)
     check_choice('config.loss.adv_reduce', config.loss.adv_reduce, losses.REDUCTIONS)
     for field in ('nf', 'num_blocks', 'embed_dim', 'ndf', 'num_layers'):
@@ -88,11 +89,11 @@ def validate(config: Any) -> None:
 
 def networks(config: Any) -> tuple[Encoder, Decoder, nets.PatchDiscriminator]:
     m = config.model
-    fast = bool(m.fast_convs)
+    fast, dtype = bool(m.fast_convs), nets.compute_dtype(m.get('dtype', 'float32'))
     return (
-        Encoder(m.nf, m.num_blocks, m.embed_dim, fast=fast),
-        Decoder(m.nf, m.num_blocks, out_channels=1, fast=fast),
-        nets.PatchDiscriminator(m.ndf, m.num_layers, fast=fast),
+        Encoder(m.nf, m.num_blocks, m.embed_dim, fast=fast, dtype=dtype),
+        Decoder(m.nf, m.num_blocks, out_channels=1, fast=fast, dtype=dtype),
+        nets.PatchDiscriminator(m.ndf, m.num_layers, fast=fast, dtype=dtype),
     )
 
 

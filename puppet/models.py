@@ -13,11 +13,15 @@ Decoder (rest, attr) -> [n, 32, 32, c]:
   dense [rest, attr] -> 4x4x(4 nf), ReLU; a stride-2 3x3 transposed conv (4 nf, 8x8) with norm and
   ReLU; `num_blocks` residual blocks; two stride-2 3x3 transposed convs (2 nf, nf) with norm and
   ReLU; reflect-pad 3, conv 7x7 to c channels, tanh.
-Norm: instance norm (as `common.nets`). With `fast=True` every convolution runs through
+Norm: instance norm (as `common.nets`). `dtype` (None: float32; e.g. bfloat16) is the
+computation dtype of every convolution and dense layer: parameters, norm statistics, the
+embedding and the output stay float32 (`common.nets`). With `fast=True` every convolution runs through
 `common.fastconv` (the same functions and parameters, re-expressed for XLA's CPU backend).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import flax.linen as nn
 import jax
@@ -26,26 +30,26 @@ import jax.numpy as jnp
 from common import fastconv, nets
 
 
-def _norm() -> nn.Module:
-    return nn.InstanceNorm(epsilon=1e-5, use_bias=False, use_scale=False)
+def _norm():
+    return nets.instance_norm()
 
 
 def reflect(x: jax.Array, pad: int) -> jax.Array:
     return jnp.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode='reflect')
 
 
-def _down(width: int, k: int, fast: bool, name: str) -> nn.Module:
+def _down(width: int, k: int, fast: bool, name: str, dtype=None) -> nn.Module:
     """A k x k stride-2 convolution with padding 1."""
     if fast:
-        return fastconv.StridedConv(width, k, 1, name=name)
-    return nn.Conv(width, (k, k), strides=(2, 2), padding=((1, 1), (1, 1)), name=name)
+        return fastconv.StridedConv(width, k, 1, name=name, dtype=dtype)
+    return nn.Conv(width, (k, k), strides=(2, 2), padding=((1, 1), (1, 1)), name=name, dtype=dtype)
 
 
-def _up(width: int, fast: bool, name: str) -> nn.Module:
+def _up(width: int, fast: bool, name: str, dtype=None) -> nn.Module:
     """A 3x3 stride-2 transposed convolution (flax's padding 'SAME')."""
     if fast:
-        return fastconv.SubpixelConvTranspose(width, 3, name=name)
-    return nn.ConvTranspose(width, (3, 3), strides=(2, 2), padding='SAME', name=name)
+        return fastconv.SubpixelConvTranspose(width, 3, name=name, dtype=dtype)
+    return nn.ConvTranspose(width, (3, 3), strides=(2, 2), padding='SAME', name=name, dtype=dtype)
 
 
 class Encoder(nn.Module):
@@ -55,16 +59,18 @@ class Encoder(nn.Module):
     num_blocks: int = 2
     embed_dim: int = 128
     fast: bool = False
+    dtype: Any = None
 
     @nn.compact
     def __call__(self, x: jax.Array) -> tuple[jax.Array, jax.Array]:
-        x = nn.relu(_norm()(nets.conv(self.nf, 7, self.fast, 'stem')(reflect(x, 3))))
+        dt = self.dtype
+        x = nn.relu(_norm()(nets.conv(self.nf, 7, self.fast, 'stem', dt)(reflect(x, 3))))
         for i, width in enumerate((2 * self.nf, 4 * self.nf)):
-            x = nn.relu(_norm()(_down(width, 3, self.fast, f'down_{i}')(x)))
+            x = nn.relu(_norm()(_down(width, 3, self.fast, f'down_{i}', dt)(x)))
         for i in range(self.num_blocks):
-            x = nets.ResnetBlock(4 * self.nf, self.fast, name=f'block_{i}')(x)
-        x = nn.leaky_relu(_down(4 * self.nf, 4, self.fast, 'down_2')(x), 0.2)
-        z = nn.Dense(self.embed_dim, name='embed')(x.reshape(x.shape[0], -1))
+            x = nets.ResnetBlock(4 * self.nf, self.fast, dtype=dt, name=f'block_{i}')(x)
+        x = nn.leaky_relu(_down(4 * self.nf, 4, self.fast, 'down_2', dt)(x), 0.2)
+        z = nn.Dense(self.embed_dim, name='embed', dtype=dt)(x.reshape(x.shape[0], -1)).astype(jnp.float32)
         half = self.embed_dim // 2
         return z[:, :half], z[:, half:]
 
@@ -76,18 +82,20 @@ class Decoder(nn.Module):
     num_blocks: int = 2
     out_channels: int = 1
     fast: bool = False
+    dtype: Any = None
 
     @nn.compact
     def __call__(self, rest: jax.Array, attr: jax.Array) -> jax.Array:
+        dt = self.dtype
         z = jnp.concatenate([rest, attr], axis=-1)
-        x = nn.relu(nn.Dense(4 * 4 * 4 * self.nf, name='project')(z)).reshape(z.shape[0], 4, 4, 4 * self.nf)
-        x = nn.relu(_norm()(_up(4 * self.nf, self.fast, 'up_2')(x)))
+        x = nn.relu(nn.Dense(4 * 4 * 4 * self.nf, name='project', dtype=dt)(z)).reshape(z.shape[0], 4, 4, 4 * self.nf)
+        x = nn.relu(_norm()(_up(4 * self.nf, self.fast, 'up_2', dt)(x)))
         for i in range(self.num_blocks):
-            x = nets.ResnetBlock(4 * self.nf, self.fast, name=f'block_{i}')(x)
+            x = nets.ResnetBlock(4 * self.nf, self.fast, dtype=dt, name=f'block_{i}')(x)
         for i, width in enumerate((2 * self.nf, self.nf)):
-            x = nn.relu(_norm()(_up(width, self.fast, f'up_{1 - i}')(x)))
+            x = nn.relu(_norm()(_up(width, self.fast, f'up_{1 - i}', dt)(x)))
         if self.fast:
-            x = fastconv.ContractShiftConv(self.out_channels, 7, name='head')(reflect(x, 3))
+            x = fastconv.ContractShiftConv(self.out_channels, 7, name='head', dtype=dt)(reflect(x, 3))
         else:
-            x = nn.Conv(self.out_channels, (7, 7), padding='VALID', name='head')(reflect(x, 3))
-        return jnp.tanh(x)
+            x = nn.Conv(self.out_channels, (7, 7), padding='VALID', name='head', dtype=dt)(reflect(x, 3))
+        return jnp.tanh(x.astype(jnp.float32))
