@@ -13,7 +13,8 @@ attribute classifier (`rift/attribute_classifier_32px_close.msgpack`). Jobs, in 
                      lost object hue, refuted: the hue is lost as before)
   supervised, target margin A   L1 targets clipped to +-0.98: the cause found instead, A -> B's green
                      channel saturated (pre-tanh -31 to -5) by targets at exactly -1 over B's rooms
-                     (first run for 6000 steps, then extended to 24000: more train.steps resume a run)
+                     (first run for 6000 steps, then extended to 24000, then 48000: more
+                     train.steps resume a run; A -> B's orientation was still rising at 24000)
   RIFT exported A    the authors' evaluated recipe (`rift/config.py:exported`)
   RIFT rep_perfect A, RIFT unlimited A, CycleGAN A (unguided), MUNIT-style A
   RIFT exported, CycleGAN, supervised on B and C
@@ -47,7 +48,12 @@ WORLD = {'data.camera': 'close'}
 ROWS = {
     'supervised': ('rift', 'supervised', {}, 24000),
     'supervised, no norm': ('rift', 'supervised', {'model.norm': 'none'}, 12000),
-    'supervised, target margin': ('rift', 'supervised', {'loss.target_margin': 0.02}, 24000),
+    'supervised, target margin': (
+        'rift',
+        'supervised',
+        {'loss.target_margin': 0.02, 'train.keep_every': 2000},
+        48000,
+    ),
     'RIFT exported': ('rift', 'exported', {}, 12000),
     'RIFT rep_perfect': ('rift', 'rep_perfect', {}, 12000),
     'RIFT unlimited': ('rift', 'unlimited', {}, 12000),
@@ -100,7 +106,7 @@ def jobs(*, quick: bool = False) -> list[grid.Job]:
             continue
         fields |= {'train.steps': steps}
         if method == 'rift':
-            fields['train.keep_every'] = steps // 12
+            fields.setdefault('train.keep_every', steps // 12)
         out.append(grid.Job(f'{slug(row)}-{roles}-seed{seed}', method, variant, fields))
     return out
 

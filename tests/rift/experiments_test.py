@@ -69,7 +69,8 @@ def test_settle_runs_the_bound_first_then_assignment_a_and_keeps_checkpoints_for
     first_b = next(i for i, n in enumerate(names) if '-B-' in n)
     assert all('-A-' in n for n in names[:first_b])
     rift_jobs = [j for j in jobs if j.method == 'rift']
-    assert all(j.overrides['train.keep_every'] * 12 == j.overrides['train.steps'] for j in rift_jobs)
+    kept = [j.overrides['train.steps'] // j.overrides['train.keep_every'] for j in rift_jobs]
+    assert all(k >= 12 for k in kept)  # at least 12 points on every budget curve
     sweep = [j.overrides.get('loss.style_noise') for j in jobs if j.name.startswith('rift-exported-style-noise')]
     assert sweep == [0.0, 0.15]
     assert [j.name for j in settle.jobs(quick=True)] == names and all(
