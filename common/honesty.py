@@ -191,8 +191,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.perturbed is None or args.reconstructions is None:
             parser.error('give --translated with --write-perturbed, or --perturbed with --reconstructions')
-        if args.save is not None and os.path.exists(args.save):
-            raise ConfigError(f'--save={args.save} exists; nothing was written: give a new file name')
+        images.check_new_file(args.save, '--save')
         names = (
             sorted(n[:-4] for n in os.listdir(args.perturbed) if n.endswith('.npy'))
             if os.path.isdir(args.perturbed)
@@ -208,10 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as e:
         parser.error(str(e))
     print(' | '.join(f'{k} {v:.2f}' for k, v in scores.items()) + ' (0-255 scale)')
-    if args.save is not None:
-        with open(args.save, 'w') as f:
-            json.dump(scores, f, indent=1)
-        print(f'wrote {args.save}')
+    images.save_json(args.save, scores)
     return 0
 
 

@@ -143,3 +143,42 @@ def apply_to_folder(
             save_png(path, img)
             written.append(path)
     return written
+
+
+def read_exactly(
+    folder: str, wanted: Sequence[str], size: int, channels: int, *, flag: str, expected: str
+) -> np.ndarray:
+    """[len(wanted), size, size, channels] from folder/<name> for exactly the names `wanted`, in
+    that order: a missing or extra image, an unreadable or non-square one is one line naming it
+    (`expected` says what the folder should hold)."""
+    from PIL import Image
+
+    names = {os.path.basename(p) for p in list_images(folder, flag)}
+    missing, extra = [w for w in wanted if w not in names], sorted(names - set(wanted))
+    if missing or extra:
+        what = f'lacks {missing[0]}' if missing else f'holds {extra[0]}, which is not expected'
+        raise ConfigError(f'{folder} {what}; expected {expected}')
+    paths = [os.path.join(folder, w) for w in wanted]
+    check_readable(paths)
+    for path in paths:
+        with Image.open(path) as img:
+            if img.size[0] != img.size[1]:
+                raise ConfigError(f'{path} is {img.size[0]} x {img.size[1]}; allowed: square images (any size)')
+    return load_all(paths, size, channels)
+
+
+def check_new_file(path: str | None, flag: str) -> None:
+    """Refuse (one line) an output file that exists: a command never writes over one."""
+    if path is not None and os.path.exists(path):
+        raise ConfigError(f'{flag}={path} exists; nothing was written: give a new file name')
+
+
+def save_json(path: str | None, value) -> None:
+    """Write `value` to `path` (a new file, see `check_new_file`) and say so; nothing when None."""
+    import json
+
+    if path is None:
+        return
+    with open(path, 'w') as f:
+        json.dump(value, f, indent=1)
+    print(f'wrote {path}')

@@ -20,7 +20,7 @@ import sys
 import jax
 import numpy as np
 
-from common import grid, images, train
+from common import cli, images, train
 from common.errors import ConfigError
 from puppet import method
 
@@ -102,24 +102,20 @@ def apply_folders(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = grid.OneLineParser(prog='python -m puppet.apply', description=__doc__.split('\n')[0])
-    parser.add_argument('run', help='a PuppetGAN run folder')
+    parser = cli.apply_parser(
+        'python -m puppet.apply',
+        __doc__,
+        run='a PuppetGAN run folder',
+        out='a new or empty folder for the manipulations',
+        per_batch='manipulations per batch',
+    )
     parser.add_argument('--real', required=True, help='folder of real digits (PNG / JPEG, white ink on black)')
     parser.add_argument('--references', required=True, help='folder of references showing the attribute')
-    parser.add_argument('--out', required=True, help='a new or empty folder for the manipulations')
-    parser.add_argument('--step', type=int, default=None, help='the checkpoint to use (default: the newest)')
-    parser.add_argument('--batch-size', type=int, default=64, help='manipulations per batch')
     args = parser.parse_args(argv)
-    if args.batch_size < 1:
-        parser.error(f'--batch-size={args.batch_size} is not valid; allowed: an integer >= 1')
-    try:
-        written = apply_folders(
-            args.run, args.real, args.references, args.out, step=args.step, batch_size=args.batch_size
-        )
-    except ConfigError as e:
-        parser.error(str(e))
-    print(f'wrote {len(written) - 1} manipulations and {written[-1]} to {args.out}')
-    return 0
+    kw = {'step': args.step, 'batch_size': args.batch_size}
+    return cli.run_apply(
+        parser, args, lambda: apply_folders(args.run, args.real, args.references, args.out, **kw), 'manipulations'
+    )
 
 
 if __name__ == '__main__':

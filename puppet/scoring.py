@@ -112,22 +112,11 @@ def read_grid(folder: str) -> dict:
 def read_cells(folder: str, meta: dict) -> np.ndarray:
     """[M, N, K, 32, 32, 1] from folder/<n>__m<m>_k<k>.png exactly (a missing, extra or
     non-square one named)."""
-    from PIL import Image
-
     m, n, k = meta['num_rests'], meta['num_rows'], meta['num_refs']
     wanted = [_cell(i, a, b) for a in range(m) for i in range(n) for b in range(k)]
-    names = {os.path.basename(p) for p in images.list_images(folder, '--outputs')}
-    missing, extra = [w for w in wanted if w not in names], sorted(names - set(wanted))
-    if missing or extra:
-        what = f'lacks {missing[0]}' if missing else f'holds {extra[0]}, which is no cell'
-        raise ConfigError(f'{folder} {what}; expected <n>__m<m>_k<k>.png for n < {n}, m < {m}, k < {k}')
-    paths = [os.path.join(folder, w) for w in wanted]
-    images.check_readable(paths)
-    for path in paths:
-        with Image.open(path) as img:
-            if img.size[0] != img.size[1]:
-                raise ConfigError(f'{path} is {img.size[0]} x {img.size[1]}; allowed: square images (any size)')
-    return images.load_all(paths, SIZE, 1).reshape(m, n, k, SIZE, SIZE, 1)
+    expected = f'<n>__m<m>_k<k>.png for n < {n}, m < {m}, k < {k}'
+    cells = images.read_exactly(folder, wanted, SIZE, 1, flag='--outputs', expected=expected)
+    return cells.reshape(m, n, k, SIZE, SIZE, 1)
 
 
 def score_folder(grid_dir: str, outputs_dir: str, *, predict=None) -> dict:
@@ -174,8 +163,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.grid is None or args.outputs is None:
             parser.error('give --write-grid=DIR, or --grid=DIR and --outputs=DIR')
-        if args.save is not None and os.path.exists(args.save):
-            raise ConfigError(f'--save={args.save} exists; nothing was written: give a new file name')
+        images.check_new_file(args.save, '--save')
         result = score_folder(args.grid, args.outputs)
     except ConfigError as e:
         parser.error(str(e))
@@ -183,10 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f'{result["task"]}: ' + ' | '.join(keys))
     for row in ('model', 'ceiling'):
         print(f'  {row}: ' + ' | '.join(f'{result[row][k]:.3f}' for k in keys))
-    if args.save is not None:
-        with open(args.save, 'w') as f:
-            json.dump(result, f, indent=1)
-        print(f'wrote {args.save}')
+    images.save_json(args.save, result)
     return 0
 
 

@@ -22,7 +22,7 @@ import sys
 import jax
 import numpy as np
 
-from common import grid, images, train
+from common import cli, images, train
 from common.checks import check_choice
 from common.errors import ConfigError
 from rift import method
@@ -127,33 +127,22 @@ def apply_folders(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = grid.OneLineParser(prog='python -m rift.apply', description=__doc__.split('\n')[0])
-    parser.add_argument('run', help='a RIFT or MUNIT-style run folder')
+    parser = cli.apply_parser(
+        'python -m rift.apply',
+        __doc__,
+        run='a RIFT or MUNIT-style run folder',
+        out='a new or empty folder for the translations',
+        per_batch='translations per batch',
+    )
     parser.add_argument('--sources', required=True, help='folder of source images (PNG / JPEG)')
     parser.add_argument('--guides', required=True, help='folder of guide images (PNG / JPEG)')
-    parser.add_argument('--out', required=True, help='a new or empty folder for the translations')
     parser.add_argument('--direction', default='a2b', help="'a2b' (sources from A, guides from B) or 'b2a'")
     parser.add_argument('--all-pairs', action='store_true', help='every source with every guide')
-    parser.add_argument('--step', type=int, default=None, help='the checkpoint to use (default: the newest)')
-    parser.add_argument('--batch-size', type=int, default=64, help='translations per batch')
     args = parser.parse_args(argv)
-    if args.batch_size < 1:
-        parser.error(f'--batch-size={args.batch_size} is not valid; allowed: an integer >= 1')
-    try:
-        written = apply_folders(
-            args.run,
-            args.sources,
-            args.guides,
-            args.out,
-            direction=args.direction,
-            all_pairs=args.all_pairs,
-            step=args.step,
-            batch_size=args.batch_size,
-        )
-    except ConfigError as e:
-        parser.error(str(e))
-    print(f'wrote {len(written) - 1} translations and {written[-1]} to {args.out}')
-    return 0
+    kw = {'direction': args.direction, 'all_pairs': args.all_pairs, 'step': args.step, 'batch_size': args.batch_size}
+    return cli.run_apply(
+        parser, args, lambda: apply_folders(args.run, args.sources, args.guides, args.out, **kw), 'translations'
+    )
 
 
 if __name__ == '__main__':

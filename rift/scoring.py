@@ -102,23 +102,9 @@ def read_pairs(folder: str) -> dict:
 
 def read_translations(folder: str, n: int) -> np.ndarray:
     """[n, 32, 32, 3] from folder/0000.png ... exactly (a missing, extra or non-square one named)."""
-    from PIL import Image
-
-    paths = images.list_images(folder, '--translations')
-    names = {os.path.basename(p) for p in paths}
     wanted = [_name(i) for i in range(n)]
-    missing = [w for w in wanted if w not in names]
-    extra = sorted(names - set(wanted))
-    if missing or extra:
-        what = f'lacks {missing[0]}' if missing else f'holds {extra[0]}, which is no pair'
-        raise ConfigError(f'{folder} {what}; expected exactly {wanted[0]} ... {wanted[-1]} ({n} translations)')
-    paths = [os.path.join(folder, w) for w in wanted]
-    images.check_readable(paths)
-    for path in paths:
-        with Image.open(path) as img:
-            if img.size[0] != img.size[1]:
-                raise ConfigError(f'{path} is {img.size[0]} x {img.size[1]}; allowed: square images (any size)')
-    return images.load_all(paths, SIZE, 3)
+    expected = f'exactly {wanted[0]} ... {wanted[-1]} ({n} translations)'
+    return images.read_exactly(folder, wanted, SIZE, 3, flag='--translations', expected=expected)
 
 
 def score_folder(pairs_dir: str, translations_dir: str, *, directions=DIRECTIONS, predict=None) -> dict:
@@ -183,8 +169,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error('give --write-pairs=DIR, or --pairs=DIR and --translations=DIR')
         if args.direction not in ('a2b', 'b2a', 'both'):
             raise ConfigError(f"--direction={args.direction!r} is not valid; allowed: 'a2b', 'b2a', 'both'")
-        if args.save is not None and os.path.exists(args.save):
-            raise ConfigError(f'--save={args.save} exists; nothing was written: give a new file name')
+        images.check_new_file(args.save, '--save')
         pairs, made = args.pairs.split(','), args.translations.split(',')
         if len(pairs) != len(made):
             raise ConfigError(
@@ -201,10 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     if {r for r, _ in per_factor} == set(ROLES) and len(directions) == 2:
         out['relative_discrepancy'] = metrics.relative_discrepancy(per_factor)
         print(f'RD {out["relative_discrepancy"]["rd"]:.1f} (three assignments, both directions)')
-    if args.save is not None:
-        with open(args.save, 'w') as f:
-            json.dump(out, f, indent=1)
-        print(f'wrote {args.save}')
+    images.save_json(args.save, out)
     return 0
 
 

@@ -20,7 +20,7 @@ import sys
 import jax
 import numpy as np
 
-from common import grid, images, train
+from common import cli, images, train
 from common.checks import check_choice
 from common.cyclegan import method
 from common.errors import ConfigError
@@ -72,24 +72,18 @@ def apply_folder(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = grid.OneLineParser(prog='python -m common.cyclegan.apply', description=__doc__.split('\n')[0])
-    parser.add_argument('run', help='a CycleGAN run folder')
+    parser = cli.apply_parser(
+        'python -m common.cyclegan.apply',
+        __doc__,
+        run='a CycleGAN run folder',
+        out='a new or empty folder for the translations',
+        per_batch='images per batch',
+    )
     parser.add_argument('--images', required=True, help='folder of images (PNG / JPEG) from the input domain')
-    parser.add_argument('--out', required=True, help='a new or empty folder for the translations')
     parser.add_argument('--direction', default='a2b', help="'a2b' (G_B: A -> B) or 'b2a' (G_A: B -> A)")
-    parser.add_argument('--step', type=int, default=None, help='the checkpoint to use (default: the newest)')
-    parser.add_argument('--batch-size', type=int, default=64, help='images per batch')
     args = parser.parse_args(argv)
-    if args.batch_size < 1:
-        parser.error(f'--batch-size={args.batch_size} is not valid; allowed: an integer >= 1')
-    try:
-        written = apply_folder(
-            args.run, args.images, args.out, direction=args.direction, step=args.step, batch_size=args.batch_size
-        )
-    except ConfigError as e:
-        parser.error(str(e))
-    print(f'wrote {len(written) - 1} translations and {written[-1]} to {args.out}')
-    return 0
+    kw = {'direction': args.direction, 'step': args.step, 'batch_size': args.batch_size}
+    return cli.run_apply(parser, args, lambda: apply_folder(args.run, args.images, args.out, **kw), 'translations')
 
 
 if __name__ == '__main__':

@@ -53,7 +53,7 @@ def test_bad_folders_are_one_line_naming_the_file(grid, tmp_path, capsys):
     assert 'attr lacks 0001__m1_k2.png; expected <n>__m<m>_k<k>.png for n < 4, m < 2, k < 3' in line
     shutil.copy(tmp_path / 'o' / 'attr' / '0000__m0_k0.png', tmp_path / 'o' / 'attr' / '0001__m1_k2.png')
     (tmp_path / 'o' / 'other' / 'stray.png').write_bytes(b'x')
-    assert 'holds stray.png, which is no cell' in testing.apply_refusals(scoring.main, argv[0], argv[1:], capsys)
+    assert 'holds stray.png, which is not expected' in testing.apply_refusals(scoring.main, argv[0], argv[1:], capsys)
     os.remove(tmp_path / 'o' / 'other' / 'stray.png')
     (tmp_path / 'o' / 'other' / '0002__m0_k1.png').write_bytes(b'broken')
     assert '0002__m0_k1.png is not a readable image' in testing.apply_refusals(scoring.main, argv[0], argv[1:], capsys)

@@ -69,7 +69,9 @@ def test_bad_folders_are_one_line_naming_the_file(pairs, tmp_path, capsys):
     )
     shutil.copy(t / 'b2a' / '0000.png', t / 'a2b' / '0003.png')
     shutil.copy(t / 'b2a' / '0000.png', t / 'a2b' / 'extra.png')
-    assert 'holds extra.png, which is no pair' in testing.apply_refusals(scoring.main, '--direction=a2b', argv, capsys)
+    assert 'holds extra.png, which is not expected' in testing.apply_refusals(
+        scoring.main, '--direction=a2b', argv, capsys
+    )
     os.remove(t / 'a2b' / 'extra.png')
     (t / 'a2b' / '0005.png').write_bytes(b'broken')
     assert '0005.png is not a readable image' in testing.apply_refusals(scoring.main, '--direction=a2b', argv, capsys)
