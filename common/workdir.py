@@ -13,7 +13,8 @@ or deleted:
   the code's checkout or a folder above it, is refused outright (also with `--overwrite`);
 * an empty `--workdir=` is refused;
 * a folder that does not exist, or an empty one, starts a new run;
-* a folder holding a run (its `config.json`) resumes it, or is refused when the config differs;
+* a folder holding a run (its `config.json`) resumes it, or is refused when the config differs
+  (a field added to the method since the run was recorded counts as its default);
   a config that differs only by more `train.steps` (and the cadence fields `train.keep_every`,
   `eval_every`, `checkpoint_every`, `log_every`) extends the run: it resumes from its newest
   checkpoint, and a finished run's results.json is kept as results-step<N>.json first (with or
@@ -208,8 +209,13 @@ def _holds_run(folder: str) -> bool:
 
 
 def _read_config(folder: str) -> dict[str, Any]:
+    """The run's recorded config, with every field added to its method since then at its default
+    (`common.registry.with_defaults`): a run recorded before a field existed is the same run."""
+    from common import registry
+
     with open(os.path.join(folder, 'config.json')) as f:
-        return json.load(f)
+        recorded = json.load(f)
+    return registry.with_defaults(recorded, recorded.get('method')) if isinstance(recorded, dict) else recorded
 
 
 def _contains(parent: str, child: str) -> bool:

@@ -236,3 +236,19 @@ def test_one_owner_per_folder_a_live_holder_is_named_a_dead_one_taken_over(tmp_p
         f'--workdir={run}: took over the lock of pid {dead} (gone; since 2026-01-01 00:00:00)'
     ]
     assert os.listdir(run) == []
+
+
+def test_a_field_added_since_the_run_counts_as_its_default(tmp_path):
+    """A run recorded before a config field existed resumes (or extends) under today's config
+    when the field holds its default, and is refused when it does not."""
+    from common.cyclegan.config import get_config
+
+    config = get_config('tiny')
+    recorded = workdir.config_dict(config)
+    del recorded['model']['dtype'], recorded['data']['root']  # fields added later
+    os.makedirs(tmp_path / 'run')
+    (tmp_path / 'run' / 'config.json').write_text(json.dumps(recorded))
+    assert workdir.prepare(config, str(tmp_path / 'run')) == 'resume'
+    config.model.dtype = 'bfloat16'
+    with pytest.raises(ConfigError, match=r"config.model.dtype: 'float32' -> 'bfloat16'"):
+        workdir.prepare(config, str(tmp_path / 'run'))
