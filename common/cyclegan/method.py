@@ -297,6 +297,10 @@ def evaluate(state: TrainState, pools: dict, info: dict, config: Any) -> dict[st
             rng = jax.random.PRNGKey(config.seed + 1)
             out |= metrics.evaluate_translation(g_a, g_b, a, None, sigmas=tuple(config.eval.sigmas), rng=rng)
             out['skipped'] = 'rh (snap to segmentation colours) and segmentation accuracy: no segmentations here'
+            if config.data.source == 'folder':  # A -> B against its pair, where file names pair up
+                out |= metrics.paired_scores(g_b, test['a'], test['b'], test['label_a'], test['label_b'])
+            else:
+                out['skipped'] += '; pairs: TFDS cycle_gan records carry no file name to pair A with B'
         return out
     out = metrics.evaluate_translation(
         g_a,

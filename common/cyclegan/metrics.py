@@ -66,3 +66,24 @@ def evaluate_translation(
     out |= {f'sn_{s:g}': sum(v) / n for s, v in sn.items()}
     out['reconstruction_l2'] = sum(rec) / n
     return out
+
+
+PAIR_TOLERANCE = 16  # intensity levels (0-255) within which a translated pixel counts as right
+
+
+def paired_scores(g_b: Callable[[jax.Array], jax.Array], a: np.ndarray, b: np.ndarray, ids_a, ids_b) -> dict:
+    """Where the two domains' images pair up (`ids_a[i] == ids_b[j] >= 0`): the per-pixel accuracy
+    of G_B(a_i) against its pair b_j (every channel within `PAIR_TOLERANCE` levels) and their mean
+    L1; empty when no image has a pair."""
+    where_b = {int(k): j for j, k in enumerate(np.asarray(ids_b)) if k >= 0}
+    rows = [(i, where_b[int(k)]) for i, k in enumerate(np.asarray(ids_a)) if int(k) in where_b]
+    if not rows:
+        return {}
+    ia, ib = (np.array(x) for x in zip(*rows, strict=True))
+    pred, true = np.asarray(jax.jit(g_b)(jnp.asarray(a[ia]))), np.asarray(b[ib])
+    close = np.abs(pred - true).max(axis=-1) <= PAIR_TOLERANCE / honesty.LEVELS
+    return {
+        'paired_pixel_accuracy': float(close.mean()),
+        'paired_l1': float(np.abs(pred - true).mean()),
+        'num_pairs': len(rows),
+    }

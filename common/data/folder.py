@@ -11,7 +11,9 @@ PNG or JPEG of any size and mode, converted to `data.channels` (3: RGB, 1: grey)
 probability 1/2: the reference's load-then-crop augmentation, drawn once per image when the pool
 is built rather than at every step). At most `pool_size` images per domain and split are read
 (a seeded choice), so memory stays bounded for large folders. The folders are only read: nothing
-is written anywhere under the root. Labels are 0 (no classes).
+is written anywhere under the root. Labels are pair ids: when the two folders' file names pair up
+(12_A.jpg with 12_B.jpg, as in the CycleGAN maps archive) an image's label is its pair's id, else
+-1 (`pair_ids`), so a translation can be scored against its pair.
 
 A missing root or domain folder, an empty one, or an unreadable image is one line naming it.
 """
@@ -79,7 +81,10 @@ def _files(root: str, split: str, domain: str, seed: int) -> list[str]:
 
 
 def _shuffled(paths: list[str], seed: int, domain: str) -> list[str]:
-    order = np.random.default_rng([seed, ord(domain), 4242]).permutation(len(paths))
+    """The seed's order; the same for both domains (`domain` unused), so paired folders of equal
+    length hold out the same pairs."""
+    del domain
+    order = np.random.default_rng([seed, 4242]).permutation(len(paths))
     return [paths[i] for i in order]
 
 
@@ -115,15 +120,33 @@ def _load(paths: list[str], size: int, channels: int, load: str, load_size: int,
     return out
 
 
+def _stem(path: str, domain: str) -> str:
+    """A file's name without its extension and its domain suffix ('12_A.jpg' -> '12')."""
+    stem = os.path.splitext(os.path.basename(path))[0]
+    for suffix in (f'_{domain}', f'-{domain}', domain, f'_{domain.lower()}', f'-{domain.lower()}'):
+        if stem.endswith(suffix) and len(stem) > len(suffix):
+            return stem[: -len(suffix)]
+    return stem
+
+
+def pair_ids(paths_a: list[str], paths_b: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per image, the id of its pair when the two folders' file names pair up (names that differ
+    only by an A / B suffix, as in the CycleGAN maps archive: 12_A.jpg with 12_B.jpg), else -1."""
+    stems_a, stems_b = [_stem(p, 'A') for p in paths_a], [_stem(p, 'B') for p in paths_b]
+    ids = {s: i for i, s in enumerate(sorted(set(stems_a) & set(stems_b)))}
+    return (np.array([ids.get(s, -1) for s in stems], np.int32) for stems in (stems_a, stems_b))
+
+
 def pool(config: Any, split: str, seed: int):
-    """(pool, info) of the split: at most `pool_size` decoded images per domain."""
+    """(pool, info) of the split: at most `pool_size` decoded images per domain; labels are pair
+    ids (`pair_ids`: -1 where an image has no pair; the folders carry no classes)."""
     root, size, channels, n, load, load_size = _checked(config)
-    domains = {}
+    domains, paths = {}, {}
     for d in 'ab':
-        paths = _split_files(root, split, d.upper(), seed, n)
-        domains[d] = _load(paths, size, channels, load if split == 'train' else 'resize', load_size, seed)
-    zeros = {d: np.zeros(len(x), np.int32) for d, x in domains.items()}
-    return two_domain_pool(domains['a'], domains['b'], zeros['a'], zeros['b']), {
+        paths[d] = _split_files(root, split, d.upper(), seed, n)
+        domains[d] = _load(paths[d], size, channels, load if split == 'train' else 'resize', load_size, seed)
+    ids = dict(zip('ab', pair_ids(paths['a'], paths['b']), strict=True))
+    return two_domain_pool(domains['a'], domains['b'], ids['a'], ids['b']), {
         'image_size': size,
         'root': root,
         'channels': channels,

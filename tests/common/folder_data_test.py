@@ -103,6 +103,7 @@ def test_cyclegan_with_both_defences_on_your_folders(tmp_path, fast_compile):
     for key in ('rh_8bit', 'sn_2', 'sn_8', 'reconstruction_l2', 'cycle_l1_a', 'cycle_l1_b'):
         assert np.isfinite(res[key]), key
     assert 'rh' not in res and 'no segmentations' in res['skipped']
+    assert res['num_pairs'] == 2 and 0.0 <= res['paired_pixel_accuracy'] <= 1.0  # 8.png in testA and testB
     assert _snapshot(root) == before  # the user's folders are only read
 
 
@@ -183,3 +184,10 @@ def test_cyclegan_in_bfloat16_trains_and_stays_finite(tmp_path, fast_compile):
     config.model.dtype = 'float16'
     with pytest.raises(ConfigError, match="config.model.dtype='float16' is not valid; allowed: 'float32', 'bfloat16'"):
         cyclegan_method.make(config)
+
+
+def test_file_names_that_pair_up_give_pair_ids():
+    from common.data.folder import pair_ids
+
+    a, b = pair_ids(['x/12_A.jpg', 'x/7_A.png', 'x/lone.png'], ['y/7_B.png', 'y/12_B.jpg', 'y/3_B.jpg'])
+    assert a.tolist() == [0, 1, -1] and b.tolist() == [1, 0, -1]  # ids by sorted stem: '12' -> 0, '7' -> 1
