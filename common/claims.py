@@ -195,7 +195,7 @@ def _settle_verdict(o: dict) -> tuple[str, str]:
         return VERDICTS[2], 'no bound run has finished'
     best = max(o.items(), key=lambda kv: min(kv[1]))
     ok = min(best[1]) >= 0.9
-    why = f'best bound: {best[0].split(":")[0]} A->B {best[1][0]:.2f}, B->A {best[1][1]:.2f} (>= 0.90 each asked)'
+    why = f'best bound: {best[0].split(":")[0]} A->B {best[1][0]:.3f}, B->A {best[1][1]:.3f} (>= 0.90 each asked)'
     return (VERDICTS[0] if ok else VERDICTS[2]), why
 
 
