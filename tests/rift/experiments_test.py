@@ -71,6 +71,8 @@ def test_settle_runs_the_bound_first_then_assignment_a_and_keeps_checkpoints_for
     rift_jobs = [j for j in jobs if j.method == 'rift']
     kept = [j.overrides['train.steps'] // j.overrides['train.keep_every'] for j in rift_jobs]
     assert all(k >= 12 for k in kept)  # at least 12 points on every budget curve
+    unsupervised = [j for j in rift_jobs if j.variant not in ('supervised', 'munit')]
+    assert unsupervised and all(j.overrides['loss.target_margin'] == 0.02 for j in unsupervised)
     sweep = [j.overrides.get('loss.style_noise') for j in jobs if j.name.startswith('rift-exported-style-noise')]
     assert sweep == [0.0, 0.15]
     assert [j.name for j in settle.jobs(quick=True)] == names and all(
