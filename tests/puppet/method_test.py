@@ -80,19 +80,12 @@ def test_bad_config_is_one_clear_error(field, value, match):
         puppet_method.make(config)
 
 
-def test_bfloat16_step_trains_finite(fast_compile):
-    """E, g_A, g_B and the PatchGANs in bf16 (parameters float32): one jitted step, finite losses."""
-    import jax
-
-    from common import data
+def test_bfloat16_is_wired_to_every_net():
+    """config.model.dtype reaches E, g_A / g_B and the PatchGANs (the bf16 computation itself:
+    tests/common/nets_test.py and the CycleGAN's bf16 run); no compile here."""
+    import jax.numpy as jnp
 
     config = get_config('tiny')
+    assert all(net.dtype is None for net in puppet_method.networks(config))
     config.model.dtype = 'bfloat16'
-    m = puppet_method.make(config)
-    specs, info = data.describe(config.data, 'train')  # a batch of the right shapes, nothing rendered
-    rng = np.random.default_rng(0)
-    batch = {k: rng.uniform(-1, 1, s.shape).astype(s.dtype) for k, s in specs.items()}
-    state = m.init(jax.random.PRNGKey(0), batch, info)
-    new, logged = jax.jit(m.train_step)(state, batch, jax.random.PRNGKey(1))
-    assert all(np.isfinite(float(v)) for v in logged.values()), logged
-    assert all(x.dtype == np.float32 for x in jax.tree.leaves(new.params('generators')))
+    assert all(net.dtype == jnp.bfloat16 for net in puppet_method.networks(config))

@@ -215,28 +215,17 @@ def test_bad_config_is_one_clear_error(field, value, match):
         rift_method.make(config)
 
 
-def test_bfloat16_step_trains_finite_and_munit_refuses_it():
-    """RIFT's generators and discriminators in bf16 (parameters float32): one jitted step moves
-    them and every loss stays finite."""
+def test_bfloat16_is_wired_to_every_net_and_munit_refuses_it():
+    """config.model.dtype reaches the generators and the discriminators (the bf16 computation
+    itself: tests/common/nets_test.py and the CycleGAN's bf16 run); no compile here."""
+    import jax.numpy as jnp
+
+    from rift import adversary
+
     config = get_config('tiny')
+    assert rift_method.generator(config).dtype is None and adversary.discriminator(config).dtype is None
     config.model.dtype = 'bfloat16'
-    config.loss.guess_weight = 2.0
-    m = rift_method.make(config)
-    rng = np.random.default_rng(0)
-    batch = {
-        k: rng.uniform(-1, 1, (4, 16, 16, 3)).astype(np.float32) if k in 'ab' else rng.integers(0, 4, (4, 6))
-        for k in ('a', 'b', 'factors_a', 'factors_b')
-    }
-    state = m.init(jax.random.PRNGKey(0), batch, {})
-    new, logged = jax.jit(m.train_step)(state, batch, jax.random.PRNGKey(1))
-    assert all(np.isfinite(float(v)) for v in logged.values()), logged
-    assert jax.tree.all(jax.tree.map(lambda x: x.dtype == np.float32, new.params('generators')))
-    moved = jax.tree.map(
-        lambda a, b: float(np.abs(np.asarray(a) - np.asarray(b)).max()),
-        new.params('generators'),
-        state.params('generators'),
-    )
-    assert max(jax.tree.leaves(moved)) > 0
+    assert rift_method.generator(config).dtype == adversary.discriminator(config).dtype == jnp.bfloat16
     config.model.translator = 'munit'
     with pytest.raises(ConfigError, match='not wired for the MUNIT-style baseline'):
         rift_method.make(config)
