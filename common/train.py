@@ -16,7 +16,9 @@ from __future__ import annotations
 import bisect
 import json
 import os
+import signal
 import sys
+import threading
 import time
 from typing import Any
 
@@ -254,9 +256,11 @@ class _Loop:
         if start == 0:
             self.evaluate_now(state, 0)
         bar = progress_bar(total, initial=start, desc=self.stages[self.stage_of(start)].name)
-        step = start
+        step, stop = start, _StopAtStepEnd()
         try:
             for step in range(start, total):
+                if stop.requested:
+                    raise KeyboardInterrupt
                 index = self.stage_of(step)
                 if step == start or index != self.stage_of(step - 1):
                     bar.set_description(self.stages[index].name, refresh=False)
@@ -285,10 +289,39 @@ class _Loop:
                 f'the run stopped at step {step} of {total}; {where}; run the same command to resume'
             ) from None
         finally:
+            stop.release()
             bar.close()
             self.writer.close()
             self.manager.close()
         return state
+
+
+class _StopAtStepEnd:
+    """Ctrl-C during the loop stops it between two steps, never inside a step or a checkpoint write.
+
+    A KeyboardInterrupt raised at an arbitrary bytecode can land inside Orbax's save or the
+    evaluation and leave a lock held; the first Ctrl-C only sets `requested`, which the loop reads
+    at the next step boundary; a second Ctrl-C interrupts at once. Installed only where Python's
+    own handler is in place (the main thread, SIGINT not ignored), and put back by `release`.
+    """
+
+    def __init__(self):
+        self.requested, self.installed = False, False
+        if threading.current_thread() is threading.main_thread():
+            if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                signal.signal(signal.SIGINT, self._handle)
+                self.installed = True
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        print('\nCtrl-C: stopping after the step in flight (Ctrl-C again stops at once)', file=sys.stderr)
+
+    def release(self) -> None:
+        if self.installed:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            self.installed = False
 
 
 def _stages(method: Method, config: Any) -> tuple[Stage, ...]:

@@ -103,7 +103,7 @@ def test_ctrl_c_from_a_subfolder_is_one_line_saying_how_to_resume(tmp_path):
     )
     proc.send_signal(signal.SIGINT)
     try:
-        _, err = proc.communicate(timeout=60)
+        _, err = proc.communicate(timeout=120)
     finally:
         proc.kill()  # never left training behind the suite
     assert proc.returncode == 130, err[-1500:]

@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 
 import jax
 import jax.numpy as jnp
@@ -11,7 +12,7 @@ import optax
 import pytest
 
 from common import train
-from common.errors import ConfigError
+from common.errors import ConfigError, RunInterrupted
 from common.method import Method, Player, Stage, TrainState
 
 
@@ -70,6 +71,42 @@ def test_runs_writes_outputs_and_learns(tmp_path):
     losses = [x['loss/gap'] for x in lines if 'loss/gap' in x]
     assert len(losses) == 30 and losses[-1] < 0.1 * losses[0]
     assert any('eval/gap' in x for x in lines)
+
+
+@pytest.mark.parametrize('presses', [1, 2])
+def test_ctrl_c_stops_between_steps_and_twice_stops_at_once(tmp_path, monkeypatch, presses):
+    """Ctrl-C (SIGINT to this process) as the progress bar counts step 3 of 6."""
+    cfg = _config(steps=6)
+    make_bar = train.progress_bar
+
+    def progress_bar(*args, **kw):
+        bar = make_bar(*args, **kw)
+        update = bar.update
+
+        def update_and_press(n):
+            update(n)
+            if bar.n == 3:
+                for _ in range(presses):
+                    os.kill(os.getpid(), signal.SIGINT)
+
+        bar.update = update_and_press
+        return bar
+
+    monkeypatch.setattr(train, 'progress_bar', progress_bar)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(RunInterrupted) as stopped:
+            train.train_and_evaluate(_toy_method(cfg), cfg, str(tmp_path))
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    # One press: the step in flight ends (its log, evaluation), then the loop stops; two: at once.
+    stopped_at = 3 if presses == 1 else 2
+    assert str(stopped.value) == (
+        f'the run stopped at step {stopped_at} of 6; the last checkpoint (step 2) is in {tmp_path}/ckpt; '
+        'run the same command to resume'
+    )
+    assert not os.path.exists(tmp_path / 'results.json')
 
 
 def test_stages_run_in_order_with_a_checkpoint_between(tmp_path):
