@@ -16,9 +16,7 @@ from __future__ import annotations
 import bisect
 import json
 import os
-import signal
 import sys
-import threading
 import time
 from typing import Any
 
@@ -33,7 +31,7 @@ from common import checkpoint, plots
 from common import data as data_lib
 from common import workdir as workdir_lib
 from common.checks import check_number, check_renamed, get_field
-from common.errors import NonFiniteLossError, RunInterrupted
+from common.errors import NonFiniteLossError, RunInterrupted, StopAtStepEnd
 from common.method import Method, Stage, TrainState
 from common.progress import progress_bar
 
@@ -256,7 +254,7 @@ class _Loop:
         if start == 0:
             self.evaluate_now(state, 0)
         bar = progress_bar(total, initial=start, desc=self.stages[self.stage_of(start)].name)
-        step, stop = start, _StopAtStepEnd()
+        step, stop = start, StopAtStepEnd()
         try:
             for step in range(start, total):
                 if stop.requested:
@@ -294,34 +292,6 @@ class _Loop:
             self.writer.close()
             self.manager.close()
         return state
-
-
-class _StopAtStepEnd:
-    """Ctrl-C during the loop stops it between two steps, never inside a step or a checkpoint write.
-
-    A KeyboardInterrupt raised at an arbitrary bytecode can land inside Orbax's save or the
-    evaluation and leave a lock held; the first Ctrl-C only sets `requested`, which the loop reads
-    at the next step boundary; a second Ctrl-C interrupts at once. Installed only where Python's
-    own handler is in place (the main thread, SIGINT not ignored), and put back by `release`.
-    """
-
-    def __init__(self):
-        self.requested, self.installed = False, False
-        if threading.current_thread() is threading.main_thread():
-            if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-                signal.signal(signal.SIGINT, self._handle)
-                self.installed = True
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-        print('\nCtrl-C: stopping after the step in flight (Ctrl-C again stops at once)', file=sys.stderr)
-
-    def release(self) -> None:
-        if self.installed:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-            self.installed = False
 
 
 def _stages(method: Method, config: Any) -> tuple[Stage, ...]:
