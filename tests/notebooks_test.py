@@ -47,7 +47,7 @@ NOTEBOOKS = {
 
 
 @pytest.mark.parametrize('path', sorted(NOTEBOOKS))
-def test_notebook_runs_and_is_stripped(path, monkeypatch, tmp_path, fast_compile):
+def test_notebook_runs_and_is_stripped(path, monkeypatch, tmp_path):
     monkeypatch.setenv('MPLBACKEND', 'Agg')
     import tempfile
 

@@ -22,6 +22,7 @@ ENV = dict(
     # The test process's compilation cache: a second run.py process reuses the first one's programs.
     JAX_COMPILATION_CACHE_DIR=os.path.join(ROOT, '.jax_cache'),
     JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS='0.5',
+    JAX_DISABLE_MOST_OPTIMIZATIONS='true',  # as every test (tests/conftest.py)
 )
 RESUME_FLAGS = [
     '--config=dualadv/config.py:tiny',

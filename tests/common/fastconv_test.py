@@ -9,11 +9,6 @@ import pytest
 from common import fastconv
 
 
-@pytest.fixture(autouse=True)
-def _fast(fast_compile):
-    """Compile time dominates these small calls: XLA's optimizations off (tests/conftest.py)."""
-
-
 def _assert_same_gradients(ref, fast, params, x, out_shape, rtol=1e-7):
     """Gradients w.r.t. parameters and input of <module(x), probe> agree to atol 1e-4."""
     probe = jax.random.normal(jax.random.PRNGKey(2), out_shape)

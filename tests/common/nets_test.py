@@ -8,11 +8,6 @@ from common import nets
 from common.cyclegan.config import get_config
 
 
-@pytest.fixture(autouse=True)
-def _fast(fast_compile):
-    """Compile time dominates these small calls: XLA's optimizations off (tests/conftest.py)."""
-
-
 def _init_apply(module, x, seed):
     """(params, module(x)) with init and apply each compiled once (eager dispatch compiles every op)."""
     params = jax.jit(module.init)(jax.random.PRNGKey(seed), x)

@@ -3,15 +3,8 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
-import pytest
 
 from common.synth import shapes3d
-
-
-@pytest.fixture(autouse=True)
-def _fast(fast_compile):
-    """Compile time dominates these small calls: XLA's optimizations off (tests/conftest.py)."""
-
 
 BASE = np.array([0, 5, 3, 4, 0, 7], np.int32)
 

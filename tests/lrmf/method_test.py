@@ -123,11 +123,8 @@ def _tiny_digits(variant):
 
 
 @pytest.mark.parametrize('variant', ['digits_realnvp', 'digits_glow_copy'])
-def test_digits_pipelines_run_end_to_end(tmp_path, variant, request):
-    """The VAE-embedding pipeline (three stages) and the pixel-space Glow one, a few steps each
-    (Glow compiled without XLA's optimizations: its compile time dominates)."""
-    if 'glow' in variant:
-        request.getfixturevalue('fast_compile')
+def test_digits_pipelines_run_end_to_end(tmp_path, variant):
+    """The VAE-embedding pipeline (three stages) and the pixel-space Glow one, a few steps each."""
     _digits_run(tmp_path, variant)
 
 

@@ -13,11 +13,6 @@ from puppet import method as puppet_method
 from puppet.config import get_config
 
 
-@pytest.fixture(autouse=True)
-def _fast(fast_compile):
-    """Compile time dominates these small calls: XLA's optimizations off (tests/conftest.py)."""
-
-
 def _apply_command_equals_the_api(tmp_path, capsys, run, real, refs):
     """`python -m puppet.apply` on folders of PNGs (any size: resized to 32) writes what
     `puppet.manipulate` gives on the same 8-bit images, one PNG per (real, reference), and a grid."""

@@ -18,11 +18,6 @@ from rift import munit
 from rift.config import get_config
 
 
-@pytest.fixture(autouse=True)
-def _fast(fast_compile):
-    """Compile time dominates these small calls: XLA's optimizations off (tests/conftest.py)."""
-
-
 def test_tiny_runs_and_resumes_exactly(tmp_path):
     config = get_config('tiny')
     config.data.roles = 'B'
@@ -163,7 +158,7 @@ def test_munit_baseline_trains_and_translates():
     assert out.shape == batch['a'].shape and float(np.abs(out).max()) <= 1.0
 
 
-def test_supervised_recipe_fits_the_exact_translations_alone():
+def test_supervised_recipe_fits_the_exact_translations_alone(optimized):
     """The `supervised` step renders each pair's exact translations (as the renderer's NumPy twin
     draws them), trains only the generators, and lowers its L1 to them."""
     from common import data

@@ -11,11 +11,6 @@ from common.cyclegan.config import get_config
 from common.errors import ConfigError
 
 
-@pytest.fixture(autouse=True)
-def _fast(fast_compile):
-    """Compile time dominates these small calls: XLA's optimizations off (tests/conftest.py)."""
-
-
 def test_tiny_with_both_defences_runs_and_resumes_exactly(tmp_path):
     config = get_config('tiny')
     config.loss.noise_std = 0.1
@@ -118,10 +113,12 @@ def test_identity_loss_is_the_reference_codes_scaled_by_the_cycle_weights():
     method = cyclegan_method.make(config)
     ds = data.get_dataset(config.data, 'train', seed=0)
     batch = ds.batch(0)
-    state = method.init(jax.random.PRNGKey(0), batch, ds.info)
+    # Jitted: one program each (an eager step compiles each of its hundreds of ops alone).
+    state = jax.jit(lambda r, b: method.init(r, b, ds.info))(jax.random.PRNGKey(0), batch)
     g_a, g_b = cyclegan_method.translators(state, config)
-    expected_a = 0.5 * 1.0 * np.mean(np.abs(np.asarray(g_a(batch['a'])) - np.asarray(batch['a'])))
-    expected_b = 0.5 * 2.0 * np.mean(np.abs(np.asarray(g_b(batch['b'])) - np.asarray(batch['b'])))
-    _, out = method.train_step(state, batch, jax.random.PRNGKey(1))
+    made_a, made_b = jax.jit(lambda a, b: (g_a(a), g_b(b)))(batch['a'], batch['b'])
+    expected_a = 0.5 * 1.0 * np.mean(np.abs(np.asarray(made_a) - np.asarray(batch['a'])))
+    expected_b = 0.5 * 2.0 * np.mean(np.abs(np.asarray(made_b) - np.asarray(batch['b'])))
+    _, out = jax.jit(method.train_step)(state, batch, jax.random.PRNGKey(1))
     np.testing.assert_allclose(out['loss/g_identity_a'], expected_a, rtol=1e-5)
     np.testing.assert_allclose(out['loss/g_identity_b'], expected_b, rtol=1e-5)

@@ -14,11 +14,6 @@ from common.cyclegan.method import networks
 from common.errors import ConfigError
 
 
-@pytest.fixture(autouse=True)
-def _fast(fast_compile):
-    """Compile time dominates these small calls: XLA's optimizations off (tests/conftest.py)."""
-
-
 def _tiny():
     config = get_config('tiny')
     config.method = 'pix2pix'
