@@ -30,3 +30,21 @@ def _fast_compile():
 def optimized():
     """XLA's optimizations on for a test that trains for many steps."""
     jax.config.update('jax_disable_most_optimizations', False)
+
+
+# Files whose tests run for 15 s or more each go first, so that with `-n 2` the last tests each
+# worker picks up are short ones (no worker idles while the other finishes a long run).
+FIRST = (
+    'tests/rift/method_test.py',
+    'tests/notebooks_test.py',
+    'tests/run_test.py',
+    'tests/puppet/method_test.py',
+    'tests/common/folder_data_test.py',
+    'tests/common/cyclegan/method_test.py',
+    'tests/lrmf/method_test.py',
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {path: n for n, path in enumerate(FIRST)}
+    items.sort(key=lambda item: rank.get(os.path.relpath(str(item.path), ROOT), len(FIRST)))
