@@ -49,6 +49,18 @@ def load(path: str, size: int, channels: int) -> np.ndarray:
     return x / 127.5 - 1.0
 
 
+def resize_array(x: np.ndarray, size: int) -> np.ndarray:
+    """A uint8 image [h, w, c] (c: 1 or 3) as [size, size, c] float32 in [-1, 1], resized as `load`."""
+    from PIL import Image
+
+    x = np.asarray(x, np.uint8)
+    img = Image.fromarray(x[..., 0] if x.shape[-1] == 1 else x)
+    if img.size != (size, size):
+        img = img.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    out = np.asarray(img, np.float32).reshape(size, size, x.shape[-1])
+    return out / 127.5 - 1.0
+
+
 def check_readable(paths: Sequence[str]) -> None:
     """Open every image's header before anything is written (the first unreadable one named)."""
     from PIL import Image

@@ -58,7 +58,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
 
     c.data = ml_collections.ConfigDict()
     c.data.source = 'shapes3d'  # or 'tfds' (DeepMind's shapes3d prepared in data_dir), or 'folder' (data.root)
-    c.data.tfds_name = 'shapes3d'
+    c.data.tfds_name = 'shapes3d'  # or e.g. 'celeb_a': two domains split by one attribute, as below
+    c.data.domain_attribute = 'attributes/Male'  # tfds other than shapes3d: A = records where it equals
+    c.data.domain_value = 1  # this value, B the rest (celeb_a: A male, B female; translation grids only)
     c.data.data_dir = '~/tensorflow_datasets'  # TFDS never downloads at run time
     c.data.task = 'factor_domains'
     c.data.roles = 'A'  # the role assignment: 'A', 'B' or 'C' (rift/roles.py)

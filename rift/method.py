@@ -2,7 +2,8 @@
 evaluation of any translator trained here (RIFT or the MUNIT-style baseline, `rift.munit`).
 
 Data: source 'shapes3d' (or 'tfds' shapes3d) with task 'factor_domains' and `data.roles` 'A', 'B'
-or 'C': two image domains of the 3D-shapes world with their factors (`rift.roles`).
+or 'C': two image domains of the 3D-shapes world with their factors (`rift.roles`); or two domains
+without factors ('folder', TFDS 'celeb_a' split by an attribute, 'cycle_gan/<name>'): grids and spreads.
 Players: 'generators' {a2b, b2a} (`rift.models.StyleGenerator`: image + 1-channel style map in
 and out), 'discriminators' {d_a, d_b} (PatchGAN), and with `loss.guess_weight` > 0 'guess' {a, b}
 (6-channel PatchGANs, `common.defenses`). One step updates each once (Adam, b1 0.5; generators at
@@ -61,7 +62,8 @@ def validate(config: Any) -> None:
     check_choice('config.data.channels', config.data.get('channels', 3), (3,))  # folder: RGB
     check_choice('config.data.task', config.data.get('task', 'factor_domains'), ('factor_domains',))
     check_choice('config.data.roles', config.data.get('roles', None), tuple(ROLES))
-    check_choice('config.data.tfds_name', config.data.get('tfds_name', 'shapes3d'), ('shapes3d',))
+    if not str(config.data.get('tfds_name', 'shapes3d')).startswith('cycle_gan/'):  # or two-domain RGB sets
+        check_choice('config.data.tfds_name', config.data.get('tfds_name', 'shapes3d'), ('shapes3d', 'celeb_a'))
     check_choice('config.data.camera', config.data.get('camera', 'default'), tuple(shapes3d.CAMERAS))
     check_choice('config.model.translator', config.model.translator, TRANSLATORS)
     check_choice('config.model.norm', config.model.norm, nets.NORMS)

@@ -58,8 +58,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     # source 'folder': your own images, root/trainA, trainB (optional testA, testB), any size and mode
     c.data.root = ''
     c.data.channels = 3  # folder: 3 (RGB) or 1 (grey)
-    c.data.load = 'resize'  # folder: 'resize', or 'resize_crop' (to load_size, then a seeded crop + flip)
-    c.data.load_size = 0  # folder, resize_crop: the size before the crop (0: image_size)
+    c.data.load = 'resize'  # folder, tfds: 'resize', or 'resize_crop' (to load_size, then a seeded crop + flip)
+    c.data.load_size = 0  # resize_crop: the size before the crop (0: image_size)
     # source 'tfds': a prepared dataset, e.g. 'cycle_gan/horse2zebra' (never downloaded at run time)
     c.data.tfds_name = 'cycle_gan/horse2zebra'
     c.data.data_dir = '~/tensorflow_datasets'

@@ -27,11 +27,10 @@ import numpy as np
 
 from common import images
 from common.checks import check_choice, check_number
-from common.data.base import two_domain_pool
+from common.data.base import check_load, load_images, two_domain_pool
 from common.errors import ConfigError
 
 TEST_FRACTION = 0.2
-LOADS = ('resize', 'resize_crop')
 
 
 def _checked(config: Any) -> tuple[str, int, int, int, str, int]:
@@ -51,14 +50,7 @@ def _checked(config: Any) -> tuple[str, int, int, int, str, int]:
     check_choice('config.data.channels', channels, (1, 3))
     n = config.get('pool_size', 2048)
     check_number('config.data.pool_size', n, integer=True, positive=True)
-    load = config.get('load', 'resize')
-    check_choice('config.data.load', load, LOADS)
-    load_size = config.get('load_size', 0) or size
-    check_number('config.data.load_size', load_size, integer=True, positive=True)
-    if load == 'resize_crop' and load_size < size:
-        raise ConfigError(
-            f'config.data.load_size={load_size} is not valid; with load=resize_crop it must be >= image_size={size}'
-        )
+    load, load_size = check_load(config, size)
     return root, size, channels, n, load, load_size
 
 
@@ -107,19 +99,6 @@ def describe(config: Any, split: str) -> tuple[dict[str, tuple[int, tuple[int, .
     return specs, {'image_size': size, 'root': root, 'channels': channels}
 
 
-def _load(paths: list[str], size: int, channels: int, load: str, load_size: int, seed: int) -> np.ndarray:
-    if load == 'resize':
-        return images.load_all(paths, size, channels)
-    rng = np.random.default_rng([seed, 77])
-    out = np.empty((len(paths), size, size, channels), np.float32)
-    for i, path in enumerate(paths):
-        x = images.load(path, load_size, channels)
-        top, left = rng.integers(0, load_size - size + 1, 2)
-        x = x[top : top + size, left : left + size]
-        out[i] = x[:, ::-1] if rng.random() < 0.5 else x
-    return out
-
-
 def _stem(path: str, domain: str) -> str:
     """A file's name without its extension and its domain suffix ('12_A.jpg' -> '12')."""
     stem = os.path.splitext(os.path.basename(path))[0]
@@ -142,9 +121,13 @@ def pool(config: Any, split: str, seed: int):
     ids (`pair_ids`: -1 where an image has no pair; the folders carry no classes)."""
     root, size, channels, n, load, load_size = _checked(config)
     domains, paths = {}, {}
+
+    def read(path: str, side: int) -> np.ndarray:
+        return images.load(path, side, channels)
+
     for d in 'ab':
         paths[d] = _split_files(root, split, d.upper(), seed, n)
-        domains[d] = _load(paths[d], size, channels, load if split == 'train' else 'resize', load_size, seed)
+        domains[d] = load_images(paths[d], read, size, load if split == 'train' else 'resize', load_size, seed)
     ids = dict(zip('ab', pair_ids(paths['a'], paths['b']), strict=True))
     return two_domain_pool(domains['a'], domains['b'], ids['a'], ids['b']), {
         'image_size': size,

@@ -9,7 +9,9 @@ serves the many-to-many domains of that assignment with their factor labels ('fa
 holds the records whose `data.domain_attribute` (a feature path, e.g. 'label' or
 'attributes/Male') equals `data.domain_value`, B the rest; datasets without a test
 split are split 80/20 by the seed. `data.pool_size` records per domain, in a seeded order,
-resized to `data.image_size`, in [-1, 1]; labels from 'label' where there is one.
+in [-1, 1] at `data.image_size`: the train split loaded as `data.load` says ('resize', or
+'resize_crop' to `data.load_size` then a seeded crop and mirror, as the folder source), the test
+split resized; labels from 'label' where there is one.
 """
 
 from __future__ import annotations
@@ -17,11 +19,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import jax
 import numpy as np
 
 from common.checks import check_choice, check_number
-from common.data.base import two_domain_pool
+from common.data.base import check_load, load_images, two_domain_pool
 from common.errors import ConfigError
 
 NAMES = ('mnist', 'svhn_cropped', 'shapes3d', 'celeb_a', 'cycle_gan/<name>')
@@ -144,12 +145,12 @@ def _records(name: str, tfds_split: str, data_dir: str, seed: int, part: str | N
     return ds
 
 
-def _images(recs: list, size: int) -> np.ndarray:
-    out = []
-    for r in recs:  # one by one: some datasets' images differ in size
-        x = np.asarray(r['image'], np.float32) / 127.5 - 1.0
-        out.append(np.asarray(jax.image.resize(x, (size, size, x.shape[-1]), 'linear', antialias=True)))
-    return np.clip(np.stack(out), -1.0, 1.0)
+def _images(recs: list, size: int, load: str = 'resize', load_size: int = 0, seed: int = 0) -> np.ndarray:
+    """The records' images in [-1, 1] at the size (`base.load_images`: resized, or resized to
+    `load_size` and cropped)."""
+    from common import images
+
+    return load_images(recs, lambda r, side: images.resize_array(r['image'], side), size, load, load_size, seed)
 
 
 def _labels(recs: list) -> np.ndarray:
@@ -196,7 +197,9 @@ def pool(config: Any, split: str, seed: int):
         if not recs:
             raise ConfigError(f'config.data: domain {d.upper()} of {name!r} ({split}) is empty; check domain_attribute')
 
+    load, load_size = check_load(config, size)
+    load = load if split == 'train' else 'resize'
     pool = two_domain_pool(
-        _images(chosen['a'], size), _images(chosen['b'], size), _labels(chosen['a']), _labels(chosen['b'])
+        *(_images(chosen[d], size, load, load_size, seed) for d in 'ab'), _labels(chosen['a']), _labels(chosen['b'])
     )
     return pool, {'image_size': size, 'tfds_name': name}

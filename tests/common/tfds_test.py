@@ -25,6 +25,32 @@ def test_cycle_gan_domains_are_its_a_and_b_splits():
     assert len(ds.pool['a']) == 6  # pool_size records of the 8
 
 
+def test_resize_crop_loads_larger_then_crops_and_mirrors_the_train_split_only():
+    from common import images
+
+    with tfds.testing.mock_data(num_examples=8):
+        crop = {
+            s: data.get_dataset(_config(tfds_name='cycle_gan/maps', load='resize_crop', load_size=20), s, seed=0)
+            for s in ('train', 'test')
+        }
+        plain = {s: data.get_dataset(_config(tfds_name='cycle_gan/maps'), s, seed=0) for s in ('train', 'test')}
+        from common.data import tfds as tfds_source
+
+        record = tfds_source._records('cycle_gan/maps', 'trainA', os.path.expanduser('~/tensorflow_datasets'), 0)[0]
+    assert crop['train'].pool['a'].shape == (6, 16, 16, 3)
+    np.testing.assert_array_equal(crop['test'].pool['a'], plain['test'].pool['a'])  # test: resized only
+    assert not np.allclose(crop['train'].pool['a'], plain['train'].pool['a'])
+    # The first train image is a 16 x 16 window (maybe mirrored) of the record resized to 20 x 20.
+    big, first = images.resize_array(record['image'], 20), crop['train'].pool['a'][0]
+    windows = [big[top : top + 16, left : left + 16] for top in range(5) for left in range(5)]
+    assert any(np.allclose(first, w) or np.allclose(first, w[:, ::-1]) for w in windows)
+    with (
+        tfds.testing.mock_data(num_examples=8),
+        pytest.raises(ConfigError, match='config.data.load_size=8 is not valid'),
+    ):
+        data.get_dataset(_config(tfds_name='cycle_gan/maps', load='resize_crop', load_size=8), 'train', seed=0)
+
+
 def test_single_domain_datasets_split_by_an_attribute_same_schema():
     with tfds.testing.mock_data(num_examples=40):
         ds = data.get_dataset(_config(tfds_name='mnist', domain_attribute='label', domain_value=3), 'test', seed=1)
