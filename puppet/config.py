@@ -36,7 +36,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.data = ml_collections.ConfigDict()
     c.data.source = 'puppet_digits'
     c.data.task = 'size' if variant == 'size' else 'rotation'
-    c.data.real = 'offline'  # or 'tfds': real digits from TFDS 'mnist' prepared in data_dir
+    c.data.real = 'offline'  # or 'tfds': TFDS 'mnist' prepared in data_dir; or 'folder': data.root
+    c.data.root = ''  # data.real='folder': your digits, root/train/<0-9>/*.png (optional root/test/<0-9>/)
     c.data.tfds_name = 'mnist'  # the only one data.real='tfds' reads
     c.data.data_dir = '~/tensorflow_datasets'  # TFDS never downloads at run time
     c.data.pool_size = 4000  # synthetic triplets in the train split (a quarter as many in test)

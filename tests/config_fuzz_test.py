@@ -46,6 +46,7 @@ ALLOWED = {
     ('common.cyclegan.config', 'data.load_size'): ((0,), '0: the image size'),
     ('common.cyclegan.config', 'optim.decay_from'): ((0,), '0: a constant learning rate'),
     ('rift.config', 'data.root'): (('nope', ''), 'a folder, read (and checked) only when data.source is folder'),
+    ('puppet.config', 'data.root'): (('nope', ''), "a folder, read only when data.real is 'folder'"),
     ('rift.config', 'data.domain_attribute'): (('nope', ''), 'a feature path, read only from a TFDS record'),
     ('rift.config', 'data.domain_value'): ((0, -1, 2.5, 'x'), "any feature's value (compared with a TFDS record's)"),
 }

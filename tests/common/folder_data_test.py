@@ -173,3 +173,34 @@ def test_file_names_that_pair_up_give_pair_ids():
 
     a, b = pair_ids(['x/12_A.jpg', 'x/7_A.png', 'x/lone.png'], ['y/7_B.png', 'y/12_B.jpg', 'y/3_B.jpg'])
     assert a.tolist() == [0, 1, -1] and b.tolist() == [1, 0, -1]  # ids by sorted stem: '12' -> 0, '7' -> 1
+
+
+def test_puppetgan_on_your_own_labelled_digits(tmp_path):
+    """data.real='folder': root/train/<0-9>/ of PNGs (any size, white on black like MNIST); the
+    seed holds out 20% as the test split; a tiny run trains the judge on their labels."""
+    from common import testing, train
+    from common.data import digits, puppet_digits
+    from puppet import method as puppet_method
+    from puppet.config import get_config as puppet_config
+
+    mnist, labels = digits.mnist_split(28, 'train', 0)
+    root = tmp_path / 'my_digits'
+    for c in range(10):
+        testing.write_pngs(str(root / 'train' / str(c)), 2.0 * mnist[labels == c][:3, ..., None] - 1.0, f'{c}_')
+    before = _snapshot(root)
+    config = puppet_config('tiny')
+    config.data.real, config.data.root = 'folder', str(root)
+    test_paths, test_labels = puppet_digits.real_folder(str(root), 'test', 0)
+    train_paths, _ = puppet_digits.real_folder(str(root), 'train', 0)
+    assert (len(train_paths), len(test_paths)) == (24, 6) and not set(train_paths) & set(test_paths)
+    assert all(os.path.basename(p).startswith(f'{c}_') for p, c in zip(test_paths, test_labels, strict=True))
+    batch, _ = data.describe(config.data, 'test')
+    assert batch['a'].shape[1:] == (32, 32, 1)
+    res = train.train_and_evaluate(puppet_method.make(config), config, str(tmp_path / 'run'))
+    assert np.isfinite(res['acc']) and np.isfinite(res['r_attr'])
+    assert _snapshot(root) == before
+    (root / 'train' / 'seven').mkdir()
+    with pytest.raises(ConfigError, match=r'train must hold only folders named 0-9, one per class'):
+        puppet_digits.real_folder(str(root), 'train', 0)
+    with pytest.raises(ConfigError, match=r'has no train/ folder'):
+        puppet_digits.real_folder(str(tmp_path), 'train', 0)
