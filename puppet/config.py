@@ -65,6 +65,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.loss.adv = 1.0
     c.loss.adv_reduce = 'mean'  # over a domain's generated images; the TF2 recipe sums ('sum', paper)
     c.loss.noise_std = 0.2
+    # The reimplementation's two extra attribute cycles (its "roids"; not the paper's): 0 = off, it uses 3 / 5.
+    c.loss.attr_back_a = 0.0
+    c.loss.attr_back_b = 0.0
     c.loss.supervised = 0.0  # the `supervised` bound: g_A(a, b_attr) against the exact manipulation of a
 
     c.optim = ml_collections.ConfigDict()
@@ -73,6 +76,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.optim.lr = 5e-4  # generators: one Adam over the encoder and both decoders
     c.optim.lr_d = 1.25e-4  # discriminators
     c.optim.b1 = 0.5
+    c.optim.per_decoder = False  # True: the reimplementation's Adam per decoder (E stepped by both)
 
     c.eval = ml_collections.ConfigDict()
     c.eval.num_rows = 32  # held-out real digits per grid

@@ -17,6 +17,13 @@ n(x) = x + N(0, noise_std^2) perturbs an intermediate translation before it is r
     L_attr_b = |g_B(b_rest, n(a~)) - b_both|_1,  a~ = g_A(a, b_attr)                (x5)
     L_attr_a = |g_A(a, n(b~)) - a|_1,            b~ = g_B(b_attr, a)                (x3)
     L_adv  = sum over every generated image y of domain D: LSGAN_G(D_D(y))          (x1)
+
+the reimplementation's two extra attribute cycles ("roids", its `use_roids`; not the paper's),
+off unless weighted (`loss.attr_back_a`, `loss.attr_back_b`; it gives them L_attr_a's 3 and
+L_attr_b's 5), both drawn by the real decoder g_A as it writes them, both judged by D_A:
+
+    L_attr_back_a = |g_A(n(a~), a) - a|_1             the rest of n(a~), the attribute of a
+    L_attr_back_b = |g_A(n(b~), b_attr) - b_attr|_1   the rest of n(b~), the attribute of b_attr
     L_sup  = |g_A(a, b_attr) - T(a, b_attr)|_1, T the exact manipulation             (the `supervised`
              of a to the attribute of b_attr (a bound, not the paper's method)       recipe only)
 
@@ -45,6 +52,7 @@ Encode = Callable[[jax.Array], tuple[jax.Array, jax.Array]]
 Decode = Callable[[jax.Array, jax.Array], jax.Array]
 
 TERMS = ('rec', 'dis', 'cyc', 'attr_b', 'attr_a')
+EXTRA_TERMS = ('attr_back_a', 'attr_back_b')  # the reimplementation's extension
 TRIPLET = ('b_rest', 'b_attr', 'b_both')
 
 
@@ -72,9 +80,11 @@ def generator_losses(
     rng: jax.Array,
     *,
     noise_std: float,
+    extra: bool = False,
 ) -> tuple[dict[str, jax.Array], dict[str, list[jax.Array]]]:
-    """The supervised terms L_rec, L_dis, L_cyc, L_attr_b, L_attr_a (unweighted; see the module
-    docstring) and every generated image, by domain.
+    """The supervised terms L_rec, L_dis, L_cyc, L_attr_b, L_attr_a (with `extra`, also
+    L_attr_back_a, L_attr_back_b; unweighted; see the module docstring) and every generated
+    image, by domain.
 
     Args:
       encode, decode_a, decode_b: E, g_A (real), g_B (synthetic).
@@ -113,6 +123,10 @@ def generator_losses(
         'attr_a': l1(attr_a, a),
     }
     fakes = {'a': [rec_a, *a_of_b, a_tilde, cyc_a, attr_a], 'b': [*rec_b, dis, b_of_a, b_tilde, *cyc_b, attr_b]}
+    if extra:  # g_A(n(a~), a) -> a and g_A(n(b~), b_attr) -> b_attr
+        back_a, back_b = _batched(decode_a, [(z_a_tilde[1], za[0]), (z_b_tilde[1], zb_attr[0])])
+        terms |= {'attr_back_a': l1(back_a, a), 'attr_back_b': l1(back_b, batch['b_attr'])}
+        fakes['a'] += [back_a, back_b]
     return terms, fakes
 
 

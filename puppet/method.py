@@ -71,8 +71,9 @@ def validate(config: Any) -> None:
     check_bool('config.model.fast_convs', config.model.fast_convs)
     if config.model.embed_dim % 2:
         raise ConfigError(f'config.model.embed_dim={config.model.embed_dim} must be even (half attribute, half rest)')
-    for field in (*losses.TERMS, 'adv', 'noise_std', 'supervised'):
+    for field in (*losses.TERMS, *losses.EXTRA_TERMS, 'adv', 'noise_std', 'supervised'):
         check_number(f'config.loss.{field}', config.loss[field], nonnegative=True)
+    check_bool('config.optim.per_decoder', config.optim.per_decoder)
     for field in ('lr', 'lr_d'):
         check_number(f'config.optim.{field}', config.optim[field], positive=True)
     check_number('config.optim.b1', config.optim.b1, nonnegative=True)
@@ -105,18 +106,32 @@ def init(rng: jax.Array, batch: dict, info: dict, config: Any) -> TrainState:
     x = jnp.zeros((1, IMAGE, IMAGE, 1))
     half = jnp.zeros((1, config.model.embed_dim // 2))
     b1 = config.optim.b1
+    adam = optax.adam(config.optim.lr, b1=b1, b2=0.999)
     generators = {
         'encoder': enc.init(keys[0], x),
         'real': dec.init(keys[1], half, half),
         'synthetic': dec.init(keys[2], half, half),
     }
     players = {
-        'generators': Player.create(generators, optax.adam(config.optim.lr, b1=b1, b2=0.999)),
+        'generators': Player.create(generators, per_decoder(adam) if config.optim.per_decoder else adam),
         'discriminators': Player.create(
             {'a': disc.init(keys[3], x), 'b': disc.init(keys[4], x)}, optax.adam(config.optim.lr_d, b1=b1, b2=0.999)
         ),
     }
     return TrainState.create(players)
+
+
+def per_decoder(adam: optax.GradientTransformation) -> optax.GradientTransformation:
+    """The reimplementation's two generator optimisers: one Adam steps (E, g_A) on the real
+    decoder's loss, another (E, g_B) on the synthetic one's, both from the same parameters, so
+    the shared encoder moves by the sum of the two updates. Its gradients: the pair (real's,
+    synthetic's), each zero on the other decoder (whose Adam moments then stay zero)."""
+
+    def update(grads, state, params=None):
+        (u_real, s_real), (u_synth, s_synth) = (adam.update(g, s, params) for g, s in zip(grads, state, strict=True))
+        return jax.tree.map(jnp.add, u_real, u_synth), (s_real, s_synth)
+
+    return optax.GradientTransformation(lambda params: (adam.init(params), adam.init(params)), update)
 
 
 def _functions(gparams: dict, config: Any):
@@ -143,29 +158,49 @@ def exact_targets(batch: dict, config: Any) -> jax.Array:
 
 
 def train_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
-    """One update of (E, g_A, g_B) on L, then of both PatchGANs on the images generated."""
-    kind = config.loss.gan
-    weights = {k: config.loss[k] for k in losses.TERMS}
+    """One update of (E, g_A, g_B) on L (with `optim.per_decoder`, of (E, g_A) on L without L_dis
+    and D_B's term, and of (E, g_B) on L without D_A's and the supervised term, as the
+    reimplementation's two tapes), then of both PatchGANs on the images generated."""
+    kind, extra = config.loss.gan, config.loss.attr_back_a > 0 or config.loss.attr_back_b > 0
+    weights = {k: config.loss[k] for k in (*losses.TERMS, *(losses.EXTRA_TERMS if extra else ()))}
     discriminate = _discriminators(state.params('discriminators'), config)
 
-    def generator_loss(gparams):
+    def total(terms, adv, part):
+        if part == 'all':
+            out = losses.weighted_total({k: terms[k] for k in weights}, weights) + config.loss.adv * (
+                adv['a'] + adv['b']
+            )
+        else:  # 'a' (the real decoder's loss) or 'b' (the synthetic one's)
+            dropped = 'dis' if part == 'a' else None
+            out = losses.weighted_total({k: terms[k] for k in weights if k != dropped}, weights)
+            out = out + config.loss.adv * adv[part]
+        if 'supervised' in terms and part != 'b':
+            out = out + config.loss.supervised * terms['supervised']
+        return out
+
+    def generator_loss(gparams, part='all'):
         terms, fakes = losses.generator_losses(
-            *_functions(gparams, config), batch, rng, noise_std=config.loss.noise_std
+            *_functions(gparams, config), batch, rng, noise_std=config.loss.noise_std, extra=extra
         )
         adv = losses.adversarial_generator_loss(discriminate, fakes, kind=kind, reduce=config.loss.adv_reduce)
-        total = losses.weighted_total(terms, weights) + config.loss.adv * (adv['a'] + adv['b'])
         if config.loss.supervised > 0:
             encode, decode_a, _ = _functions(gparams, config)
             target = exact_targets(batch, config)
             terms = terms | {
                 'supervised': losses.supervised_loss(encode, decode_a, batch['a'], batch['b_attr'], target)
             }
-            total = total + config.loss.supervised * terms['supervised']
-        return total, (terms, adv, fakes)
+        return total(terms, adv, part), (terms, adv, fakes)
 
-    (g_total, (terms, adv, fakes)), g_grads = jax.value_and_grad(generator_loss, has_aux=True)(
-        state.params('generators')
-    )
+    gparams = state.params('generators')
+    if config.optim.per_decoder:
+        grad = jax.grad(functools.partial(generator_loss, part='a'), has_aux=True)
+        g_real, (terms, adv, fakes) = grad(gparams)
+        g_synth, _ = jax.grad(functools.partial(generator_loss, part='b'), has_aux=True)(gparams)
+        zeros = jax.tree.map(jnp.zeros_like, gparams)
+        g_grads = (g_real | {'synthetic': zeros['synthetic']}, g_synth | {'real': zeros['real']})
+        g_total = total(terms, adv, 'all')
+    else:
+        (g_total, (terms, adv, fakes)), g_grads = jax.value_and_grad(generator_loss, has_aux=True)(gparams)
     fakes = jax.lax.stop_gradient(fakes)
     reals = {'a': batch['a'], 'b': jnp.concatenate([batch[k] for k in SYNTHETIC])}
 

@@ -52,7 +52,18 @@ ALLOWED = {
 }
 for _module, _fields in {
     'common.cyclegan.config': ('cycle_a', 'cycle_b', 'guess_weight', 'history_size', 'identity', 'noise_std'),
-    'puppet.config': ('adv', 'attr_a', 'attr_b', 'cyc', 'dis', 'noise_std', 'rec', 'supervised'),
+    'puppet.config': (
+        'adv',
+        'attr_a',
+        'attr_b',
+        'attr_back_a',
+        'attr_back_b',
+        'cyc',
+        'dis',
+        'noise_std',
+        'rec',
+        'supervised',
+    ),
     'rift.config': (
         'adversarial',
         'cycle',
