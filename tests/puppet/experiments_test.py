@@ -55,3 +55,20 @@ def test_table_rows_state_their_seeds_and_sit_beside_the_paper():
     assert '| rotation | PuppetGAN | 0,1 | 0.80 ± 0.14 | 0.95 | 0.97 |' in text and '0.97 / 0.40 / 0.11 / 0.01' in text
     assert '| size, MNIST sizes | PuppetGAN | (not run yet) |' in text and '0.64 / 0.28 / 0.07 / 0.01' in text
     assert '| size, varied | supervised | (not run yet) |' in text
+
+
+def test_ablation_reuses_the_tables_rotation_run_and_writes_a_row_per_recipe():
+    from puppet import ablation
+
+    jobs = {j.name: j for j in ablation.jobs(quick=False)}
+    table_job = experiments.jobs((0,), ('rotation',), quick=False)[0]
+    assert jobs['puppetgan-rotation-seed0'] == table_job  # "ours" is the table's finished run
+    assert jobs['puppetgan-rotation-summed-seed0'].overrides['loss.adv_reduce'] == 'sum'
+    assert jobs['puppetgan-rotation-adam-per-decoder-seed0'].overrides['optim.per_decoder'] is True
+    for job in jobs.values():
+        job.config()  # every override is a field of the config
+    result = {'acc': 0.7, 'r_attr': 0.9, 'r_rest': -0.2, 'r_rest_abs': 0.5, 'v_rest_std01': 0.02}
+    table, lines = ablation.summarize({'puppetgan-rotation-seed0': result | {'ceiling': {'acc': 0.93}}})
+    assert table['rows'] == {'ours': result | {'ceiling_acc': 0.93}}
+    assert '| ours | (the rotation config) | 0.70 | 0.93 | 0.90 | -0.20 (0.50) | 0.020 |' in lines
+    assert '| summed | --config.loss.adv_reduce=sum | (not run yet) | | | | |' in lines
