@@ -1,0 +1,37 @@
+"""The GPU benchmark script, run on CPU with a tiny config (its numbers there mean nothing; the
+check is that the script that a lent device runs in one call works end to end)."""
+
+import json
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, 'benchmarks'))
+
+
+def test_accelerator_step_writes_a_row_per_method_dtype_and_batch(tmp_path):
+    import accelerator_step
+
+    flags = ['--tiny', '--methods=cyclegan', '--dtypes=bfloat16', '--batch-scales=1,2', f'--out={tmp_path}']
+    assert accelerator_step.main(flags) == 0
+    rows = json.load(open(tmp_path / 'accelerator_step.json'))['rows']
+    assert [(r['method'], r['dtype'], r['batch_size']) for r in rows] == [
+        ('cyclegan', 'bfloat16', 4),
+        ('cyclegan', 'bfloat16', 8),
+    ]
+    assert all(r['flops_per_step'] > 0 and r['images_per_s'] > 0 for r in rows)
+    assert rows[1]['flops_per_step'] > 1.5 * rows[0]['flops_per_step']  # twice the batch, about twice the work
+    assert rows[0]['launch_bound'] in (True, False) and rows[1]['launch_bound'] is None
+    assert rows[0]['share_of_peak'] is None  # no peak known for a CPU
+    assert '| cyclegan | bfloat16 | 4 | 16 |' in (tmp_path / 'accelerator_step.md').read_text()
+
+
+def test_launch_bound_is_images_per_second_still_rising_with_the_batch():
+    import accelerator_step
+
+    rows = [
+        {'method': 'm', 'dtype': 'f', 'batch_size': b, 'images_per_s': s}
+        for b, s in ((8, 100.0), (32, 300.0), (128, 330.0))
+    ]
+    accelerator_step.mark_launch_bound(rows)
+    assert [r['launch_bound'] for r in rows] == [True, False, None]
