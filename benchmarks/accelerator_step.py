@@ -21,12 +21,14 @@ import importlib
 import json
 import os
 import platform
-import statistics
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+
+import timing  # noqa: E402
 
 METHODS = {'cyclegan': 'common.cyclegan.config', 'rift': 'rift.config', 'puppet': 'puppet.config'}
 # Dense peak FLOP/s by device kind and dtype (vendors' data sheets; no sparsity).
@@ -73,16 +75,7 @@ def time_step(method: str, dtype: str, scale: int, repeats: int, tiny: bool) -> 
     start = time.perf_counter()
     compiled = jax.jit(m.train_step, donate_argnums=0).lower(state, batch, jax.random.PRNGKey(0)).compile()
     compile_s = time.perf_counter() - start
-    for i in range(2):
-        state, metrics = compiled(state, batch, jax.random.PRNGKey(i))
-    jax.block_until_ready(metrics)
-    times = []
-    for i in range(repeats):
-        start = time.perf_counter()
-        state, metrics = compiled(state, batch, jax.random.PRNGKey(10 + i))
-        jax.block_until_ready(metrics)
-        times.append(time.perf_counter() - start)
-    sec = statistics.median(times)
+    _, sec = timing.median_step_seconds(compiled, state, batch, repeats)
     flops = flops_of(compiled)
     peak = PEAK.get(jax.devices()[0].device_kind, {}).get(dtype)
     return {

@@ -20,12 +20,14 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import timing  # noqa: E402
+
 BATCH, NGF, BLOCKS = 16, 64, 6
 
 TORCH_SNIPPET = r"""
@@ -125,16 +127,7 @@ def ours(size: int, repeats: int, fast: bool) -> float:
     batch = {k: rng.uniform(-1, 1, size=(BATCH, size, size, 3)).astype(np.float32) for k in ('a', 'b')}
     state = jax.jit(lambda r, b: method.init(r, b, {}))(jax.random.PRNGKey(0), batch)
     step = jax.jit(method.train_step, donate_argnums=0)
-    for i in range(2):
-        state, metrics = step(state, batch, jax.random.PRNGKey(i))
-    jax.block_until_ready(metrics)
-    times = []
-    for i in range(repeats):
-        t0 = time.perf_counter()
-        state, metrics = step(state, batch, jax.random.PRNGKey(100 + i))
-        jax.block_until_ready(metrics)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return timing.median_step_seconds(step, state, batch, repeats)[1]
 
 
 def main() -> None:

@@ -15,12 +15,14 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+
+import timing  # noqa: E402
 
 
 def time_step(variant: str, fast: bool, repeats: int) -> dict:
@@ -42,15 +44,7 @@ def time_step(variant: str, fast: bool, repeats: int) -> dict:
     state, _ = step(state, batch, jax.random.PRNGKey(0))
     jax.block_until_ready(state)
     compile_s = time.perf_counter() - start
-    state, _ = step(state, batch, jax.random.PRNGKey(1))
-    jax.block_until_ready(state)
-    times = []
-    for i in range(repeats):
-        start = time.perf_counter()
-        state, _ = step(state, batch, jax.random.PRNGKey(2 + i))
-        jax.block_until_ready(state)
-        times.append(time.perf_counter() - start)
-    sec = statistics.median(times)
+    _, sec = timing.median_step_seconds(step, state, batch, repeats, warmup=1)
     return {
         'variant': variant,
         'fast_convs': fast,
