@@ -34,6 +34,13 @@ from typing import Any
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+from jax import lax
+
+
+def _window(x: jax.Array, top: int, left: int, h: int, w: int) -> jax.Array:
+    """x[:, top : top + h, left : left + w] as one `lax.slice` (numpy-style indexing costs ~10x
+    more to trace, and a generator's step traces thousands of these views)."""
+    return lax.slice(x, (0, top, left, *(0,) * (x.ndim - 3)), (x.shape[0], top + h, left + w, *x.shape[3:]))
 
 
 def strided_conv(x: jax.Array, kernel: jax.Array, padding: tuple[int, int]) -> jax.Array:
@@ -45,7 +52,7 @@ def strided_conv(x: jax.Array, kernel: jax.Array, padding: tuple[int, int]) -> j
     t = (k + 1) // 2
     need_h, need_w = 2 * (ho + t - 1), 2 * (wo + t - 1)
     x = jnp.pad(x, ((0, 0), (p0, max(0, need_h - h - p0)), (p0, max(0, need_w - w - p0)), (0, 0)))
-    x = x[:, :need_h, :need_w]
+    x = _window(x, 0, 0, need_h, need_w)
     z = x.reshape(n, need_h // 2, 2, need_w // 2, 2, c_in).transpose(0, 1, 3, 2, 4, 5)
     z = z.reshape(n, need_h // 2, need_w // 2, 4 * c_in)
     k2 = jnp.pad(kernel, ((0, 2 * t - k), (0, 2 * t - k), (0, 0), (0, 0)))
@@ -74,7 +81,7 @@ def subpixel_conv_transpose(x: jax.Array, kernel: jax.Array, pad_a: int) -> jax.
         phases = []
         for cols_s in links:
             taps = [(a, da, b, db) for a, da in rows_r for b, db in cols_s]
-            views = [x[:, lo + da : lo + da + h, lo + db : lo + db + w] for _, da, _, db in taps]
+            views = [_window(x, lo + da, lo + db, h, w) for _, da, _, db in taps]
             k_mat = jnp.concatenate([kernel[a, b] for a, _, b, _ in taps], axis=0)
             phases.append(jnp.concatenate(views, axis=-1) @ k_mat)
         rows.append(jnp.stack(phases, axis=3))  # [n, h, w, s, o]
@@ -87,14 +94,14 @@ def im2col_conv(x: jax.Array, kernel: jax.Array, padding: tuple[int, int]) -> ja
     p0, p1 = padding
     x = jnp.pad(x, ((0, 0), (p0, p1), (p0, p1), (0, 0)))
     h, w = x.shape[1] - kh + 1, x.shape[2] - kw + 1
-    cols = jnp.concatenate([x[:, a : a + h, b : b + w] for a in range(kh) for b in range(kw)], axis=-1)
+    cols = jnp.concatenate([_window(x, a, b, h, w) for a in range(kh) for b in range(kw)], axis=-1)
     return cols @ kernel.reshape(kh * kw * c_in, c_out)
 
 
 def _shift_sum(z: jax.Array, kh: int, kw: int) -> jax.Array:
     """y[n, p, q, o] = sum_{a, b} z[n, p + a, q + b, a, b, o] (VALID)."""
     h, w = z.shape[1] - kh + 1, z.shape[2] - kw + 1
-    return sum(z[:, a : a + h, b : b + w, a, b] for a in range(kh) for b in range(kw))
+    return sum(_window(z, a, b, h, w)[:, :, :, a, b] for a in range(kh) for b in range(kw))
 
 
 def _shift_stack(dy: jax.Array, kh: int, kw: int) -> jax.Array:
@@ -102,10 +109,7 @@ def _shift_stack(dy: jax.Array, kh: int, kw: int) -> jax.Array:
     n, h, w, o = dy.shape
     pad = jnp.pad(dy, ((0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1), (0, 0)))
     hh, ww = h + kh - 1, w + kw - 1
-    rows = [
-        jnp.stack([pad[:, kh - 1 - a : kh - 1 - a + hh, kw - 1 - b : kw - 1 - b + ww] for b in range(kw)], 3)
-        for a in range(kh)
-    ]
+    rows = [jnp.stack([_window(pad, kh - 1 - a, kw - 1 - b, hh, ww) for b in range(kw)], 3) for a in range(kh)]
     return jnp.stack(rows, 3)
 
 

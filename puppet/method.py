@@ -88,13 +88,14 @@ def validate(config: Any) -> None:
         )
 
 
-def networks(config: Any) -> tuple[Encoder, Decoder, nets.PatchDiscriminator]:
+def networks(config: Any) -> tuple[nets.Reused, nets.Reused, nets.Reused]:
+    """(E, the decoder module of g_A and g_B, the PatchGAN of D_A and D_B)."""
     m = config.model
     fast, dtype = bool(m.fast_convs), nets.compute_dtype(m.get('dtype', 'float32'))
     return (
-        Encoder(m.nf, m.num_blocks, m.embed_dim, fast=fast, dtype=dtype),
-        Decoder(m.nf, m.num_blocks, out_channels=1, fast=fast, dtype=dtype),
-        nets.PatchDiscriminator(m.ndf, m.num_layers, fast=fast, dtype=dtype),
+        nets.Reused(Encoder(m.nf, m.num_blocks, m.embed_dim, fast=fast, dtype=dtype)),
+        nets.Reused(Decoder(m.nf, m.num_blocks, out_channels=1, fast=fast, dtype=dtype)),
+        nets.Reused(nets.PatchDiscriminator(m.ndf, m.num_layers, fast=fast, dtype=dtype)),
     )
 
 

@@ -20,11 +20,13 @@ from common import defenses, gan, nets
 from common.method import Player, TrainState
 
 
-def discriminator(config: Any) -> nets.PatchDiscriminator:
+def discriminator(config: Any) -> nets.Reused:
     """The PatchGAN of D_A, D_B and (on image pairs) D_g."""
     dtype = nets.compute_dtype(config.model.get('dtype', 'float32'))
-    return nets.PatchDiscriminator(
-        config.model.ndf, config.model.num_layers, fast=bool(config.model.fast_convs), dtype=dtype
+    return nets.Reused(
+        nets.PatchDiscriminator(
+            config.model.ndf, config.model.num_layers, fast=bool(config.model.fast_convs), dtype=dtype
+        )
     )
 
 

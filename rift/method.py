@@ -114,13 +114,15 @@ def validate(config: Any) -> None:
         )
 
 
-def generator(config: Any) -> StyleGenerator:
-    return StyleGenerator(
-        config.model.ngf,
-        config.model.num_blocks,
-        fast=bool(config.model.fast_convs),
-        norm=config.model.norm,
-        dtype=nets.compute_dtype(config.model.get('dtype', 'float32')),
+def generator(config: Any) -> nets.Reused:
+    return nets.Reused(
+        StyleGenerator(
+            config.model.ngf,
+            config.model.num_blocks,
+            fast=bool(config.model.fast_convs),
+            norm=config.model.norm,
+            dtype=nets.compute_dtype(config.model.get('dtype', 'float32')),
+        )
     )
 
 

@@ -20,15 +20,15 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from common import gan
+from common import gan, nets
 from common.method import Player, TrainState
 from rift import adversary
 from rift.models import Munit
 
 
-def network(config: Any) -> Munit:
-    return Munit(
-        3, config.model.ngf, config.model.num_blocks, config.model.style_dim, fast=bool(config.model.fast_convs)
+def network(config: Any) -> nets.Reused:
+    return nets.Reused(
+        Munit(3, config.model.ngf, config.model.num_blocks, config.model.style_dim, fast=bool(config.model.fast_convs))
     )
 
 

@@ -136,13 +136,14 @@ def validate(config: Any) -> None:
         check_number('config.eval.sigmas', s, positive=True)
 
 
-def networks(config: Any) -> tuple[nets.ResnetGenerator, nets.PatchDiscriminator]:
+def networks(config: Any) -> tuple[nets.Reused, nets.Reused]:
     """(the generator, the discriminator) modules of `config.model`."""
     fast = bool(config.model.get('fast_convs', False))
     channels = image_channels(config)
     dtype = nets.compute_dtype(config.model.get('dtype', 'float32'))
     gen = nets.ResnetGenerator(channels, config.model.ngf, config.model.num_blocks, fast=fast, dtype=dtype)
-    return gen, nets.PatchDiscriminator(config.model.ndf, config.model.num_layers, fast=fast, dtype=dtype)
+    disc = nets.PatchDiscriminator(config.model.ndf, config.model.num_layers, fast=fast, dtype=dtype)
+    return nets.Reused(gen), nets.Reused(disc)
 
 
 def init(rng: jax.Array, batch: dict, info: dict, config: Any) -> TrainState:

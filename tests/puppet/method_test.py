@@ -81,9 +81,9 @@ def test_bfloat16_is_wired_to_every_net():
     import jax.numpy as jnp
 
     config = get_config('tiny')
-    assert all(net.dtype is None for net in puppet_method.networks(config))
+    assert all(net.module.dtype is None for net in puppet_method.networks(config))
     config.model.dtype = 'bfloat16'
-    assert all(net.dtype == jnp.bfloat16 for net in puppet_method.networks(config))
+    assert all(net.module.dtype == jnp.bfloat16 for net in puppet_method.networks(config))
 
 
 def test_the_reimplementations_options_step_every_net_and_log_their_terms():

@@ -225,9 +225,9 @@ def test_bfloat16_is_wired_to_every_net_and_munit_refuses_it():
     from rift import adversary
 
     config = get_config('tiny')
-    assert rift_method.generator(config).dtype is None and adversary.discriminator(config).dtype is None
+    assert rift_method.generator(config).module.dtype is None and adversary.discriminator(config).module.dtype is None
     config.model.dtype = 'bfloat16'
-    assert rift_method.generator(config).dtype == adversary.discriminator(config).dtype == jnp.bfloat16
+    assert rift_method.generator(config).module.dtype == adversary.discriminator(config).module.dtype == jnp.bfloat16
     config.model.translator = 'munit'
     with pytest.raises(ConfigError, match='not wired for the MUNIT-style baseline'):
         rift_method.make(config)
