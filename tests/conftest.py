@@ -5,7 +5,10 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-os.environ.setdefault('XLA_FLAGS', '--xla_force_host_platform_device_count=2')
+# XLA's newer CPU fusion emitters compile about 2x slower than the classic ones (a tiny PuppetGAN
+# run, cold cache: 44 -> 25 s, its train step 12 -> 4.5 s); the suite is mostly compiling.
+FLAGS = '--xla_force_host_platform_device_count=2 --xla_cpu_use_fusion_emitters=false'
+os.environ.setdefault('XLA_FLAGS', FLAGS)
 
 import jax  # noqa: E402
 
@@ -19,20 +22,13 @@ import pytest  # noqa: E402
 @pytest.fixture(autouse=True)
 def _fast_compile():
     """XLA's optimizations off for every test: the suite's runs are a few small steps each, and
-    compiling them dominates (measured: the clean-clone suite 11:05 -> 9:52 on 2 cores). A test
-    that runs many steps asks for `optimized` instead."""
+    compiling them dominates (measured: the clean-clone suite 11:05 -> 9:52 on 2 cores)."""
     jax.config.update('jax_disable_most_optimizations', True)
     yield
     jax.config.update('jax_disable_most_optimizations', False)
 
 
-@pytest.fixture
-def optimized():
-    """XLA's optimizations on for a test that trains for many steps."""
-    jax.config.update('jax_disable_most_optimizations', False)
-
-
-# Files whose tests run for 15 s or more each go first, so that with `-n 2` the last tests each
+# Files whose tests run for 15 s or more each go first, so that with `-n 3` the last tests each
 # worker picks up are short ones (no worker idles while the other finishes a long run).
 FIRST = (
     'tests/rift/method_test.py',

@@ -17,7 +17,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENV = dict(
     os.environ,
-    XLA_FLAGS='--xla_force_host_platform_device_count=2',
+    XLA_FLAGS='--xla_force_host_platform_device_count=2 --xla_cpu_use_fusion_emitters=false',  # as conftest.py
     PYTHONUNBUFFERED='1',
     # The test process's compilation cache: a second run.py process reuses the first one's programs.
     JAX_COMPILATION_CACHE_DIR=os.path.join(ROOT, '.jax_cache'),

@@ -165,7 +165,7 @@ def test_munit_baseline_trains_on_celeb_a_and_translates(tmp_path):
     assert out.shape == a.shape and float(np.abs(out).max()) <= 1.0
 
 
-def test_supervised_recipe_fits_the_exact_translations_alone(optimized):
+def test_supervised_recipe_fits_the_exact_translations_alone():
     """The `supervised` step renders each pair's exact translations (as the renderer's NumPy twin
     draws them), trains only the generators, and lowers its L1 to them."""
     from common import data
