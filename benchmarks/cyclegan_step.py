@@ -11,7 +11,10 @@ step's fakes; our image pool is on, the peer's off: negligible cost). The peer i
 after the reference implementation's design (junyanz/pytorch-CycleGAN-and-pix2pix
 `networks.py` / `cycle_gan_model.py`), in its own venv (see benchmarks/flows.py), with torch
 using the same CPU threads. Each side: 2 warm-up steps, then the median of `--repeats` timed
-steps. Writes benchmarks/results/cyclegan_step.{json,md}.
+steps; the two sides alternate for `--rounds` rounds (PyTorch, ours, PyTorch, ours, ...) and the
+table gives the median over rounds with every round's ratio, so a slow spell of this shared machine
+shows instead of biasing one side. `--plain` also times our step with flax's own convolutions
+(slow: ~30 s a step at 64 px). Writes benchmarks/results/cyclegan_step.{json,md}.
 """
 
 from __future__ import annotations
@@ -130,48 +133,70 @@ def ours(size: int, repeats: int, fast: bool) -> float:
     return timing.median_step_seconds(step, state, batch, repeats)[1]
 
 
+def _seconds(value: float | None) -> str:
+    return '-' if value is None else f'{value:.2f}'
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--torch-python', default=os.path.join(HERE, '.venv-torch', 'bin', 'python'))
     parser.add_argument('--sizes', default='32,64')
-    parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--rounds', type=int, default=3)
+    parser.add_argument('--plain', action='store_true')
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(',')]
     threads = os.cpu_count() or 1
     sys.path.insert(0, os.path.dirname(HERE))
+    import statistics
+
     import jax
 
-    peer = subprocess.run(
-        [args.torch_python, '-c', TORCH_SNIPPET, str(threads), str(BATCH), str(NGF), str(BLOCKS), str(args.repeats)]
-        + [str(s) for s in sizes],
-        capture_output=True,
-        text=True,
-    )
-    if peer.returncode:
-        sys.exit(f'the PyTorch peer failed:\n{peer.stderr[-2000:]}')
-    theirs = json.loads(peer.stdout.strip().splitlines()[-1])
+    def peer() -> dict:
+        out = subprocess.run(
+            [args.torch_python, '-c', TORCH_SNIPPET, str(threads), str(BATCH), str(NGF), str(BLOCKS), str(args.repeats)]
+            + [str(s) for s in sizes],
+            capture_output=True,
+            text=True,
+        )
+        if out.returncode:
+            sys.exit(f'the PyTorch peer failed:\n{out.stderr[-2000:]}')
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    theirs, mine, version = {s: [] for s in sizes}, {s: [] for s in sizes}, ''
+    for r in range(args.rounds):
+        peer_round = peer()
+        version = peer_round['torch']
+        for size in sizes:
+            theirs[size].append(peer_round[str(size)])
+            mine[size].append(ours(size, args.repeats, fast=True))
+            print(f'round {r}: {size} px: PyTorch {theirs[size][-1]:.2f} s, ours {mine[size][-1]:.2f} s', flush=True)
     rows = []
     for size in sizes:
-        plain = ours(size, args.repeats, fast=False)
-        mine = ours(size, args.repeats, fast=True)
+        t, m = statistics.median(theirs[size]), statistics.median(mine[size])
+        plain = ours(size, args.repeats, fast=False) if args.plain else None
         rows.append(
             {
                 'size': size,
                 'ours_plain_s_per_step': plain,
-                'ours_s_per_step': mine,
-                'torch_s_per_step': theirs[str(size)],
-                'ours_images_per_s': BATCH / mine,
-                'torch_images_per_s': BATCH / theirs[str(size)],
-                'ratio': theirs[str(size)] / mine,
-                'ratio_plain': theirs[str(size)] / plain,
+                'ours_s_per_step': m,
+                'torch_s_per_step': t,
+                'ours_images_per_s': BATCH / m,
+                'torch_images_per_s': BATCH / t,
+                'ratio': t / m,
+                'ratio_per_round': [a / b for a, b in zip(theirs[size], mine[size], strict=True)],
+                'ours_per_round': mine[size],
+                'torch_per_round': theirs[size],
+                'ratio_plain': t / plain if plain else None,
             }
         )
     result = {
         'setting': f'CycleGAN step, ngf = ndf = {NGF}, {BLOCKS} residual blocks, batch {BATCH}, float32, LSGAN, '
-        f'median of {args.repeats} steps after 2 warm-up steps',
+        f'median of {args.repeats} steps after 2 warm-up steps; the sides alternate for {args.rounds} rounds, '
+        'medians over rounds',
         'machine': f'{platform.processor() or platform.machine()}, {threads} CPU threads, {jax.devices()[0].platform}',
         'jax': jax.__version__,
-        'torch': theirs['torch'],
+        'torch': version,
         'rows': rows,
     }
     lines = [
@@ -179,13 +204,14 @@ def main() -> None:
         '',
         f'{result["setting"]}. {result["machine"]}; jax {result["jax"]}, torch {result["torch"]}.',
         '',
-        '| size | ours, plain flax convs (s/step) | ours, fastconv (s/step) | PyTorch (s/step) '
-        '| ours (images/s) | PyTorch (images/s) | speed vs PyTorch: plain / fastconv |',
-        '| --- | --- | --- | --- | --- | --- | --- |',
+        '| size | ours, fastconv (s/step) | PyTorch (s/step) | ours (images/s) | PyTorch (images/s) '
+        '| speed vs PyTorch | per round | ours, plain flax convs (s/step) |',
+        '| --- | --- | --- | --- | --- | --- | --- | --- |',
         *(
-            f'| {r["size"]} | {r["ours_plain_s_per_step"]:.2f} | {r["ours_s_per_step"]:.2f} '
-            f'| {r["torch_s_per_step"]:.2f} | {r["ours_images_per_s"]:.1f} | {r["torch_images_per_s"]:.1f} '
-            f'| {r["ratio_plain"]:.2f}x / {r["ratio"]:.2f}x |'
+            f'| {r["size"]} | {r["ours_s_per_step"]:.2f} | {r["torch_s_per_step"]:.2f} '
+            f'| {r["ours_images_per_s"]:.1f} | {r["torch_images_per_s"]:.1f} | {r["ratio"]:.2f}x '
+            f'| {" / ".join(f"{x:.2f}x" for x in r["ratio_per_round"])} '
+            f'| {_seconds(r["ours_plain_s_per_step"])} |'
             for r in rows
         ),
         '',
