@@ -2,6 +2,7 @@
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
 
 from common import nets
@@ -58,3 +59,15 @@ def test_bfloat16_computes_in_bf16_keeps_float32_parameters_and_outputs(fast):
         out = half.apply(params, x)
         assert out.dtype == jnp.float32 and jnp.all(jnp.isfinite(out))
         assert float(jnp.max(jnp.abs(out - ref))) < 0.1 * float(jnp.max(jnp.abs(ref))) + 0.05
+
+
+def test_reused_is_the_module_with_one_trace_for_equal_modules():
+    """`Reused(m).apply` computes `m.apply`; equal modules (as every step rebuilds them from the
+    config) share one jitted function, so same-shape calls reuse its trace."""
+    gen = nets.ResnetGenerator(3, 4, 1)
+    x = jax.random.uniform(jax.random.PRNGKey(0), (2, 16, 16, 3), minval=-1.0, maxval=1.0)
+    params = gen.init(jax.random.PRNGKey(1), x)
+    reused = nets.Reused(nets.ResnetGenerator(3, 4, 1))
+    np.testing.assert_allclose(reused.apply(params, x), gen.apply(params, x), atol=1e-5)
+    assert nets._jitted_apply(reused.module) is nets._jitted_apply(gen)
+    assert jax.tree.structure(reused.init(jax.random.PRNGKey(1), x)) == jax.tree.structure(params)
