@@ -35,6 +35,12 @@ def define_flags() -> None:
     flags.DEFINE_bool(
         'overwrite', False, 'Replace a workdir that holds a run with another config (the same config resumes).'
     )
+    # Several processes (hosts): every process runs the same command with its own --process_id.
+    flags.DEFINE_string('coordinator_address', None, 'host:port of process 0 (or JAX_COORDINATOR_ADDRESS).')
+    flags.DEFINE_integer('num_processes', None, 'How many processes run this job (or JAX_NUM_PROCESSES).')
+    flags.DEFINE_integer('process_id', None, "This process's index, 0 .. num_processes-1 (or JAX_PROCESS_ID).")
+    flags.DEFINE_bool('distributed', False, 'Join the processes JAX detects (TPU pod slice, SLURM, Open MPI).')
+    flags.DEFINE_integer('distributed_timeout', 300, 'Seconds before a silent process stops the others.')
 
 
 def parse_flags(argv: list[str]) -> list[str]:
@@ -44,7 +50,10 @@ def parse_flags(argv: list[str]) -> list[str]:
     except flags.Error as e:
         message = str(e)
         if 'Unknown command line flag' in message:
-            message += '; allowed: --config=<file>:<variant>, --config.<field>=<value>, --workdir, --overwrite'
+            message += (
+                '; allowed: --config=<file>:<variant>, --config.<field>=<value>, --workdir, --overwrite, '
+                '--coordinator_address, --num_processes, --process_id, --distributed, --distributed_timeout'
+            )
         elif 'Non-boolean argument' in message:
             name = message.split('=', 1)[0].removeprefix('flag ')
             message = f'{message.split(":", 1)[0]} is not valid; allowed: {name}, {name}=true, {name}=false'
@@ -70,9 +79,13 @@ def main(argv: list[str]) -> None:
     config = FLAGS.config
     name = config.get('method')
     registry.entry(name)  # an unknown method: one line before anything is imported
-    from common import train
+    from common import distributed, train
 
     logging.set_verbosity(logging.WARNING)  # orbax logs every save at INFO
+    if FLAGS.distributed_timeout < 1:
+        raise ConfigError(f'--distributed_timeout={FLAGS.distributed_timeout} is not valid; it must be >= 1 second')
+    explicit = distributed.settings(FLAGS.coordinator_address, FLAGS.num_processes, FLAGS.process_id)
+    distributed.initialize(explicit, auto=FLAGS.distributed, timeout_s=FLAGS.distributed_timeout)
     method = registry.make(config)
     if FLAGS.workdir is not None and not FLAGS.workdir.strip():
         raise ConfigError('--workdir is empty; give a folder for the run, e.g. --workdir=runs/my-run')
@@ -164,6 +177,21 @@ def _run() -> None:
     except KeyboardInterrupt:
         print('\nrun.py: stopped by Ctrl-C before training began; the same command starts it again', file=sys.stderr)
         sys.exit(130)
+    except Exception as e:
+        _lost_contact(e)
+        raise
+
+
+def _lost_contact(error: Exception) -> None:
+    """A run over several processes whose collective failed (a process died): one line, status 4."""
+    if 'jax' not in sys.modules or type(error).__name__ != 'JaxRuntimeError':
+        return
+    import jax
+
+    if jax.process_count() > 1:
+        from common import distributed
+
+        distributed.lost(error)
 
 
 if __name__ == '__main__':

@@ -27,7 +27,7 @@ import orbax.checkpoint as ocp
 from absl import logging
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from common import checkpoint, plots
+from common import checkpoint, distributed, plots
 from common import data as data_lib
 from common import workdir as workdir_lib
 from common.checks import check_number, check_renamed, get_field
@@ -130,17 +130,13 @@ def _save_json(path: str, payload: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def _to_host(tree: Any) -> Any:
-    return jax.tree.map(np.asarray, jax.device_get(tree))
-
-
 def _abstract(state: Any) -> Any:
     return jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=x.sharding), state)
 
 
 def _check_guard(guard: dict[str, Any], stages, names: dict[int, list[str]], manager, workdir: str) -> None:
     """Raise NonFiniteLossError if the (device-side or fetched) record says a metric went non-finite."""
-    record = {k: np.asarray(v).item() for k, v in jax.device_get(guard).items()}
+    record = {k: np.asarray(v).item() for k, v in distributed.to_host(guard).items()}
     if record['step'] < 0:
         return
     manager.wait_until_finished()
@@ -162,19 +158,22 @@ def train_and_evaluate(method: Method, config: Any, workdir: str, *, overwrite: 
     """
     validate_common(config)
     data_lib.check_splits(config.data, jax.device_count())  # the data fields, before anything is written
-    with workdir_lib.owned(workdir):
+    with distributed.held_by_main(lambda: workdir_lib.owned(workdir)):  # process 0 holds the lock
         return _train_and_evaluate(method, config, workdir, overwrite=overwrite)
 
 
 def _train_and_evaluate(method: Method, config: Any, workdir: str, *, overwrite: bool) -> dict[str, Any]:
     """`train_and_evaluate` once the folder is this process's (its lock held)."""
-    status = workdir_lib.prepare(config, workdir, overwrite=overwrite)
+    main = distributed.is_main()
+    status = distributed.decided_by_main(lambda: workdir_lib.prepare(config, workdir, overwrite=overwrite))
     results_path = os.path.join(workdir, 'results.json')
     if status == 'finished':
-        print(f'{workdir} already holds this finished run; results: {results_path}', file=sys.stderr)
+        if main:
+            print(f'{workdir} already holds this finished run; results: {results_path}', file=sys.stderr)
         with open(results_path) as f:
             return json.load(f)
-    _save_json(os.path.join(workdir, 'config.json'), workdir_lib.config_dict(config))
+    if main:
+        _save_json(os.path.join(workdir, 'config.json'), workdir_lib.config_dict(config))
 
     stages = _stages(method, config)
     mesh = data_lib.make_mesh()
@@ -192,13 +191,17 @@ def _train_and_evaluate(method: Method, config: Any, workdir: str, *, overwrite:
             state, start = restored
             msg = f'resumed from step {start} of {sum(s.steps for s in stages)}'
             logging.info(msg)
-            print(msg, file=sys.stderr)
+            if main:
+                print(msg, file=sys.stderr)
     loop = _Loop(method, config, workdir, stages, manager, mesh, eval_batch, start)
     state = loop.run(state, train_ds, train_rng)
 
     pools = {'train': train_ds.full(), 'test': eval_ds.full()}
+    state = distributed.local(state)  # each process evaluates the whole state; process 0 writes
     results = dict(method.evaluate(state, pools, train_ds.info))
     results['steps'] = loop.total
+    if not main:
+        return results
     _save_json(results_path, results)
     figures = [plots.plot_curves(workdir)]
     if method.plot is not None:
@@ -220,8 +223,10 @@ class _Loop:
         self.total, self.start, self.eval_batch = self.ends[-1], start, eval_batch
         self.jitted = [_guarded(s.train_step, i) for i, s in enumerate(stages)]
         self.eval_fn, self.sample_fn = jax.jit(method.eval_step), jax.jit(method.sample)
-        self.writer = _Writer(workdir, start)
-        os.makedirs(os.path.join(workdir, 'samples'), exist_ok=True)
+        self.main = distributed.is_main()  # the one process that writes
+        self.writer = _Writer(workdir, start) if self.main else None
+        if self.main:
+            os.makedirs(os.path.join(workdir, 'samples'), exist_ok=True)
         self.history = {step: samples for step, samples in plots.read_samples(workdir) if step <= start}
         guard = {'step': jnp.int32(-1), 'stage': jnp.int32(0), 'term': jnp.int32(0), 'value': jnp.float32(0)}
         self.guard = jax.device_put(guard, NamedSharding(mesh, PartitionSpec()))
@@ -232,17 +237,21 @@ class _Loop:
         return min(bisect.bisect_right(self.ends, step), len(self.stages) - 1)
 
     def evaluate_now(self, state: TrainState, step: int) -> None:
-        self.writer.write(step, {f'eval/{k}': v for k, v in _to_host(self.eval_fn(state, self.eval_batch)).items()})
-        self.history[step] = _to_host(self.sample_fn(state, self.eval_batch))
-        np.savez(os.path.join(self.workdir, 'samples', f'{step:08d}.npz'), **self.history[step])
+        scores = distributed.to_host(self.eval_fn(state, self.eval_batch))
+        self.history[step] = distributed.to_host(self.sample_fn(state, self.eval_batch))
+        if self.main:
+            self.writer.write(step, {f'eval/{k}': v for k, v in scores.items()})
+            np.savez(os.path.join(self.workdir, 'samples', f'{step:08d}.npz'), **self.history[step])
 
     def log(self, done: int, index: int, metrics: Any, bar: Any) -> None:
         """A log step: the one host transfer of (guard, metrics), checked, written, shown."""
-        record, logged = jax.device_get((self.guard, metrics))
+        record, logged = distributed.to_host((self.guard, metrics))
         _check_guard(record, self.stages, self.names, self.manager, self.workdir)
         now = time.time()
-        logged = _to_host(logged) | {'perf/steps_per_sec': (done - self.last_step) / max(now - self.last_time, 1e-9)}
+        logged = logged | {'perf/steps_per_sec': (done - self.last_step) / max(now - self.last_time, 1e-9)}
         self.last_time, self.last_step = now, done
+        if not self.main:
+            return
         self.writer.write(done, logged)
         loss_key = next((k for k in self.names[index] if k.startswith('loss')), None)
         if loss_key is not None:
@@ -253,7 +262,7 @@ class _Loop:
         config, start, total = self.config, self.start, self.total
         if start == 0:
             self.evaluate_now(state, 0)
-        bar = progress_bar(total, initial=start, desc=self.stages[self.stage_of(start)].name)
+        bar = progress_bar(total, initial=start, desc=self.stages[self.stage_of(start)].name, show=self.main)
         step, stop = start, StopAtStepEnd()
         try:
             for step in range(start, total):
@@ -289,7 +298,8 @@ class _Loop:
         finally:
             stop.release()
             bar.close()
-            self.writer.close()
+            if self.writer is not None:
+                self.writer.close()
             self.manager.close()
         return state
 

@@ -34,6 +34,7 @@ FIRST = (
     'tests/rift/method_test.py',
     'tests/notebooks_test.py',
     'tests/run_test.py',
+    'tests/multihost_test.py',
     'tests/puppet/method_test.py',
     'tests/common/folder_data_test.py',
     'tests/common/cyclegan/method_test.py',

@@ -35,7 +35,8 @@ LOOP_LAYER = ('common.train', 'common.data', 'common.grid', 'common.workdir', 'c
 
 def _python_files():
     for top in ('common', 'dualadv', 'lrmf', 'puppet', 'rift', 'benchmarks', 'tests'):
-        for folder, _, names in os.walk(os.path.join(ROOT, top)):
+        for folder, dirs, names in os.walk(os.path.join(ROOT, top)):
+            dirs[:] = [d for d in dirs if not d.startswith('.')]  # e.g. benchmarks/.venv-torch (PyTorch's peer)
             yield from (os.path.join(folder, n) for n in names if n.endswith('.py'))
     yield os.path.join(ROOT, 'run.py')
 

@@ -54,18 +54,22 @@ def make_mesh() -> Mesh:
     return jax.make_mesh((jax.device_count(),), ('data',), axis_types=(jax.sharding.AxisType.Auto,))
 
 
-def shard_batch(batch: dict[str, np.ndarray], mesh: Mesh) -> dict[str, jax.Array]:
-    """Place each array of a batch on the mesh, split along its first axis over 'data'."""
+def shard_rows(key: str, pool: np.ndarray, rows: np.ndarray | slice | None, mesh: Mesh) -> jax.Array:
+    """`pool[rows]` as one array split along its first axis over the mesh's 'data' axis. With
+    several processes, each materialises only the rows its own devices hold (the global array is
+    assembled from them), so every process must ask for the same rows."""
+    ids = np.arange(len(pool))[rows if rows is not None else slice(None)]
     n = mesh.shape['data']
-    out = {}
-    for key, value in batch.items():
-        if value.shape[0] % n:
-            raise ConfigError(
-                f"batch field '{key}' has {value.shape[0]} rows, not divisible by the "
-                f'{n} devices of the data axis; change config.data.batch_size'
-            )
-        out[key] = jax.device_put(value, NamedSharding(mesh, PartitionSpec('data')))
-    return out
+    if len(ids) % n:
+        raise ConfigError(
+            f"batch field '{key}' has {len(ids)} rows, not divisible by the "
+            f'{n} devices of the data axis; change config.data.batch_size'
+        )
+    sharding = NamedSharding(mesh, PartitionSpec('data'))
+    if jax.process_count() == 1:
+        return jax.device_put(pool[ids], sharding)
+    shape = (len(ids), *pool.shape[1:])
+    return jax.make_array_from_callback(shape, sharding, lambda index: pool[ids[index[0]]])
 
 
 class Dataset:
@@ -100,8 +104,9 @@ class Dataset:
     def batch(self, step: int) -> dict[str, Any]:
         """The batch of step `step` (a pure function of seed, split and step)."""
         idx = {d: self._take(d, step) for d in ('a', 'b')}
-        out = {k: v[idx[domain_of(k)]] for k, v in self.pool.items()}
-        return shard_batch(out, self.mesh) if self.mesh is not None else out
+        if self.mesh is not None:
+            return {k: shard_rows(k, v, idx[domain_of(k)], self.mesh) for k, v in self.pool.items()}
+        return {k: v[idx[domain_of(k)]] for k, v in self.pool.items()}
 
     def full(self) -> dict[str, np.ndarray]:
         """The whole split as one unsharded batch."""
