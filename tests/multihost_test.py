@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from common import distributed
@@ -86,6 +87,11 @@ def test_two_processes_train_as_one_resume_across_counts_and_a_lost_one_stops_th
     with open(os.path.join(one, 'metrics.jsonl')) as f, open(os.path.join(two, 'metrics.jsonl')) as g:
         steps = [json.loads(line)['step'] for line in f], [json.loads(line)['step'] for line in g]
     assert steps[0] == steps[1]  # each record written once, by process 0
+    for name in ('00000004.npz', '00000012.npz'):  # samples gathered from both processes' rows
+        with np.load(os.path.join(one, 'samples', name)) as a, np.load(os.path.join(two, 'samples', name)) as b:
+            assert a.files == b.files
+            for key in a.files:
+                np.testing.assert_allclose(a[key], b[key], rtol=1e-5, atol=1e-6)
 
     # 12 -> 40 steps in 2 processes; process 1 dies after a new checkpoint: process 0 stops in one line.
     more = [*TINY, '--config.train.steps=40', '--distributed_timeout=10']
