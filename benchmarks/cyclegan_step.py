@@ -34,10 +34,11 @@ import timing  # noqa: E402
 BATCH, NGF, BLOCKS = 16, 64, 6
 
 TORCH_SNIPPET = r"""
-import json, statistics, sys, time
+import json, os, statistics, sys, time
 import torch
 from torch import nn
 torch.set_num_threads(int(sys.argv[1]))
+device = os.environ.get('PEER_DEVICE', 'cpu')  # 'cuda' on a GPU (benchmarks/accelerator_step.py)
 batch, ngf, blocks, repeats = (int(v) for v in sys.argv[2:6])
 sizes = [int(v) for v in sys.argv[6:]]
 
@@ -74,11 +75,11 @@ def discriminator(ndf=64):
 out = {'torch': torch.__version__}
 for size in sizes:
     torch.manual_seed(0)
-    g_ab, g_ba, d_a, d_b = generator(), generator(), discriminator(), discriminator()
+    g_ab, g_ba, d_a, d_b = (net.to(device) for net in (generator(), generator(), discriminator(), discriminator()))
     opt_g = torch.optim.Adam(list(g_ab.parameters()) + list(g_ba.parameters()), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(list(d_a.parameters()) + list(d_b.parameters()), lr=2e-4, betas=(0.5, 0.999))
     mse, l1 = nn.MSELoss(), nn.L1Loss()
-    a, b = torch.rand(batch, 3, size, size) * 2 - 1, torch.rand(batch, 3, size, size) * 2 - 1
+    a, b = (torch.rand(batch, 3, size, size, device=device) * 2 - 1 for _ in range(2))
     def step():
         for d in (d_a, d_b):
             d.requires_grad_(False)
@@ -99,6 +100,8 @@ for size in sizes:
             loss_d = loss_d + 0.5 * (mse(pr, torch.ones_like(pr)) + mse(pf, torch.zeros_like(pf)))
         loss_d.backward()
         opt_d.step()
+        if device != 'cpu':
+            torch.cuda.synchronize()
         return float(loss_g)
     for _ in range(2):
         step()

@@ -26,6 +26,23 @@ def test_accelerator_step_writes_a_row_per_method_dtype_and_batch(tmp_path):
     assert '| cyclegan | bfloat16 | 4 | 16 |' in (tmp_path / 'accelerator_step.md').read_text()
 
 
+def test_accelerator_step_times_pytorch_beside_ours_and_the_dual_solver(tmp_path):
+    """Where the interpreter has no torch (this project's venv), its row says so; the dual solver
+    solves every problem of its batch to the tolerance."""
+    import accelerator_step
+
+    flags = ['--tiny', '--methods=cyclegan', '--dtypes=float32', '--batch-scales=1', f'--out={tmp_path}']
+    assert accelerator_step.main([*flags, '--dual-problems=8']) == 0
+    result = json.load(open(tmp_path / 'accelerator_step.json'))
+    (peer,) = result['torch_rows']
+    assert peer == {'method': 'cyclegan (PyTorch)', 'skipped': f'torch is not importable by {sys.executable}'}
+    dual = result['dual_solver']
+    assert dual['problems'] == 8 and dual['max_kkt'] <= 1e-6 and dual['problems_per_s'] > 0
+    text = (tmp_path / 'accelerator_step.md').read_text()
+    assert f'not run: torch is not importable by {sys.executable}' in text
+    assert 'The dual solver (Newton, RBF, float64, tol 1e-6) on 8 problems' in text
+
+
 def test_launch_bound_is_images_per_second_still_rising_with_the_batch():
     import accelerator_step
 
