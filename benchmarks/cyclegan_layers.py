@@ -94,6 +94,14 @@ for name, (side, channels) in names.items():
     for _ in range(repeats):
         t0 = time.perf_counter(); call(); times.append(time.perf_counter() - t0)
     out[name] = statistics.median(times)
+m, k, n = (int(v) for v in sys.argv[6:9])
+a, b = torch.rand(m, k), torch.rand(k, n)
+for _ in range(3):
+    a @ b
+times = []
+for _ in range(4 * repeats):
+    t0 = time.perf_counter(); a @ b; times.append(time.perf_counter() - t0)
+out['gemm'] = statistics.median(times)
 print(json.dumps(out))
 """
 
@@ -135,6 +143,12 @@ def _our_layer(name: str):
     return Layer()
 
 
+def gemm_shape(size: int) -> tuple[int, int, int]:
+    """(m, k, n) of a residual block's 3x3 256 -> 256 convolution as one im2col matmul."""
+    side = size // 4
+    return BATCH * side * side, 9 * 256, 256
+
+
 def ours(size: int, repeats: int) -> dict[str, float]:
     """Median seconds of each layer's jitted gradient (parameters and input)."""
     import jax
@@ -160,6 +174,17 @@ def ours(size: int, repeats: int) -> dict[str, float]:
             jax.block_until_ready(grad(params, x))
             times.append(time.perf_counter() - start)
         out[name] = statistics.median(times)
+    m, k, n = gemm_shape(size)
+    a, b = jnp.asarray(np.random.default_rng(0).uniform(size=(m, k)), jnp.float32), jnp.ones((k, n), jnp.float32)
+    matmul = jax.jit(jnp.matmul)
+    for _ in range(3):
+        jax.block_until_ready(matmul(a, b))
+    times = []
+    for _ in range(4 * repeats):
+        start = time.perf_counter()
+        jax.block_until_ready(matmul(a, b))
+        times.append(time.perf_counter() - start)
+    out['gemm'] = statistics.median(times)
     return out
 
 
@@ -175,11 +200,11 @@ def main() -> None:
     import jax
 
     inputs = _inputs(args.size)
-    theirs, mine, version = {n: [] for n in LAYERS}, {n: [] for n in LAYERS}, ''
+    theirs, mine, version = {n: [] for n in [*LAYERS, 'gemm']}, {n: [] for n in [*LAYERS, 'gemm']}, ''
     for r in range(args.rounds):
         done = subprocess.run(
             [args.torch_python, '-c', TORCH_SNIPPET, str(threads), str(BATCH), str(args.size), str(args.repeats)]
-            + [json.dumps(inputs)],
+            + [json.dumps(inputs), *(str(v) for v in gemm_shape(args.size))],
             capture_output=True,
             text=True,
         )
@@ -207,6 +232,9 @@ def main() -> None:
                 'ratio': t / m,
             }
         )
+    m, k, n = gemm_shape(args.size)
+    gemm = {side: statistics.median(times) for side, times in (('ours', mine['gemm']), ('torch', theirs['gemm']))}
+    gemm_gflops = {side: 2 * m * k * n / sec / 1e9 for side, sec in gemm.items()}
     weighted = {side: sum(r[f'{side}_ms'] * r['calls_per_step'] for r in rows) / 1e3 for side in ('ours', 'torch')}
     step_path = os.path.join(HERE, 'results', 'cyclegan_step.json')
     step = {}
@@ -221,6 +249,7 @@ def main() -> None:
         'torch': version,
         'rows': rows,
         'weighted_step_s': weighted,
+        'gemm': {'shape': [m, k, n], 'seconds': gemm, 'gflops': gemm_gflops},
         'measured_step_s': {'ours': step.get('ours_s_per_step'), 'torch': step.get('torch_s_per_step')},
     }
     lines = [
@@ -242,6 +271,10 @@ def main() -> None:
         'The whole step (benchmarks/results/cyclegan_step.json): '
         f'ours {step.get("ours_s_per_step", float("nan")):.2f} s, '
         f'PyTorch {step.get("torch_s_per_step", float("nan")):.2f} s.',
+        '',
+        f"A residual convolution's matmul alone (its im2col shape, {m} x {k} @ {k} x {n}, forward): "
+        f'ours {gemm["ours"] * 1e3:.1f} ms ({gemm_gflops["ours"]:.0f} GFLOP/s), PyTorch {gemm["torch"] * 1e3:.1f} ms '
+        f'({gemm_gflops["torch"]:.0f} GFLOP/s).',
         '',
         'Command: `python benchmarks/cyclegan_layers.py` (peer venv: see benchmarks/flows.py).',
     ]

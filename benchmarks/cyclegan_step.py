@@ -218,6 +218,9 @@ def main() -> None:
             for r in rows
         ),
         '',
+        'Where the 64 px gap is, layer by layer: `cyclegan_layers.md` (`python benchmarks/cyclegan_layers.py`); '
+        'what was tried: `cyclegan_profile.md`.',
+        '',
         'Command: `python benchmarks/cyclegan_step.py` (peer venv: see benchmarks/flows.py).',
     ]
     from common.report import write_result
