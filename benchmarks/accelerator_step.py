@@ -178,6 +178,54 @@ def dual_row(problems: int, repeats: int) -> dict:
         }
 
 
+def markdown(result: dict) -> list[str]:
+    """The result file's lines; a table only where it has rows."""
+    rows, peer, dual = result['rows'], result['torch_rows'], result['dual_solver']
+    lines = [
+        "# The image methods' training steps on one device",
+        '',
+        f'{result["setting"]}; {result["device"]}; jax {result["jax"]}.',
+        '',
+    ]
+    if rows:
+        lines += [
+            '| method | dtype | batch | px | compile (s) | steps/s | images/s | GFLOP/step | share of peak '
+            '| launch-bound |',
+            '|---|---|---|---|---|---|---|---|---|---|',
+            *(
+                f'| {r["method"]} | {r["dtype"]} | {r["batch_size"]} | {r["image_size"]} | {r["compile_s"]:.1f} '
+                f'| {r["steps_per_s"]:.2f} | {r["images_per_s"]:.1f} '
+                f'| {_cell(r["flops_per_step"] and r["flops_per_step"] / 1e9, ".1f")} '
+                f'| {_cell(r["share_of_peak"], ".1%")} | {_cell(r["launch_bound"], "")} |'
+                for r in rows
+            ),
+            '',
+        ]
+    if peer:
+        lines += [
+            "PyTorch's CycleGAN step (the reference design, float32), beside ours in float32 at the same batch:",
+            '',
+            '| batch | device | steps/s | images/s | ours vs PyTorch |',
+            '|---|---|---|---|---|',
+            *(
+                f'| {r["batch_size"]} | {r["torch_device"]} (torch {r["torch"]}) | {r["steps_per_s"]:.2f} '
+                f'| {r["images_per_s"]:.1f} | {_cell(r["ours_vs_torch"], ".2f")}{"x" if r["ours_vs_torch"] else ""} |'
+                if 'images_per_s' in r
+                else f'| | not run: {r["skipped"]} | | | |'
+                for r in peer
+            ),
+            '',
+        ]
+    if dual:
+        lines += [
+            f'The dual solver (Newton, RBF, float64, tol 1e-6) on {dual["problems"]} problems of 64 + 64 points: '
+            f'{dual["seconds"]:.3f} s ({dual["problems_per_s"]:.0f} problems/s; compile and first call '
+            f'{dual["compile_and_first_s"]:.1f} s; worst KKT residual {dual["max_kkt"]:.2g}).',
+            '',
+        ]
+    return lines + [f'Command: `{result["command"]}`.']
+
+
 def mark_launch_bound(rows: list[dict]) -> None:
     """launch_bound: the next batch scale of the same method and dtype still gains > 1.5x images/s."""
     for row in rows:
@@ -196,7 +244,7 @@ def _cell(value, fmt):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--methods', default=','.join(METHODS))
+    parser.add_argument('--methods', default=','.join(METHODS), help='empty: no image method')
     parser.add_argument('--dtypes', default='float32,bfloat16')
     parser.add_argument('--batch-scales', default='1,4,16')
     parser.add_argument('--repeats', type=int, default=20)
@@ -205,7 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--tiny', action='store_true', help='the tiny configs, one repeat: a CPU check of the script')
     parser.add_argument('--out', default=os.path.join(HERE, 'results'))
     args = parser.parse_args(argv)
-    for name in args.methods.split(','):
+    methods = [m for m in args.methods.split(',') if m]  # empty: the dual solver only
+    for name in methods:
         if name not in METHODS:
             parser.error(f'--methods: {name!r} is not valid; allowed: {", ".join(METHODS)}')
     import jax
@@ -213,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     scales = [int(s) for s in args.batch_scales.split(',')]
     repeats = 1 if args.tiny else args.repeats
     rows = []
-    for method in args.methods.split(','):
+    for method in methods:
         for dtype in args.dtypes.split(','):
             for scale in scales:
                 rows.append(time_step(method, dtype, scale, repeats, args.tiny))
@@ -240,46 +289,8 @@ def main(argv: list[str] | None = None) -> int:
         'torch_rows': peer,
         'dual_solver': dual,
     }
-    lines = [
-        "# The image methods' training steps on one device",
-        '',
-        f'{result["setting"]}; {result["device"]}; jax {result["jax"]}.',
-        '',
-        '| method | dtype | batch | px | compile (s) | steps/s | images/s | GFLOP/step | share of peak '
-        '| launch-bound |',
-        '|---|---|---|---|---|---|---|---|---|---|',
-        *(
-            f'| {r["method"]} | {r["dtype"]} | {r["batch_size"]} | {r["image_size"]} | {r["compile_s"]:.1f} '
-            f'| {r["steps_per_s"]:.2f} | {r["images_per_s"]:.1f} '
-            f'| {_cell(r["flops_per_step"] and r["flops_per_step"] / 1e9, ".1f")} '
-            f'| {_cell(r["share_of_peak"], ".1%")} | {_cell(r["launch_bound"], "")} |'
-            for r in rows
-        ),
-        '',
-        "PyTorch's CycleGAN step (the reference design, float32), beside ours in float32 at the same batch:",
-        '',
-        '| batch | device | steps/s | images/s | ours vs PyTorch |',
-        '|---|---|---|---|---|',
-        *(
-            f'| {r["batch_size"]} | {r["torch_device"]} (torch {r["torch"]}) | {r["steps_per_s"]:.2f} '
-            f'| {r["images_per_s"]:.1f} | {_cell(r["ours_vs_torch"], ".2f")}{"x" if r["ours_vs_torch"] else ""} |'
-            if 'images_per_s' in r
-            else f'| | not run: {r["skipped"]} | | | |'
-            for r in peer
-        ),
-        '',
-        *(
-            [
-                f'The dual solver (Newton, RBF, float64, tol 1e-6) on {dual["problems"]} problems of 64 + 64 points: '
-                f'{dual["seconds"]:.3f} s ({dual["problems_per_s"]:.0f} problems/s; compile and first call '
-                f'{dual["compile_and_first_s"]:.1f} s; worst KKT residual {dual["max_kkt"]:.1e}).',
-                '',
-            ]
-            if dual
-            else []
-        ),
-        f'Command: `python benchmarks/accelerator_step.py {" ".join(argv or sys.argv[1:])}`.',
-    ]
+    result['command'] = f'python benchmarks/accelerator_step.py {" ".join(argv or sys.argv[1:])}'
+    lines = markdown(result)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, 'accelerator_step.json'), 'w') as f:
         json.dump(result, f, indent=1)
