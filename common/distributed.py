@@ -18,6 +18,7 @@ Checkpoints need a folder every host sees (a shared file system or a bucket Orba
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import sys
@@ -33,6 +34,7 @@ from common.errors import ConfigError
 
 ENV = ('JAX_COORDINATOR_ADDRESS', 'JAX_NUM_PROCESSES', 'JAX_PROCESS_ID')
 _MESSAGE_BYTES = 2048  # a refusal travels to the other processes as this many bytes
+_DONE = 'done'  # a process's last word in the watchdog's store: it finished, it is not silent
 
 
 def settings(address: str | None, processes: int | None, process_id: int | None) -> dict[str, Any] | None:
@@ -78,7 +80,7 @@ def initialize(explicit: dict[str, Any] | None, *, auto: bool = False, timeout_s
         )
     except (ValueError, RuntimeError) as e:
         raise ConfigError(f'jax.distributed could not start ({_first_line(e)})') from None
-    threading.Thread(target=_watch, args=(timeout_s,), daemon=True, name='run-py-watchdog').start()
+    _Watchdog(timeout_s)
 
 
 def _first_line(error: Any) -> str:
@@ -99,41 +101,59 @@ def lost(error: Any) -> None:
     os._exit(4)
 
 
-def _watch(timeout_s: int, period_s: float = 0.5) -> None:
-    """Stop (`lost`) when another process's counter (`_beat`) has not moved for `timeout_s`, by
-    this process's clock, or when the coordinator's store has not answered for as long."""
-    from jax._src import distributed as jax_distributed
+class _Watchdog:
+    """Each process bumps its counter in the coordinator's key-value store every `period_s`
+    (`_beat`); `lost` is called when another's counter has not moved for `timeout_s` by this
+    process's clock, or when the store has not answered for as long (`_watch`). At exit a
+    process writes 'done' instead, so a peer still writing its results does not take it for dead;
+    this runs before JAX's own shutdown (registered when jax was imported)."""
 
-    client, me = jax_distributed.global_state.client, jax.process_index()
-    others = [p for p in range(jax.process_count()) if p != me]
-    seen = {p: ('', time.monotonic()) for p in others} | {'store': ('', time.monotonic())}
-    threading.Thread(target=_beat, args=(client, me, others, seen, period_s), daemon=True).start()
-    while True:
-        time.sleep(period_s)
-        for who, (_, since) in list(seen.items()):
-            if time.monotonic() - since > timeout_s:
-                lost(f'{"the coordinator" if who == "store" else f"process {who}"} silent for {timeout_s} s')
+    def __init__(self, timeout_s: int, period_s: float = 0.5):
+        from jax._src import distributed as jax_distributed
 
+        self.client, self.me = jax_distributed.global_state.client, jax.process_index()
+        self.timeout_s, self.period_s, self.stop = timeout_s, period_s, threading.Event()
+        now = time.monotonic()
+        self.seen: dict[Any, tuple[str, float]] = {p: ('', now) for p in range(jax.process_count()) if p != self.me}
+        self.seen['store'] = ('', now)
+        self.threads = [threading.Thread(target=f, daemon=True) for f in (self._beat, self._watch)]
+        for thread in self.threads:
+            thread.start()
+        atexit.register(self.finish)
 
-def _beat(client: Any, me: int, others: list[int], seen: dict[Any, tuple[str, float]], period_s: float) -> None:
-    """Bump this process's counter in the coordinator's key-value store every `period_s`; note
-    when each other counter last moved, and when the store last answered."""
-    beat = 0
-    while True:
-        try:
-            beat += 1
-            client.key_value_set(f'run_py/alive/{me}', str(beat), allow_overwrite=True)
-            for p in others:
-                try:
-                    value = client.key_value_try_get(f'run_py/alive/{p}')
-                except Exception:  # noqa: BLE001 - not written yet: the process is still starting
-                    value = ''
-                if value != seen[p][0]:
-                    seen[p] = (value, time.monotonic())
-            seen['store'] = (str(beat), time.monotonic())
-        except Exception as e:  # noqa: BLE001 - the coordinator is gone
-            lost(e)
-        time.sleep(period_s)
+    def finish(self) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=self.period_s + 2)
+        with contextlib.suppress(Exception):
+            self.client.key_value_set(f'run_py/alive/{self.me}', _DONE, allow_overwrite=True)
+
+    def _watch(self) -> None:
+        while not self.stop.wait(self.period_s):
+            for who, (value, since) in list(self.seen.items()):
+                if value != _DONE and time.monotonic() - since > self.timeout_s:
+                    lost(f'{"the coordinator" if who == "store" else f"process {who}"} silent for {self.timeout_s} s')
+
+    def _beat(self) -> None:
+        beat = 0
+        while not self.stop.is_set():
+            try:
+                beat += 1
+                self.client.key_value_set(f'run_py/alive/{self.me}', str(beat), allow_overwrite=True)
+                for p in self.seen:
+                    if p == 'store':
+                        continue
+                    try:
+                        value = self.client.key_value_try_get(f'run_py/alive/{p}')
+                    except Exception:  # noqa: BLE001 - not written yet: the process is still starting
+                        value = ''
+                    if value != self.seen[p][0]:
+                        self.seen[p] = (value, time.monotonic())
+                self.seen['store'] = (str(beat), time.monotonic())
+            except Exception as e:  # noqa: BLE001 - the coordinator is gone
+                if not self.stop.is_set():
+                    lost(e)
+            self.stop.wait(self.period_s)
 
 
 def is_main() -> bool:
