@@ -1,5 +1,6 @@
-"""The recipe choices the two public reimplementations make and our default does not, one rotation
-run each (seed 0, the `rotation` config otherwise), scored on the final metrics:
+"""The recipe choices the two public reimplementations make and our default does not, and their
+data, one rotation run each (seed 0, the `rotation` config otherwise), scored on the final metrics
+(the same reference grid for every row: the protocol's +-45 degrees and scales 0.5-1):
 
     python -m puppet.ablation [--root=runs/puppet-table] [--quick]
 
@@ -9,6 +10,9 @@ run each (seed 0, the `rotation` config otherwise), scored on the final metrics:
   extra cycles    its two extra attribute cycles (`loss.attr_back_a=3`, `loss.attr_back_b=5`;
                   its "roids", not the paper's)
   Adam per decoder  `optim.per_decoder`: its Adam per decoder, the shared encoder stepped by both
+  shipped-like data  synthetic triplets like the ones tpham393/PuppetGAN-Tensorflow-2 ships for
+                  rotation (near-constant size, thin strokes, angles about +-40): angles +-40,
+                  scales 0.75-1 (hull side ~15-19 px of our 20 px box), stroke widths 0-1
 
 The runs share `puppet.experiments`' root, so "ours" is its finished rotation run. Every run is an
 ordinary run.py workdir: a finished one is skipped, an interrupted one resumes. Writes
@@ -29,6 +33,7 @@ ROWS = {
     'summed': {'loss.adv_reduce': 'sum'},
     'extra cycles': {'loss.attr_back_a': 3.0, 'loss.attr_back_b': 5.0},
     'Adam per decoder': {'optim.per_decoder': True},
+    'shipped-like data': {'data.max_angle': 40.0, 'data.min_scale': 0.75, 'data.max_thickness': 1},
 }
 KEYS = ('acc', 'r_attr', 'r_rest', 'r_rest_abs', 'v_rest_std01')
 

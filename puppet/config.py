@@ -43,6 +43,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.data.pool_size = 4000  # synthetic triplets in the train split (a quarter as many in test)
     c.data.max_angle = 45.0  # every synthetic digit's angle is uniform in +-max_angle degrees
     c.data.min_scale = 0.5  # and its scale uniform in [min_scale, 1] of the MNIST digit box
+    c.data.max_thickness = 6  # and its extra stroke width uniform in 0..max_thickness (x 4 px at 128 px)
     c.data.real_min_scale = 0.0  # > 0: each real digit rescaled by a factor in [real_min_scale, 1]
     c.data.batch_size = 16
 

@@ -254,14 +254,10 @@ def _sweeps(task: str, num_refs: int, num_rests: int, max_angle: float, min_scal
 
 
 def sweeps(config: Any) -> metrics.Sweeps:
-    """The evaluation references of `config` (rendered once per process)."""
-    return _sweeps(
-        config.data.task,
-        config.eval.num_refs,
-        config.eval.num_rests,
-        float(config.data.max_angle),
-        float(config.data.min_scale),
-    )
+    """The evaluation references of `config` (rendered once per process): the protocol's ranges
+    (+-45 degrees, scales 0.5-1: the judge's augmentation), whatever the training data's, so runs
+    on differently drawn synthetic data are scored on the same grid."""
+    return _sweeps(config.data.task, config.eval.num_refs, config.eval.num_rests, judges.MAX_ANGLE, judges.MIN_SCALE)
 
 
 def sample(state: TrainState, batch: dict, config: Any) -> dict:

@@ -10,9 +10,10 @@ holds out 20% of train/), any size and mode, read as grey 32x32 (`real_folder`).
 B (synthetic, `common.synth.digits`): triplets (b_rest, b_attr, b_both). `data.task` names the
 attribute: 'rotation' (the angle) or 'size' (the scale); the rest is the class, the font, the
 stroke thickness and the other of the two. Every image has its own angle, uniform in
-+-`data.max_angle` degrees, and scale, uniform in [`data.min_scale`, 1] (the authors' ranges are
-not published). b_both has the rest of b_rest and the attribute of b_attr. `data.pool_size`
-triplets in the train split (a quarter as many in the test split), drawn from the seed.
++-`data.max_angle` degrees, scale, uniform in [`data.min_scale`, 1], and extra stroke width,
+uniform in 0..`data.max_thickness` (the authors' ranges are not published). b_both has the
+rest of b_rest and the attribute of b_attr. `data.pool_size` triplets in the train split (a
+quarter as many in the test split), drawn from the seed.
 Fields of B: 'b_rest', 'b_attr', 'b_both' [n, 32, 32, 1]; 'attr_rest_b', 'attr_attr_b' (the
 attribute values of b_rest and b_attr, the latter also b_both's); 'label_rest_b', 'label_attr_b'.
 """
@@ -34,7 +35,7 @@ REAL = ('offline', 'tfds', 'folder')
 SIZE = 32
 
 
-def _checked(config: Any, split: str) -> tuple[str, int, float, float]:
+def _checked(config: Any, split: str) -> tuple[str, int, float, float, int]:
     check_choice('config.data.real', config.get('real', 'offline'), REAL)
     task = config.get('task', 'rotation')
     check_choice('config.data.task', task, TASKS)
@@ -56,12 +57,17 @@ def _checked(config: Any, split: str) -> tuple[str, int, float, float]:
         raise ConfigError(
             f'config.data.min_scale={min_scale} is not valid; it must be in (0, 1] (scales [min_scale, 1])'
         )
-    return task, (n if split == 'train' else max(1, n // 4)), float(max_angle), float(min_scale)
+    max_thickness = config.get('max_thickness', 6)
+    check_number('config.data.max_thickness', max_thickness, integer=True, nonnegative=True)
+    if max_thickness > 6:
+        raise ConfigError(f'config.data.max_thickness={max_thickness} is not valid; allowed: 0 to 6')
+    n = n if split == 'train' else max(1, n // 4)
+    return task, n, float(max_angle), float(min_scale), int(max_thickness)
 
 
 def describe(config: Any, split: str) -> tuple[dict[str, tuple[int, tuple[int, ...], Any]], dict[str, Any]]:
     """{key: (rows, shape of one row, dtype)} and info of the split, without rendering a digit."""
-    task, n, _, _ = _checked(config, split)
+    task, n, *_ = _checked(config, split)
     if config.get('real', 'offline') == 'folder':  # files listed, none decoded
         n_a = len(real_folder(config.get('root', ''), split, 0)[0])
     else:
@@ -75,13 +81,15 @@ def describe(config: Any, split: str) -> tuple[dict[str, tuple[int, tuple[int, .
     return specs, {'task': task, 'image_size': SIZE}
 
 
-def _factors(rng: np.random.Generator, n: int, max_angle: float, min_scale: float) -> dict[str, np.ndarray]:
+def _factors(
+    rng: np.random.Generator, n: int, max_angle: float, min_scale: float, max_thickness: int = 6
+) -> dict[str, np.ndarray]:
     from common.synth import digits
 
     return {
         'digit': rng.integers(0, 10, n),
         'font': rng.integers(0, len(digits.FONTS), n),
-        'thickness': rng.integers(0, 7, n),
+        'thickness': rng.integers(0, max_thickness + 1, n),
         'angle': rng.uniform(-max_angle, max_angle, n),
         'scale': rng.uniform(min_scale, 1.0, n),
     }
@@ -153,10 +161,10 @@ def pool(config: Any, split: str, seed: int):
     """(pool, info) of the split: real digits and rendered triplets."""
     from common.synth import digits
 
-    task, n, max_angle, min_scale = _checked(config, split)
+    task, n, *ranges = _checked(config, split)
     real_a, labels = real(split, seed, config)
     rng = np.random.default_rng([seed, SPLITS.index(split), 6007])
-    rest, other = _factors(rng, n, max_angle, min_scale), _factors(rng, n, max_angle, min_scale)
+    rest, other = _factors(rng, n, *ranges), _factors(rng, n, *ranges)
     attr = 'angle' if task == 'rotation' else 'scale'
     bar = progress_bar(3 * n, desc=f'render {split} triplets', unit='digit') if n > 512 else None
 

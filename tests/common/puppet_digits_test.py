@@ -29,3 +29,21 @@ def test_bad_task_is_one_clear_error():
     config = ml_collections.ConfigDict(dict(source='puppet_digits', task='colour', batch_size=4))
     with pytest.raises(ConfigError, match="config.data.task='colour' is not valid; allowed: 'rotation', 'size'"):
         data.describe(config)
+
+
+def test_shipped_like_rotation_data_draws_thin_strokes_at_near_constant_size():
+    """max_thickness 1 and scales 0.75-1 (the ablation's shipped-like row) against the defaults
+    (0-6, 0.5-1), the same seed: less ink per digit, and sizes spread over a narrower range."""
+
+    def triplets(**fields):
+        config = ml_collections.ConfigDict(dict(source='puppet_digits', task='rotation', pool_size=64, batch_size=64))
+        config.update(fields)
+        return data.get_dataset(config, 'train', seed=0).pool['b_rest']
+
+    shipped = dict(max_angle=40.0, min_scale=0.75, max_thickness=1)
+    thin, thick, default = triplets(**shipped), triplets(**shipped | {'max_thickness': 6}), triplets()
+    assert np.mean(thin > 0) < 0.8 * np.mean(thick > 0)  # the same digits and sizes, less ink
+    sizes = metrics.size(default), metrics.size(thin)
+    assert np.percentile(sizes[1], 5) > np.percentile(sizes[0], 5) + 1  # no digit as small as the defaults'
+    with pytest.raises(ConfigError, match='config.data.max_thickness=7 is not valid; allowed: 0 to 6'):
+        triplets(max_thickness=7)
