@@ -199,6 +199,34 @@ def _settle_verdict(o: dict) -> tuple[str, str]:
     return (VERDICTS[0] if ok else VERDICTS[2]), why
 
 
+def _settle_rift_ours(d: dict) -> dict:
+    """Every unsupervised row of the settle table: (ACC, WACV 2022 style accuracy, RAND's ACC)."""
+    out = {}
+    for key, cell in d['rows'].items():
+        row, roles, seed = key.split(' | ')
+        if not row.startswith('supervised') or row == 'supervised, target margin':
+            sa = (cell.get('wacv2022') or {}).get('style_accuracy', float('nan'))
+            out[f'{row}, {roles}, seed {seed} ({cell["steps"]} steps): ACC / SA / RAND'] = (
+                cell['acc'],
+                sa,
+                cell.get('rand', float('nan')),
+            )
+    return out
+
+
+def _settle_rift_verdict(o: dict) -> tuple[str, str]:
+    rift = {k: v for k, v in o.items() if k.startswith('RIFT exported, A')}
+    if not rift:
+        return VERDICTS[2], 'no RIFT exported row on A has finished'
+    name, (acc, sa, rand) = max(rift.items(), key=lambda kv: kv[1][0])
+    ok, some = acc >= 0.8, acc > rand + 0.2 and sa > rand + 0.1
+    bound = [v[0] for k, v in o.items() if k.startswith('supervised, target margin, A')]
+    why = f'{name.split(":")[0]}: ACC {acc:.2f} (RAND {rand:.2f}), style accuracy {sa:.2f}; the seed reports 3DS 88' + (
+        f'; the same nets trained on the exact answers reach ACC {bound[0]:.2f}' if bound else ''
+    )
+    return (VERDICTS[0] if ok else VERDICTS[1] if some else VERDICTS[2]), why
+
+
 def _steps(d: dict) -> str:
     return f'{d["steps"]} steps' if 'steps' in d else ''
 
@@ -323,5 +351,16 @@ CLAIMS = (
         _settle_verdict,
         lambda d: 'seed 0, assignment A',
         'settle/curve_supervised-target-margin-A-seed0.png',
+    ),
+    Claim(
+        'rift',
+        'RIFT on the world the bound chose (close camera): the guide reaches the translation',
+        "RIFT 3DS 88, RD 6 (the mean ACC over three assignments, 64 px, the authors' nets)",
+        'settle/table.json',
+        'python -m rift.settle',
+        _settle_rift_ours,
+        _settle_rift_verdict,
+        lambda d: 'seed 0, assignment A first',
+        'settle/grid_rift-exported-A-seed0.png',
     ),
 )
