@@ -182,13 +182,26 @@ def _run() -> None:
         raise
 
 
+# What the runtime's errors say when a peer process is gone (gloo's socket errors, the
+# coordination service's barriers and heartbeats); any other runtime error keeps its traceback.
+LOST_PEER = (
+    'Gloo',
+    'Connection reset',
+    'Connection closed',
+    'UNAVAILABLE',
+    'heartbeat',
+    'Barrier',
+    'DEADLINE_EXCEEDED',
+)
+
+
 def _lost_contact(error: Exception) -> None:
     """A run over several processes whose collective failed (a process died): one line, status 4."""
     if 'jax' not in sys.modules or type(error).__name__ != 'JaxRuntimeError':
         return
     import jax
 
-    if jax.process_count() > 1:
+    if jax.process_count() > 1 and any(word in str(error) for word in LOST_PEER):
         from common import distributed
 
         distributed.lost(error)
