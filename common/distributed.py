@@ -11,9 +11,11 @@ device of every process; a global batch is assembled from the rows each process 
 * `to_host`: a tree of (global) arrays as NumPy, gathering rows other processes hold;
 * `is_main`: process 0 writes logs, plots, TensorBoard and results; the others compute;
 * `decided_by_main` / `held_by_main`: a decision (the run folder's status) or a context (its
-  lock) that is process 0's, with its one-line refusal raised on every process, so none hangs.
+  lock) that is process 0's, with its one-line refusal raised on every process, so none hangs;
+* `lost` and the watchdog `initialize` starts: a process that died or went silent stops the
+  others with one line (exit status 4) instead of a hang or a fatal C++ log.
 
-Checkpoints need a folder every host sees (a shared file system or a bucket Orbax can write).
+The run folder must be one every host sees (a shared file system: NFS, a mounted bucket).
 """
 
 from __future__ import annotations
