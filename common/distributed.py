@@ -82,7 +82,10 @@ def initialize(explicit: dict[str, Any] | None, *, auto: bool = False, timeout_s
         )
     except (ValueError, RuntimeError) as e:
         raise ConfigError(f'jax.distributed could not start ({_first_line(e)})') from None
-    _Watchdog(timeout_s)
+    from jax._src import distributed as jax_distributed
+
+    watchdog = Watchdog(jax_distributed.global_state.client, jax.process_index(), jax.process_count(), timeout_s)
+    atexit.register(watchdog.finish)  # before JAX's own shutdown (registered when jax was imported)
 
 
 def _first_line(error: Any) -> str:
@@ -103,25 +106,31 @@ def lost(error: Any) -> None:
     os._exit(4)
 
 
-class _Watchdog:
-    """Each process bumps its counter in the coordinator's key-value store every `period_s`
-    (`_beat`); `lost` is called when another's counter has not moved for `timeout_s` by this
-    process's clock, or when the store has not answered for as long (`_watch`). At exit a
-    process writes 'done' instead, so a peer still writing its results does not take it for dead;
-    this runs before JAX's own shutdown (registered when jax was imported)."""
+class Watchdog:
+    """Process `me` of `processes` bumps its counter in the coordinator's key-value store
+    (`client`: JAX's distributed client, or anything with its `key_value_set` /
+    `key_value_try_get`) every `period_s` (`_beat`); `on_lost` is called when another's counter
+    has not moved for `timeout_s` by this process's clock, or when the store has not answered for
+    as long or raises (`_watch`). `finish` (at exit) writes 'done' instead, so a peer still
+    writing its results does not take this process for dead."""
 
-    def __init__(self, timeout_s: int, period_s: float = 0.5):
-        from jax._src import distributed as jax_distributed
-
-        self.client, self.me = jax_distributed.global_state.client, jax.process_index()
+    def __init__(
+        self,
+        client: Any,
+        me: int,
+        processes: int,
+        timeout_s: float,
+        period_s: float = 0.5,
+        on_lost: Callable[[Any], None] | None = None,
+    ):
+        self.client, self.me, self.on_lost = client, me, on_lost or lost
         self.timeout_s, self.period_s, self.stop = timeout_s, period_s, threading.Event()
         now = time.monotonic()
-        self.seen: dict[Any, tuple[str, float]] = {p: ('', now) for p in range(jax.process_count()) if p != self.me}
+        self.seen: dict[Any, tuple[str, float]] = {p: ('', now) for p in range(processes) if p != me}
         self.seen['store'] = ('', now)
         self.threads = [threading.Thread(target=f, daemon=True) for f in (self._beat, self._watch)]
         for thread in self.threads:
             thread.start()
-        atexit.register(self.finish)
 
     def finish(self) -> None:
         self.stop.set()
@@ -134,7 +143,9 @@ class _Watchdog:
         while not self.stop.wait(self.period_s):
             for who, (value, since) in list(self.seen.items()):
                 if value != _DONE and time.monotonic() - since > self.timeout_s:
-                    lost(f'{"the coordinator" if who == "store" else f"process {who}"} silent for {self.timeout_s} s')
+                    self.on_lost(
+                        f'{"the coordinator" if who == "store" else f"process {who}"} silent for {self.timeout_s} s'
+                    )
 
     def _beat(self) -> None:
         beat = 0
@@ -154,7 +165,7 @@ class _Watchdog:
                 self.seen['store'] = (str(beat), time.monotonic())
             except Exception as e:  # noqa: BLE001 - the coordinator is gone
                 if not self.stop.is_set():
-                    lost(e)
+                    self.on_lost(e)
             self.stop.wait(self.period_s)
 
 

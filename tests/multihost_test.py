@@ -161,3 +161,57 @@ def test_a_partial_process_setting_through_run_py_is_one_line(tmp_path):
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith('run.py: error: a run over several processes needs --coordinator_address'), last
     assert not os.path.exists(tmp_path / 'run')  # refused before anything is written
+
+
+class _Store:
+    """The coordinator's key-value store as the watchdog uses it; `down` makes it raise."""
+
+    def __init__(self):
+        self.values, self.down = {}, False
+
+    def key_value_set(self, key, value, allow_overwrite=False):
+        if self.down:
+            raise RuntimeError('UNAVAILABLE: the coordinator is gone')
+        self.values[key] = value
+
+    def key_value_try_get(self, key):
+        if self.down:
+            raise RuntimeError('UNAVAILABLE: the coordinator is gone')
+        return self.values[key]
+
+
+def _watch(store, me, lost, timeout_s=1.5):  # slack for a loaded machine's scheduling
+    return distributed.Watchdog(store, me, 2, timeout_s, period_s=0.02, on_lost=lost.append)
+
+
+def test_the_watchdog_stops_a_run_whose_peer_went_silent_not_one_whose_peer_finished():
+    store, lost = _Store(), []
+    peer, me = _watch(store, 1, lost), _watch(store, 0, lost)
+    time.sleep(0.6)
+    assert lost == []  # both beating
+    peer.finish()  # 'done': a finished peer is not a silent one
+    time.sleep(0.6)
+    assert lost == []
+    me.finish()
+
+    store, lost = _Store(), []
+    peer, me = _watch(store, 1, []), _watch(store, 0, lost)
+    time.sleep(0.2)
+    peer.stop.set()  # silent, without a last word (a hung or stopped process)
+    deadline = time.time() + 10
+    while not lost and time.time() < deadline:
+        time.sleep(0.02)
+    me.finish()
+    assert lost and lost[0] == 'process 1 silent for 1.5 s', lost[:1]
+
+
+def test_the_watchdog_stops_a_run_whose_coordinator_is_gone():
+    store, lost = _Store(), []
+    me = _watch(store, 1, lost)
+    time.sleep(0.1)
+    store.down = True
+    deadline = time.time() + 10
+    while not lost and time.time() < deadline:
+        time.sleep(0.02)
+    me.finish()
+    assert lost and 'UNAVAILABLE: the coordinator is gone' in str(lost[0])
