@@ -81,6 +81,11 @@ def initialize(explicit: dict[str, Any] | None, *, auto: bool = False, timeout_s
             **(explicit or {}), initialization_timeout=timeout_s, heartbeat_timeout_seconds=2 * timeout_s + 10
         )
     except (ValueError, RuntimeError) as e:
+        if explicit is None:
+            raise ConfigError(
+                f'--distributed: JAX found no cluster to join ({_first_line(e)}); give --coordinator_address, '
+                '--num_processes and --process_id instead'
+            ) from None
         raise ConfigError(f'jax.distributed could not start ({_first_line(e)})') from None
     from jax._src import distributed as jax_distributed
 

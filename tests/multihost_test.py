@@ -149,9 +149,16 @@ def test_process_settings_come_from_flags_or_the_environment(monkeypatch):
     assert distributed.settings(None, None, 1) == want | {'process_id': 1}  # a flag wins
 
 
-def test_a_partial_process_setting_through_run_py_is_one_line(tmp_path):
+@pytest.mark.parametrize(
+    'flag, message',
+    [
+        ('--num_processes=2', 'a run over several processes needs --coordinator_address'),
+        ('--distributed', '--distributed: JAX found no cluster to join ('),  # no TPU, SLURM or MPI here
+    ],
+)
+def test_process_settings_through_run_py_are_one_line(tmp_path, flag, message):
     done = subprocess.run(
-        [sys.executable, 'run.py', *TINY, f'--workdir={tmp_path / "run"}', '--num_processes=2'],
+        [sys.executable, 'run.py', *TINY, f'--workdir={tmp_path / "run"}', flag],
         cwd=ROOT,
         env={k: v for k, v in ENV.items() if k not in distributed.ENV},
         capture_output=True,
@@ -159,7 +166,7 @@ def test_a_partial_process_setting_through_run_py_is_one_line(tmp_path):
     )
     assert done.returncode == 2, done.stderr[-1500:]
     last = done.stderr.strip().splitlines()[-1]
-    assert last.startswith('run.py: error: a run over several processes needs --coordinator_address'), last
+    assert last.startswith(f'run.py: error: {message}'), last
     assert not os.path.exists(tmp_path / 'run')  # refused before anything is written
 
 
