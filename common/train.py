@@ -2,7 +2,8 @@
 
 It owns everything a method should not write twice: jit of the method's step (state donated),
 data parallelism (the batch sharded over a 'data' mesh axis with `NamedSharding`, the state
-replicated; identical code on 1 CPU or many accelerators), the per-step key
+replicated; identical code on 1 CPU, many accelerators or several processes, where process 0
+alone writes: `common.distributed`), the per-step key
 `fold_in(rng, step)`, stages run in order with a checkpoint between them, metric logging
 (`metrics.jsonl`, TensorBoard event files, a progress bar; metrics reach the host only at log
 steps), evaluation cadence, Orbax checkpoints with automatic and exact resume, a non-finite
