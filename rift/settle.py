@@ -25,7 +25,8 @@ attribute classifier (`rift/attribute_classifier_32px_close.msgpack`). Jobs, in 
 Every run is an ordinary run.py workdir: a finished one is skipped, an interrupted one resumes.
 After each job its kept checkpoints are scored (`rift.curves`) and the table is rewritten from
 what has finished: rift/results/settle/table.{json,md} (last checkpoint, and best by ground
-truth, labelled) and curves_<assignment>.png. `--quick` runs tiny versions into
+truth, labelled), and per run curve_<run>.{json,png} (the budget curve) and grid_<run>.png (its
+last translations). `--quick` runs tiny versions into
 runs/partial-results (a smoke test).
 """
 
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 
 import numpy as np
@@ -227,6 +229,12 @@ def run(root: str = ROOT, *, quick: bool = False, train: bool = True, only: tupl
         if job.method != 'cyclegan':
             curve = curves.score_run(workdir)
             grid.wrote(curves.plot({job.name: curve}, os.path.join(out, f'curve_{job.name}.png')))
+            with open(grid.wrote(os.path.join(out, f'curve_{job.name}.json')), 'w') as f:
+                json.dump(curve, f, indent=1)
+            if os.path.exists(os.path.join(workdir, 'translations.png')):
+                shutil.copyfile(
+                    os.path.join(workdir, 'translations.png'), grid.wrote(os.path.join(out, f'grid_{job.name}.png'))
+                )
         table, lines = summarize(finished_cells(root, quick=quick))
         write_result(out, 'table', table | {'root': root, 'quick': quick, 'world': WORLD}, lines)
     return table

@@ -1,5 +1,7 @@
 """rift.experiments: the job order and the table (3DS, RD) from finished runs' scores."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -98,3 +100,24 @@ def test_settle_table_reports_last_and_best_with_the_exact_spread():
     text = '\n'.join(lines)
     assert '| RIFT exported | A | 0 | 1000 | 75 | 75 | 75 | 50 | 60 | 90 | 0.010 (0.200) | 80 (500) |' in text
     assert 'oracle 100, RAND 10' in text
+
+
+def test_settle_keeps_each_runs_curve_and_last_grid_beside_the_table(tmp_path, monkeypatch):
+    from common import grid
+    from rift import curves, settle
+
+    job = settle.jobs(quick=True)[3]  # rift-exported-A-seed0
+    workdir = tmp_path / 'runs' / job.name
+    workdir.mkdir(parents=True)
+    (workdir / 'translations.png').write_bytes(b'grid of the last checkpoint')
+    curve = {'best': {'step': 2, 'acc': 0.5}, 'points': [{'step': 2, 'acc_a2b': 0.5, 'acc_b2a': 0.5}]}
+    monkeypatch.setattr(grid, 'run_jobs', lambda jobs, root, reuse: {job.name: {'translator': 'rift'}})
+    monkeypatch.setattr(curves, 'score_run', lambda w: curve if w == str(workdir) else None)
+    monkeypatch.setattr(curves, 'plot', lambda c, path: open(path, 'w').close() or path)
+    monkeypatch.setattr(settle, 'finished_cells', lambda root, quick: {})
+    monkeypatch.setattr(grid, 'PARTIAL_ROOT', str(tmp_path / 'partial'))
+    settle.run(str(tmp_path / 'runs'), quick=True, only=(job.name,))
+    out = tmp_path / 'partial' / 'rift-settle'
+    assert json.loads((out / f'curve_{job.name}.json').read_text()) == curve
+    assert (out / f'grid_{job.name}.png').read_bytes() == b'grid of the last checkpoint'
+    assert (out / f'curve_{job.name}.png').exists() and (out / 'table.json').exists()
