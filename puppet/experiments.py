@@ -127,7 +127,8 @@ def cyclegan_metrics(workdir: str, task: str, *, quick: bool) -> dict[str, Any]:
     sweeps = puppet_method.sweeps(pconfig)
     out = metrics.evaluate_manipulation(manipulate, test_a[:n], test_labels[:n], judge.predict, sweeps, task)
     out |= {'task': task, 'classifier_test_accuracy': judge.test_accuracy, 'judge': pconfig.eval.judge}
-    out['ceiling'] = judges.ceiling(test_a[:n], test_labels[:n], judge.predict, sweeps, task)
+    own = puppet_digits.real_scales('test', config.seed, n, config.data)
+    out['ceiling'] = judges.ceiling(test_a[:n], test_labels[:n], judge.predict, sweeps, task, own)
     with workdir_lib.owned(workdir):  # the run's folder: written only while holding its lock
         with open(path, 'w') as f:
             json.dump(out, f, indent=2)

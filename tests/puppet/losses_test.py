@@ -158,9 +158,12 @@ def test_exact_targets_turn_or_scale_each_real_digit_to_its_references_value(tas
     a = -np.ones((3, 32, 32, 1), np.float32)
     a[:, 8:24, 14:18] = 1.0
     values = np.array([-30.0, 0.0, 40.0]) if task == 'rotation' else np.array([0.5, 0.75, 1.0])
+    own = np.array([1.0, 0.8, 0.5], np.float32)  # the digits' own scales (the varied-size setting)
     config = ml_collections.ConfigDict({'data': {'task': task}})
     batch = {'a': jnp.asarray(a), 'attr_attr_b': jnp.asarray(values, jnp.float32), 'noise': rng.normal(size=3)}
+    batch['scale_a'] = jnp.asarray(own)
     got = np.asarray(jax.jit(lambda b: method.exact_targets(b, config))(batch))
-    want = geometry.rotate(a, values) if task == 'rotation' else geometry.rescale(a, values)
+    # the reference's value, not added to the digit's own: a digit at 0.5 scaled to 1.0 doubles
+    want = geometry.rotate(a, values) if task == 'rotation' else geometry.rescale(a, values / own)
     np.testing.assert_allclose(got, want, atol=1e-5)
     assert not np.allclose(got[0], got[2])

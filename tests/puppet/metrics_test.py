@@ -142,3 +142,26 @@ def test_the_exact_manipulation_is_the_ceiling_a_judge_allows():
         }
     )
     assert out['r_attr'] > 0.98 and out['r_rest'] == 0.0 and out['v_rest_std01'] < 1e-6
+
+
+def test_exact_size_gives_the_references_scale_whatever_the_digits_own():
+    """A digit already at 0.5 of its size (the varied real domain), scaled to a reference of 0.8,
+    comes out at 0.8 of the full digit's size, not 0.4."""
+    from common.data import puppet_digits
+    from common.synth import geometry
+    from puppet import judge
+
+    full = np.stack([digits.render(d, 2, angle=0.0) for d in (0, 8)])[..., None]
+    small = geometry.rescale(full, 0.5)
+    out = judge.exact_manipulator('size', np.array([0.8]), own_scale=np.array([0.5, 0.5]))(small, None)[:, 0]
+    # within resampling blur (a blown-up stroke is wider) of 0.8, and nowhere near 0.4
+    np.testing.assert_allclose(metrics.size(out), metrics.size(geometry.rescale(full, 0.8)), rtol=0.1)
+    assert (metrics.size(out) > 1.5 * metrics.size(geometry.rescale(full, 0.4))).all()
+    # the data source's own scales are the factors it rescaled each real digit by
+    config = {'real_min_scale': 0.5}
+    own = puppet_digits.real_scales('test', 3, 1000, config)
+    assert own.min() >= 0.5 and own.max() <= 1.0 and own.std() > 0.1
+    rescaled, _ = puppet_digits.real('test', 3, config)
+    plain, _ = puppet_digits.real('test', 3)
+    np.testing.assert_allclose(rescaled[:4], geometry.rescale(plain[:4], own[:4]), atol=1e-5)
+    assert (puppet_digits.real_scales('test', 3, 5) == 1.0).all()
