@@ -208,8 +208,26 @@ def finished_cells(root: str, *, quick: bool = False) -> dict[tuple[str, str, in
                 curve = json.load(f)
         cell = _cell(result, curve, row)
         if cell is not None:
-            cells[(row, roles, seed)] = cell | {'steps': job.overrides.get('train.steps')}
+            trace = style_trace(workdir)
+            cells[(row, roles, seed)] = (
+                cell | {'steps': job.overrides.get('train.steps')} | ({'style_mean_abs': trace} if trace else {})
+            )
     return cells
+
+
+def style_trace(workdir: str, every: int = 1000) -> list[tuple[int, float]]:
+    """[(step, mean |s|)] of a RIFT run's style maps, at its first logged step and every `every`
+    steps (from metrics.jsonl; empty for a run that logs none): whether the channel stayed open."""
+    out = []
+    try:
+        with open(os.path.join(workdir, 'metrics.jsonl')) as f:
+            for line in f:
+                record = json.loads(line)
+                if 'style/mean_abs' in record and (not out or record['step'] % every == 0):
+                    out.append((int(record['step']), round(float(record['style/mean_abs']), 4)))
+    except (OSError, ValueError):
+        return []
+    return out
 
 
 def run(root: str = ROOT, *, quick: bool = False, train: bool = True, only: tuple[str, ...] = ()) -> dict:

@@ -121,3 +121,13 @@ def test_settle_keeps_each_runs_curve_and_last_grid_beside_the_table(tmp_path, m
     assert json.loads((out / f'curve_{job.name}.json').read_text()) == curve
     assert (out / f'grid_{job.name}.png').read_bytes() == b'grid of the last checkpoint'
     assert (out / f'curve_{job.name}.png').exists() and (out / 'table.json').exists()
+
+
+def test_settle_traces_the_style_channel_from_the_runs_metrics(tmp_path):
+    from rift import settle
+
+    lines = [{'step': 10, 'style/mean_abs': 0.39}, {'step': 500, 'style/mean_abs': 0.2}, {'step': 1000}]
+    lines += [{'step': 1000, 'style/mean_abs': 0.083}, {'step': 2000, 'style/mean_abs': 0.03119}]
+    (tmp_path / 'metrics.jsonl').write_text('\n'.join(json.dumps(r) for r in lines) + '\n')
+    assert settle.style_trace(str(tmp_path)) == [(10, 0.39), (1000, 0.083), (2000, 0.0312)]
+    assert settle.style_trace(str(tmp_path / 'missing')) == []
