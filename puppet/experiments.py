@@ -288,6 +288,8 @@ def run(seeds=SEEDS, tasks=TASKS, root: str = ROOT, quick: bool = False) -> dict
 
             curve = curves.score_run(os.path.join(root, job.name))
             grid.wrote(curves.plot({job.name: curve}, os.path.join(out, f'curve_{job.name}.png')))
+            with open(grid.wrote(os.path.join(out, f'curve_{job.name}.json')), 'w') as f:
+                json.dump(curve, f, indent=1)
         if result is not None and job.name.endswith(f'seed{seeds[0]}'):
             model, task = job.name.split('-')[:2]
             src = os.path.join(root, job.name, 'manipulation.png')

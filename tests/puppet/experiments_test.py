@@ -72,3 +72,27 @@ def test_ablation_reuses_the_tables_rotation_run_and_writes_a_row_per_recipe():
     assert table['rows'] == {'ours': result | {'ceiling_acc': 0.93}}
     assert '| ours | (the rotation config) | 0.70 | 0.93 | 0.90 | -0.20 (0.50) | 0.020 |' in lines
     assert '| summed | --config.loss.adv_reduce=sum | (not run yet) | | | | |' in lines
+
+
+def test_run_keeps_each_puppet_runs_budget_curve_and_grid_beside_the_table(tmp_path, monkeypatch):
+    import json
+
+    from common import grid
+    from puppet import curves, experiments
+
+    root = tmp_path / 'runs'
+    job = experiments.jobs((0,), ('rotation',), quick=True)[0]  # puppetgan-rotation-seed0
+    (root / job.name).mkdir(parents=True)
+    (root / job.name / 'manipulation.png').write_bytes(b'the last grid')
+    curve = {'points': [{'step': 4, 'acc': 0.5}]}
+    monkeypatch.setattr(grid, 'PARTIAL_ROOT', str(tmp_path / 'partial'))
+    monkeypatch.setattr(grid, 'run_jobs', lambda jobs, r, reuse: {j.name: {'acc': 0.5} for j in jobs})
+    monkeypatch.setattr(experiments, 'validate_estimators', lambda out: None)
+    monkeypatch.setattr(experiments, 'cyclegan_metrics', lambda *a, **k: {'acc': 0.1})
+    monkeypatch.setattr(experiments, 'summarize', lambda per_run, seeds, tasks: ({'rows': {}}, []))
+    monkeypatch.setattr(curves, 'score_run', lambda w: curve if w.endswith(job.name) else {'points': []})
+    monkeypatch.setattr(curves, 'plot', lambda c, path: open(path, 'w').close() or path)
+    experiments.run((0,), ('rotation',), str(root), quick=True)
+    out = tmp_path / 'partial' / 'puppet'
+    assert json.loads((out / f'curve_{job.name}.json').read_text()) == curve
+    assert (out / 'grid_rotation_puppetgan.png').read_bytes() == b'the last grid'
