@@ -180,7 +180,7 @@ def summarize(per_run: dict[str, dict | None], seeds, tasks) -> tuple[dict, list
         '',
         'Acc: the share of manipulated digits whose class the judge keeps (a LeNet trained on the real',
         "training digits under the task's augmentation, `puppet/judge.py`); ceiling: the same Acc of the",
-        'exact manipulation of the same digits (turned by / scaled to the reference); central: Acc over',
+        "exact manipulation of the same digits (given the reference's angle or scale); central: Acc over",
         'the five central references. r_attr up, r_rest down (rotation estimates unwrapped per row),',
         'V_rest down: ours as the per-pixel sd on [0, 1] (the variance on [-1, 1] in brackets).',
         '"size, MNIST sizes": the real digits as MNIST draws them (the seed\'s "input domain discrepancy"',
