@@ -53,7 +53,15 @@ def cyclegan_overrides(task: str, *, quick: bool) -> dict[str, object]:
         'model.fast_convs': not quick,
         'train.steps': 4 if quick else CYCLEGAN_STEPS,
     }
-    return fields
+    return fields | data_ranges(task)
+
+
+def data_ranges(task: str) -> dict[str, object]:
+    """The synthetic digits' ranges of `task` (`puppet/config.py:DATA`) as overrides: every job of a
+    task draws the same synthetic data whatever its variant's own task."""
+    from puppet.config import DATA
+
+    return {f'data.{k}': v for k, v in DATA[task].items()}
 
 
 # Settings of a task: the size task's real domain as MNIST draws it (the seed's "input domain
@@ -69,7 +77,7 @@ def jobs(seeds, tasks, *, quick: bool) -> list[grid.Job]:
     first, rest = [], []
     for seed in seeds:
         for task, setting, extra in ((t, s, o) for t in tasks for s, o in SETTINGS[t].items()):
-            fields = {'data.task': task, 'seed': seed, **extra}
+            fields = {'data.task': task, 'seed': seed, **data_ranges(task), **extra}
             job = grid.Job(f'puppetgan-{task}{setting}-seed{seed}', 'puppet', puppet or task, fields)
             (first if seed == seeds[0] else rest).append(job)
             if seed == seeds[0]:

@@ -35,6 +35,8 @@ ALLOWED = {
     ('rift.config', 'loss.target_margin'): ((0.0,), 'the L1 targets as they are (as the authors train)'),
     ('puppet.config', 'data.max_angle'): ((0.0,), 'a rotation task with no rotation'),
     ('puppet.config', 'data.max_thickness'): ((0,), "every digit at its font's own stroke width"),
+    ('common.cyclegan.config', 'data.max_angle'): ((0.0,), 'synthetic digits with no rotation'),
+    ('common.cyclegan.config', 'data.max_thickness'): ((0,), "every digit at its font's own stroke width"),
     ('puppet.config', 'data.data_dir'): (('nope', ''), 'a folder, read only when data.real is tfds'),
     ('*', 'train.keep_every'): ((0,), 'no checkpoint kept beyond the newest three'),
     ('rift.config', 'data.data_dir'): (('nope', ''), 'a folder, read only when data.source is tfds'),

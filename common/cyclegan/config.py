@@ -50,6 +50,10 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.data.task = 'image_segmentation'  # or 'factor_domains': two image domains of 3D-shapes factors
     c.data.roles = ''  # with 'factor_domains': a many-to-many role assignment 'A', 'B' or 'C' (rift/roles.py)
     c.data.real_min_scale = 0.0  # source 'puppet_digits': > 0 rescales each real digit (puppet/config.py)
+    # source 'puppet_digits': the synthetic digits' angles (+-), scales ([min, 1]), extra stroke widths
+    c.data.max_angle = 45.0
+    c.data.min_scale = 0.5
+    c.data.max_thickness = 6
     c.data.domain_b = 'b'  # the batch field of domain B (source 'puppet_digits': 'b_both', 'b_rest' or 'b_attr')
     c.data.image_size = 32
     c.data.camera = 'default'  # shapes3d: the renderer's view, 'default' (the room) or 'close' (the object fills ~35%)

@@ -37,7 +37,7 @@ from common.checks import check_bool, check_choice, check_number
 from common.cyclegan import metrics
 from common.errors import ConfigError
 from common.method import Method, Player, TrainState, bind_config
-from common.synth import shapes3d
+from common.synth import digits, shapes3d
 
 PAPER = {
     'source': 'Bashkirova et al. NeurIPS 2019, GTA V image <-> segmentation; RH / SN on the 0-255 scale',
@@ -126,10 +126,7 @@ def validate(config: Any) -> None:
     check_choice('config.data.channels', config.data.get('channels', 3), (1, 3))  # source 'folder'
     check_choice('config.data.load', config.data.get('load', 'resize'), ('resize', 'resize_crop'))
     check_number('config.data.load_size', config.data.get('load_size', 0), integer=True, nonnegative=True)
-    real_min_scale = config.data.get('real_min_scale', 0.0)
-    check_number('config.data.real_min_scale', real_min_scale, nonnegative=True)
-    if real_min_scale > 1:
-        raise ConfigError(f'config.data.real_min_scale={real_min_scale} is not valid; it must be in [0, 1]')
+    digits.check_ranges(config.data)  # the 'puppet_digits' fields, whatever the source
     if not config.eval.sigmas:
         raise ConfigError('config.eval.sigmas=() is not valid; give at least one noise level for SN, e.g. (2.0, 8.0)')
     for s in config.eval.sigmas:

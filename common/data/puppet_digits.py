@@ -30,6 +30,7 @@ from common.data import digits as real_digits
 from common.data.base import SPLITS
 from common.errors import ConfigError
 from common.progress import progress_bar
+from common.synth import digits as digits_lib
 
 TASKS = ('rotation', 'size')
 REAL = ('offline', 'tfds', 'folder')
@@ -42,26 +43,7 @@ def _checked(config: Any, split: str) -> tuple[str, int, float, float, int]:
     check_choice('config.data.task', task, TASKS)
     n = config.get('pool_size', 4000)
     check_number('config.data.pool_size', n, integer=True, positive=True)
-    max_angle = config.get('max_angle', 45.0)
-    check_number('config.data.max_angle', max_angle, nonnegative=True)
-    if max_angle > 180:
-        raise ConfigError(f'config.data.max_angle={max_angle} is not valid; it must be in [0, 180] (degrees)')
-    real_min_scale = config.get('real_min_scale', 0.0)
-    check_number('config.data.real_min_scale', real_min_scale, nonnegative=True)
-    if real_min_scale > 1:
-        raise ConfigError(
-            f'config.data.real_min_scale={real_min_scale} is not valid; it must be in [0, 1] (0: digits as they are)'
-        )
-    min_scale = config.get('min_scale', 0.5)
-    check_number('config.data.min_scale', min_scale, positive=True)
-    if min_scale > 1:  # the synthetic scales are [min_scale, 1] of the MNIST box: low <= high
-        raise ConfigError(
-            f'config.data.min_scale={min_scale} is not valid; it must be in (0, 1] (scales [min_scale, 1])'
-        )
-    max_thickness = config.get('max_thickness', 6)
-    check_number('config.data.max_thickness', max_thickness, integer=True, nonnegative=True)
-    if max_thickness > 6:
-        raise ConfigError(f'config.data.max_thickness={max_thickness} is not valid; allowed: 0 to 6')
+    max_angle, min_scale, max_thickness = digits_lib.check_ranges(config)
     n = n if split == 'train' else max(1, n // 4)
     return task, n, float(max_angle), float(min_scale), int(max_thickness)
 

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import functools
 import os
+from typing import Any
 
 import numpy as np
+
+from common.checks import check_number
+from common.errors import ConfigError
 
 FONTS = (
     'DejaVuSans.ttf',
@@ -78,3 +82,29 @@ def render(digit: int, font: int, *, scale: float = 1.0, thickness: int = 0, ang
     out.paste(glyph, (round(big / 2 - cx), round(big / 2 - cy)))
     small = out.reduce(OVERSAMPLE)
     return (np.asarray(small, np.float32) / 127.5 - 1.0).astype(np.float32)
+
+
+def check_ranges(config: Any) -> tuple[float, float, int]:
+    """(max_angle, min_scale, max_thickness) of a data config (source 'puppet_digits': the synthetic
+    digits' ranges), each checked (a ConfigError naming the field), and `real_min_scale` too."""
+    max_angle = config.get('max_angle', 45.0)
+    check_number('config.data.max_angle', max_angle, nonnegative=True)
+    if max_angle > 180:
+        raise ConfigError(f'config.data.max_angle={max_angle} is not valid; it must be in [0, 180] (degrees)')
+    real_min_scale = config.get('real_min_scale', 0.0)
+    check_number('config.data.real_min_scale', real_min_scale, nonnegative=True)
+    if real_min_scale > 1:
+        raise ConfigError(
+            f'config.data.real_min_scale={real_min_scale} is not valid; it must be in [0, 1] (0: digits as they are)'
+        )
+    min_scale = config.get('min_scale', 0.5)
+    check_number('config.data.min_scale', min_scale, positive=True)
+    if min_scale > 1:  # the synthetic scales are [min_scale, 1] of the MNIST box: low <= high
+        raise ConfigError(
+            f'config.data.min_scale={min_scale} is not valid; it must be in (0, 1] (scales [min_scale, 1])'
+        )
+    max_thickness = config.get('max_thickness', 6)
+    check_number('config.data.max_thickness', max_thickness, integer=True, nonnegative=True)
+    if max_thickness > 6:
+        raise ConfigError(f'config.data.max_thickness={max_thickness} is not valid; allowed: 0 to 6')
+    return float(max_angle), float(min_scale), int(max_thickness)

@@ -62,16 +62,31 @@ def test_ablation_reuses_the_tables_rotation_run_and_writes_a_row_per_recipe():
 
     jobs = {j.name: j for j in ablation.jobs(quick=False)}
     table_job = experiments.jobs((0,), ('rotation',), quick=False)[0]
-    assert jobs['puppetgan-rotation-seed0'] == table_job  # "ours" is the table's finished run
+    assert jobs['puppetgan-rotation-seed0'] == table_job  # the winning data is the table's finished run
     assert jobs['puppetgan-rotation-summed-seed0'].overrides['loss.adv_reduce'] == 'sum'
     assert jobs['puppetgan-rotation-adam-per-decoder-seed0'].overrides['optim.per_decoder'] is True
     for job in jobs.values():
-        job.config()  # every override is a field of the config
+        config = job.config()  # every override is a field of the config
+        wide = job.name != 'puppetgan-rotation-seed0'  # the rows measured on the first table's data
+        assert (config.data.max_angle, config.data.min_scale, config.data.max_thickness) == (
+            (45.0, 0.5, 6) if wide else (40.0, 0.75, 1)
+        )
     result = {'acc': 0.7, 'r_attr': 0.9, 'r_rest': -0.2, 'r_rest_abs': 0.5, 'v_rest_std01': 0.02}
     table, lines = ablation.summarize({'puppetgan-rotation-seed0': result | {'ceiling': {'acc': 0.93}}})
-    assert table['rows'] == {'ours': result | {'ceiling_acc': 0.93}}
-    assert '| ours | (the rotation config) | 0.70 | 0.93 | 0.90 | -0.20 (0.50) | 0.020 |' in lines
-    assert '| summed | --config.loss.adv_reduce=sum | (not run yet) | | | | |' in lines
+    assert table['rows'] == {'shipped-like data': result | {'ceiling_acc': 0.93}}
+    assert (
+        '| shipped-like data | (the rotation config: angles +-40, scales 0.75-1, strokes 0-1) | 0.70 | 0.93 '
+        '| 0.90 | -0.20 (0.50) | 0.020 |'
+    ) in lines
+    summed = '--config.data.max_angle=45.0 --config.data.min_scale=0.5 --config.data.max_thickness=6 '
+    assert f'| summed | {summed}--config.loss.adv_reduce=sum | (not run yet) | | | | |' in lines
+
+
+def test_every_job_of_a_task_draws_its_tasks_synthetic_ranges_whatever_its_variant():
+    ranges = {'rotation': (40.0, 0.75, 1), 'size': (45.0, 0.5, 6)}
+    for job in experiments.jobs((0, 1), ('rotation', 'size'), quick=False):
+        c = job.config()
+        assert (c.data.max_angle, c.data.min_scale, c.data.max_thickness) == ranges[c.data.task], job.name
 
 
 def test_run_keeps_each_puppet_runs_budget_curve_and_grid_beside_the_table(tmp_path, monkeypatch):
