@@ -5,7 +5,9 @@ run.py, beside the seed's numbers.
 
 Jobs run in the order that fills the table soonest: seed 0 of all four rows (PuppetGAN and
 CycleGAN on both tasks), then PuppetGAN's further seeds. Every run is an ordinary run.py workdir:
-a finished one is skipped, an interrupted one resumes, so the table fills over several sittings;
+a finished one is skipped, an interrupted one resumes, so the table fills over several sittings
+(a run in the committed table whose workdir is not under --root, as on a fresh clone, is kept
+from the table, not trained again: delete its row to redo it);
 it is written after every job from whatever has finished, each row stating its seeds.
 `--quick` runs tiny versions of the four seed-0 rows (a smoke test; tables go to
 runs/partial-results/puppet/).
@@ -276,6 +278,24 @@ def validate_estimators(out: str) -> dict:
     return result
 
 
+def committed_runs(out: str | None = None) -> dict[str, dict]:
+    """{job name: results} of every run in the table committed in `out` (default `OUT`; empty when
+    there is none): the runs whose workdirs another machine holds."""
+    try:
+        with open(os.path.join(out or OUT, 'table.json')) as f:
+            rows = json.load(f).get('rows', {})
+    except (OSError, ValueError):
+        return {}
+    names = {label: f'{task}{setting}' for (task, setting), label in SETTING_NAMES.items()}
+    runs = {}
+    for key, row in rows.items():
+        label, model = key.rsplit('/', 1)
+        for seed, result in row.get('per_seed', {}).items():
+            if label in names:
+                runs[f'{model.lower()}-{names[label]}-seed{seed}'] = result
+    return runs
+
+
 def run(seeds=SEEDS, tasks=TASKS, root: str = ROOT, quick: bool = False) -> dict:
     """Every job (skipping finished ones), the CycleGAN rows' metrics, the table and figures."""
     full = not quick and set(tasks) == set(TASKS) and set(seeds) == set(SEEDS)  # else: runs/partial-results/
@@ -283,7 +303,12 @@ def run(seeds=SEEDS, tasks=TASKS, root: str = ROOT, quick: bool = False) -> dict
     os.makedirs(out, exist_ok=True)
     validate_estimators(out)
     per_run: dict[str, dict | None] = {}
+    committed = committed_runs() if full else {}
     for job in jobs(seeds, tasks, quick=quick):
+        if job.name in committed and not os.path.exists(os.path.join(root, job.name)):
+            print(f'{job.name}: kept from the committed table ({OUT}), not under {root}', file=sys.stderr, flush=True)
+            per_run[job.name] = committed[job.name]
+            continue
         result = grid.run_jobs([job], root, reuse=grid.finished)[job.name]
         out = grid.results_dir(OUT, 'puppet', full=full)  # after a failed run: not the committed folder
         os.makedirs(out, exist_ok=True)

@@ -22,7 +22,9 @@ attribute classifier (`rift/attribute_classifier_32px_close.msgpack`). Jobs, in 
   the capacity sweep on A: the exported terms with style noise 0 and 0.15 (0.5 is exported)
   seeds 1 and 2 of RIFT exported A.
 
-Every run is an ordinary run.py workdir: a finished one is skipped, an interrupted one resumes.
+Every run is an ordinary run.py workdir: a finished one is skipped, an interrupted one resumes,
+and a run whose row is already in the committed table but whose workdir is not under --root (a
+fresh clone) is kept from the table, not trained again (delete its row to redo it).
 After each job its kept checkpoints are scored (`rift.curves`) and the table is rewritten from
 what has finished: rift/results/settle/table.{json,md} (last checkpoint, and best by ground
 truth, labelled), and per run curve_<run>.{json,png} (the budget curve) and grid_<run>.png (its
@@ -191,9 +193,26 @@ def summarize(cells: dict[tuple[str, str, int], dict]) -> tuple[dict, list[str]]
     return {'rows': rows}, lines
 
 
-def finished_cells(root: str, *, quick: bool = False) -> dict[tuple[str, str, int], dict]:
-    """The table's cells of every finished run under `root` (with its curve when one was scored)."""
+def committed_cells(out: str | None = None) -> dict[tuple[str, str, int], dict]:
+    """The cells of the table committed in `out` (default `OUT`; empty when there is none): the
+    rows of runs whose workdirs another machine holds."""
+    try:
+        with open(os.path.join(out or OUT, 'table.json')) as f:
+            rows = json.load(f).get('rows', {})
+    except (OSError, ValueError):
+        return {}
     cells = {}
+    for text, cell in rows.items():
+        row, roles, seed = text.split(' | ')
+        if (row, roles, int(seed)) in ORDER:
+            cells[(row, roles, int(seed))] = cell
+    return cells
+
+
+def finished_cells(root: str, *, quick: bool = False) -> dict[tuple[str, str, int], dict]:
+    """The table's cells of every finished run under `root` (with its curve when one was scored),
+    over the committed table's cells (in table order; not with `quick`)."""
+    cells = {} if quick else committed_cells()
     for job in jobs(quick=quick):
         workdir = os.path.join(root, job.name)
         if not grid.finished(job, workdir):
@@ -208,11 +227,12 @@ def finished_cells(root: str, *, quick: bool = False) -> dict[tuple[str, str, in
                 curve = json.load(f)
         cell = _cell(result, curve, row)
         if cell is not None:
+            cells.pop((row, roles, seed), None)
             trace = style_trace(workdir)
             cells[(row, roles, seed)] = (
                 cell | {'steps': job.overrides.get('train.steps')} | ({'style_mean_abs': trace} if trace else {})
             )
-    return cells
+    return {key: cells[key] for key in ORDER if key in cells}
 
 
 def style_trace(workdir: str, every: int = 1000) -> list[tuple[int, float]]:
@@ -239,8 +259,12 @@ def run(root: str = ROOT, *, quick: bool = False, train: bool = True, only: tupl
     out = grid.results_dir(OUT, 'rift-settle', full=not quick)
     os.makedirs(out, exist_ok=True)
     table: dict = {}
+    committed = {} if quick else committed_cells()
     for job in planned:
         workdir = os.path.join(root, job.name)
+        if train and _key(job.name) in committed and not os.path.exists(workdir):
+            print(f'{job.name}: kept from the committed table ({OUT}), not under {root}', file=sys.stderr, flush=True)
+            continue
         result = grid.run_jobs([job], root, reuse=grid.finished)[job.name] if train else grid.read_results(workdir)
         if result is None:
             continue
@@ -253,8 +277,13 @@ def run(root: str = ROOT, *, quick: bool = False, train: bool = True, only: tupl
                 shutil.copyfile(
                     os.path.join(workdir, 'translations.png'), grid.wrote(os.path.join(out, f'grid_{job.name}.png'))
                 )
-        table, lines = summarize(finished_cells(root, quick=quick))
-        write_result(out, 'table', table | {'root': root, 'quick': quick, 'world': WORLD}, lines)
+        table = _write_table(out, root, quick)
+    return _write_table(out, root, quick) if not table else table
+
+
+def _write_table(out: str, root: str, quick: bool) -> dict:
+    table, lines = summarize(finished_cells(root, quick=quick))
+    write_result(out, 'table', table | {'root': root, 'quick': quick, 'world': WORLD}, lines)
     return table
 
 

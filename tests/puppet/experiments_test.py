@@ -111,3 +111,34 @@ def test_run_keeps_each_puppet_runs_budget_curve_and_grid_beside_the_table(tmp_p
     out = tmp_path / 'partial' / 'puppet'
     assert json.loads((out / f'curve_{job.name}.json').read_text()) == curve
     assert (out / 'grid_rotation_puppetgan.png').read_bytes() == b'the last grid'
+
+
+def test_a_fresh_clone_keeps_the_committed_runs_instead_of_training_them_again(tmp_path, monkeypatch):
+    import json
+
+    from common import grid
+
+    result = {'acc': 0.7, 'ceiling': {'acc': 0.9}}
+    rows = {
+        'rotation/PuppetGAN': {'per_seed': {'0': result}},
+        'size, varied/supervised': {'per_seed': {'0': result}},
+        'a retired task/PuppetGAN': {'per_seed': {'0': result}},
+    }
+    (tmp_path / 'table.json').write_text(json.dumps({'rows': rows}))
+    assert experiments.committed_runs(str(tmp_path)) == {
+        'puppetgan-rotation-seed0': result,
+        'supervised-size_varied-seed0': result,
+    }
+    monkeypatch.setattr(experiments, 'OUT', str(tmp_path))
+    monkeypatch.setattr(experiments, 'validate_estimators', lambda out: None)
+    trained, tables = [], []
+    monkeypatch.setattr(grid, 'run_jobs', lambda jobs, r, reuse: trained.extend(jobs) or {jobs[0].name: None})
+    monkeypatch.setattr(grid, 'FAILED', [])
+    monkeypatch.setattr(experiments, 'summarize', lambda per_run, s, t: tables.append(dict(per_run)) or ({}, []))
+    monkeypatch.setattr(experiments, 'write_result', lambda *a: None)
+    experiments.run(root=str(tmp_path / 'runs'))
+    names = [j.name for j in experiments.jobs(experiments.SEEDS, experiments.TASKS, quick=False)]
+    assert [j.name for j in trained] == [
+        n for n in names if n not in ('puppetgan-rotation-seed0', 'supervised-size_varied-seed0')
+    ]
+    assert tables[-1]['puppetgan-rotation-seed0'] == result and tables[-1]['supervised-size_varied-seed0'] == result

@@ -131,3 +131,24 @@ def test_settle_traces_the_style_channel_from_the_runs_metrics(tmp_path):
     (tmp_path / 'metrics.jsonl').write_text('\n'.join(json.dumps(r) for r in lines) + '\n')
     assert settle.style_trace(str(tmp_path)) == [(10, 0.39), (1000, 0.083), (2000, 0.0312)]
     assert settle.style_trace(str(tmp_path / 'missing')) == []
+
+
+def test_settle_keeps_committed_rows_on_a_fresh_clone_instead_of_training_them_again(tmp_path, monkeypatch):
+    from common import grid
+    from rift import settle
+
+    committed = tmp_path / 'results'
+    committed.mkdir()
+    cell = {'acc': 0.5, 'a2b': 0.4, 'b2a': 0.6, 'steps': 12000}
+    rows = {'RIFT exported | A | 0': cell, 'a row of an older table | A | 0': cell}
+    (committed / 'table.json').write_text(json.dumps({'rows': rows}))
+    monkeypatch.setattr(settle, 'OUT', str(committed))
+    trained = []
+    monkeypatch.setattr(grid, 'run_jobs', lambda jobs, root, reuse: trained.extend(jobs) or {jobs[0].name: None})
+    names = ('rift-exported-A-seed0', 'rift-rep_perfect-A-seed0')
+    table = settle.run(str(tmp_path / 'runs'), only=names)
+    assert [j.name for j in trained] == ['rift-rep_perfect-A-seed0']  # the committed row is not trained again
+    assert settle.committed_cells(str(committed)) == {('RIFT exported', 'A', 0): cell}
+    assert table == {} or list(table['rows']) == ['RIFT exported | A | 0']
+    rows_after = json.loads((committed / 'table.json').read_text())['rows']
+    assert rows_after['RIFT exported | A | 0'] == cell  # still in the table
