@@ -33,10 +33,16 @@ def score_run(
     point: Callable[[dict, int], dict],
     *,
     key: str = 'acc',
+    evaluate: Callable[[str, int], dict] | None = None,
 ) -> dict[str, Any]:
     """{'points': [point(evaluation, step) per kept step], 'last', 'best'} of the run in `workdir`
-    (best: the highest `key`), written to RUN/curve.json; steps already there are not rescored."""
+    (best: the highest `key`), written to RUN/curve.json; steps already there are not rescored.
+    The evaluation of a step is the method's final one (`train.evaluate_checkpoint`) unless
+    `evaluate(workdir, step)` gives another (e.g. a CycleGAN scored by RIFT's protocol)."""
     from common import train
+
+    if evaluate is None:
+        evaluate = lambda w, step: train.evaluate_checkpoint(w, make, method_name=method_name, step=step)  # noqa: E731
 
     path = os.path.join(workdir, CURVE)
     done = {}
@@ -45,7 +51,7 @@ def score_run(
             done = {p['step']: p for p in json.load(f)['points']}
     for step in kept_steps(workdir):
         if step not in done:
-            result = train.evaluate_checkpoint(workdir, make, method_name=method_name, step=step)
+            result = evaluate(workdir, step)
             done[step] = point(result, step)
             print(f'{workdir}: step {step} {key} {done[step][key]:.3f}', file=sys.stderr, flush=True)
     points = [done[s] for s in sorted(done)]

@@ -50,6 +50,30 @@ def score_run(workdir: str) -> dict[str, Any]:
     return budget.score_run(workdir, method.make, 'rift', point)
 
 
+def cyclegan_point(result: dict[str, Any], step: int) -> dict[str, Any]:
+    """`point` of a CycleGAN checkpoint scored by the protocol (`experiments.cyclegan_scores`):
+    unguided, so no noisy translation, cycle through a guide or exact spread."""
+    row = result['cyclegan']
+    return {
+        'step': int(step),
+        'acc': row['acc'],
+        'acc_a2b': row['a2b']['acc'],
+        'acc_b2a': row['b2a']['acc'],
+        'acc_per_factor': {d: row[d]['acc_per_factor'] for d in ('a2b', 'b2a')},
+        'wacv2022': row['wacv2022'],
+        'spread_a2b': result['source_spread']['cyclegan_a2b'],
+        'spread_exact_a2b': None,
+    }
+
+
+def score_cyclegan_run(workdir: str, roles: str) -> dict[str, Any]:
+    """The budget curve of a CycleGAN run on a RIFT world (every kept checkpoint by the protocol)."""
+    from rift import experiments
+
+    evaluate = lambda w, step: experiments.cyclegan_scores(w, roles, step=step)  # noqa: E731
+    return budget.score_run(workdir, None, 'cyclegan', cyclegan_point, evaluate=evaluate)
+
+
 def plot(curves: dict[str, dict], path: str) -> str:
     """Draw ACC per direction (with the oracle and RAND), CP / SA, and the A -> B spread per step."""
     import matplotlib.pyplot as plt

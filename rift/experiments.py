@@ -79,10 +79,11 @@ def jobs(seeds, roles, *, steps: int, quick: bool) -> list[grid.Job]:
     return out
 
 
-def cyclegan_scores(workdir: str, roles: str) -> dict[str, Any]:
-    """The protocol's scores of a finished CycleGAN run, unguided (cached as rift_metrics.json)."""
+def cyclegan_scores(workdir: str, roles: str, *, step: int | None = None) -> dict[str, Any]:
+    """The protocol's scores of a CycleGAN run, unguided, and the spread of its A -> B outputs
+    across sources: of its newest checkpoint (cached as rift_metrics.json) or of the kept `step`."""
     path = os.path.join(workdir, 'rift_metrics.json')
-    if os.path.exists(path):
+    if step is None and os.path.exists(path):
         with open(path) as f:
             return json.load(f)
     import jax
@@ -90,17 +91,19 @@ def cyclegan_scores(workdir: str, roles: str) -> dict[str, Any]:
     from common import data, train
     from common.cyclegan import method as cyclegan_method
 
-    config, _, state = train.restore(workdir, cyclegan_method.make)
+    config, _, state = train.restore(workdir, cyclegan_method.make, step=step)
     g_a, g_b = (jax.jit(g) for g in cyclegan_method.translators(state, config))  # G_A: B -> A, G_B: A -> B
     test = data.get_dataset(config.data, 'test', seed=config.seed).pool
     pairs = metrics.test_pairs(test, 1024, config.seed)
     translations = metrics.translate_pairs(lambda s, g, d: g_b(s) if d == 'a2b' else g_a(s), pairs)
     predict = metrics.predictor(config.data.get('camera', 'default'))
     out = {'roles': roles, 'cyclegan': metrics.score(roles, pairs, translations, predict=predict)}
-    with workdir_lib.owned(workdir):  # the run's folder: written only while holding its lock
-        with open(path, 'w') as f:
-            json.dump(out, f, indent=2)
-        workdir_lib.record(workdir, path)
+    out['source_spread'] = {'cyclegan_a2b': metrics.source_spread(g_b(metrics.one_guide(pairs, 'a2b')['a']))}
+    if step is None:
+        with workdir_lib.owned(workdir):  # the run's folder: written only while holding its lock
+            with open(path, 'w') as f:
+                json.dump(out, f, indent=2)
+            workdir_lib.record(workdir, path)
     return out
 
 

@@ -112,8 +112,8 @@ def jobs(*, quick: bool = False) -> list[grid.Job]:
             out.append(grid.Job(f'{slug(row)}-{roles}-seed{seed}', method, 'tiny', fields))
             continue
         fields |= {'train.steps': steps}
+        fields.setdefault('train.keep_every', steps // 12)
         if method == 'rift':
-            fields.setdefault('train.keep_every', steps // 12)
             if variant not in ('supervised', 'munit'):  # the MUNIT-style losses take no margin
                 fields = MARGIN | fields
         out.append(grid.Job(f'{slug(row)}-{roles}-seed{seed}', method, variant, fields))
@@ -125,11 +125,7 @@ def _cell(result: dict | None, curve: dict | None, row: str) -> dict | None:
     the A -> B spread beside the exact one, and the best checkpoint's ACC."""
     if not isinstance(result, dict):
         return None
-    if row == 'CycleGAN':
-        scores = result['cyclegan']
-        out = {'acc': scores['acc'], 'a2b': scores['a2b']['acc'], 'b2a': scores['b2a']['acc'], 'scores': scores}
-        return out | {'wacv2022': scores.get('wacv2022')}
-    name = result['translator']
+    name = 'cyclegan' if row == 'CycleGAN' else result['translator']
     scores = result[name]
     out = {'acc': scores['acc'], 'a2b': scores['a2b']['acc'], 'b2a': scores['b2a']['acc'], 'scores': scores}
     out['wacv2022'] = scores.get('wacv2022')
@@ -144,7 +140,7 @@ def _cell(result: dict | None, curve: dict | None, row: str) -> dict | None:
         last = curve.get('last', {})
         out['wacv2022'] = out['wacv2022'] or last.get('wacv2022')
         out['spread_a2b'] = out['spread_a2b'] if out['spread_a2b'] is not None else last.get('spread_a2b')
-        if out['spread_exact_a2b'] is None:
+        if out['spread_exact_a2b'] is None and 'spread_exact_a2b' in last:
             out['spread_exact_a2b'] = last.get('spread_exact_a2b')
         if 'acc_noisy' not in out and 'acc_noisy' in last:
             out['acc_noisy'] = last['acc_noisy']
@@ -175,7 +171,8 @@ def summarize(cells: dict[tuple[str, str, int], dict]) -> tuple[dict, list[str]]
         rows[f'{row} | {roles} | {seed}'] = cell
         w = cell.get('wacv2022') or {}
         spread = cell.get('spread_a2b')
-        spread_text = '' if spread is None else f'{spread:.3f} ({cell.get("spread_exact_a2b") or 0:.3f})'
+        exact = cell.get('spread_exact_a2b')
+        spread_text = '' if spread is None else f'{spread:.3f}' + ('' if exact is None else f' ({exact:.3f})')
         best = cell.get('best')
         best_text = f'{pct(best["acc"])} ({best["step"]})' if best else ''
         lines.append(
@@ -209,10 +206,10 @@ def committed_cells(out: str | None = None) -> dict[tuple[str, str, int], dict]:
     return cells
 
 
-def finished_cells(root: str, *, quick: bool = False) -> dict[tuple[str, str, int], dict]:
+def finished_cells(root: str, *, quick: bool = False, committed: bool = True) -> dict[tuple[str, str, int], dict]:
     """The table's cells of every finished run under `root` (with its curve when one was scored),
-    over the committed table's cells (in table order; not with `quick`)."""
-    cells = {} if quick else committed_cells()
+    over the committed table's cells (in table order; not with `quick` or without `committed`)."""
+    cells = committed_cells() if committed and not quick else {}
     for job in jobs(quick=quick):
         workdir = os.path.join(root, job.name)
         if not grid.finished(job, workdir):
@@ -222,7 +219,7 @@ def finished_cells(root: str, *, quick: bool = False) -> dict[tuple[str, str, in
         curve = None
         if job.method == 'cyclegan':
             result = experiments.cyclegan_scores(workdir, roles)
-        elif os.path.exists(os.path.join(workdir, 'curve.json')):
+        if os.path.exists(os.path.join(workdir, 'curve.json')):
             with open(os.path.join(workdir, 'curve.json')) as f:
                 curve = json.load(f)
         cell = _cell(result, curve, row)
@@ -254,7 +251,7 @@ def run(root: str = ROOT, *, quick: bool = False, train: bool = True, only: tupl
     """Every job (finished ones skipped), each run's budget curve, and the table after each job,
     from every finished run under `root` (so runs made by separate invocations share one table)."""
     planned = [j for j in jobs(quick=quick) if not only or j.name in only]
-    if not train and not finished_cells(root, quick=quick):
+    if not train and not finished_cells(root, quick=quick, committed=False):
         raise grid.NothingFinished(f'--table: no finished run of this table under {root}; nothing was written')
     out = grid.results_dir(OUT, 'rift-settle', full=not quick)
     os.makedirs(out, exist_ok=True)
@@ -268,15 +265,18 @@ def run(root: str = ROOT, *, quick: bool = False, train: bool = True, only: tupl
         result = grid.run_jobs([job], root, reuse=grid.finished)[job.name] if train else grid.read_results(workdir)
         if result is None:
             continue
-        if job.method != 'cyclegan':
+        # the budget curve: every kept checkpoint (a CycleGAN's scored by the same protocol)
+        if job.method == 'cyclegan':
+            curve = curves.score_cyclegan_run(workdir, _key(job.name)[1])
+        else:
             curve = curves.score_run(workdir)
-            grid.wrote(curves.plot({job.name: curve}, os.path.join(out, f'curve_{job.name}.png')))
-            with open(grid.wrote(os.path.join(out, f'curve_{job.name}.json')), 'w') as f:
-                json.dump(curve, f, indent=1)
-            if os.path.exists(os.path.join(workdir, 'translations.png')):
-                shutil.copyfile(
-                    os.path.join(workdir, 'translations.png'), grid.wrote(os.path.join(out, f'grid_{job.name}.png'))
-                )
+        grid.wrote(curves.plot({job.name: curve}, os.path.join(out, f'curve_{job.name}.png')))
+        with open(grid.wrote(os.path.join(out, f'curve_{job.name}.json')), 'w') as f:
+            json.dump(curve, f, indent=1)
+        if os.path.exists(os.path.join(workdir, 'translations.png')):
+            shutil.copyfile(
+                os.path.join(workdir, 'translations.png'), grid.wrote(os.path.join(out, f'grid_{job.name}.png'))
+            )
         table = _write_table(out, root, quick)
     return _write_table(out, root, quick) if not table else table
 

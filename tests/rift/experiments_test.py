@@ -1,6 +1,7 @@
 """rift.experiments: the job order and the table (3DS, RD) from finished runs' scores."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -152,3 +153,24 @@ def test_settle_keeps_committed_rows_on_a_fresh_clone_instead_of_training_them_a
     assert table == {} or list(table['rows']) == ['RIFT exported | A | 0']
     rows_after = json.loads((committed / 'table.json').read_text())['rows']
     assert rows_after['RIFT exported | A | 0'] == cell  # still in the table
+
+
+def test_a_cyclegan_on_a_rift_world_gets_a_budget_curve_scored_by_the_protocol(tmp_path):
+    from common import train
+    from common.cyclegan import config as cyclegan_config
+    from common.cyclegan import method as cyclegan_method
+    from rift import curves
+
+    config = cyclegan_config.get_config('tiny')
+    config.data.task, config.data.roles, config.data.camera = 'factor_domains', 'A', 'close'
+    config.train.steps, config.train.keep_every = 4, 2
+    workdir = str(tmp_path / 'cyclegan')
+    train.train_and_evaluate(cyclegan_method.make(config), config, workdir)
+    curve = curves.score_cyclegan_run(workdir, 'A')
+    assert [p['step'] for p in curve['points']] == [2, 4]
+    final = experiments.cyclegan_scores(workdir, 'A')  # the newest checkpoint, cached in the run
+    assert curve['last']['acc'] == pytest.approx(final['cyclegan']['acc'])
+    assert curve['last']['spread_a2b'] == pytest.approx(final['source_spread']['cyclegan_a2b'])
+    assert 0 <= curve['points'][0]['acc'] <= 1 and curve['points'][0]['spread_exact_a2b'] is None
+    assert curves.score_cyclegan_run(workdir, 'A') == curve  # nothing rescored
+    assert os.path.exists(curves.plot({'cyclegan': curve}, str(tmp_path / 'curve.png')))
