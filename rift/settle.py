@@ -24,7 +24,7 @@ attribute classifier (`rift/attribute_classifier_32px_close.msgpack`). Jobs, in 
 
 Every run is an ordinary run.py workdir: a finished one is skipped, an interrupted one resumes,
 and a run whose row is already in the committed table but whose workdir is not under --root (a
-fresh clone) is kept from the table, not trained again (delete its row to redo it).
+fresh clone) is kept from the table, not trained again (name it in --only to redo it).
 After each job its kept checkpoints are scored (`rift.curves`) and the table is rewritten from
 what has finished: rift/results/settle/table.{json,md} (last checkpoint, and best by ground
 truth, labelled), and per run curve_<run>.{json,png} (the budget curve) and grid_<run>.png (its
@@ -259,7 +259,7 @@ def run(root: str = ROOT, *, quick: bool = False, train: bool = True, only: tupl
     committed = {} if quick else committed_cells()
     for job in planned:
         workdir = os.path.join(root, job.name)
-        if train and _key(job.name) in committed and not os.path.exists(workdir):
+        if train and _key(job.name) in committed and job.name not in only and not os.path.exists(workdir):
             print(f'{job.name}: kept from the committed table ({OUT}), not under {root}', file=sys.stderr, flush=True)
             continue
         result = grid.run_jobs([job], root, reuse=grid.finished)[job.name] if train else grid.read_results(workdir)
