@@ -22,14 +22,8 @@ from common import curves as budget
 def point(result: dict[str, Any], step: int) -> dict[str, Any]:
     """The numbers of one checkpoint's evaluation that a budget curve draws."""
     name = result['translator']
-    row = result[name]
     out = {
-        'step': int(step),
-        'acc': row['acc'],
-        'acc_a2b': row['a2b']['acc'],
-        'acc_b2a': row['b2a']['acc'],
-        'acc_per_factor': {d: row[d]['acc_per_factor'] for d in ('a2b', 'b2a')},
-        'wacv2022': row['wacv2022'],
+        **_scored(result[name], step),
         'cycle_l1': result['cycle_l1'],
         'source_spread': result['source_spread'],
         'spread_a2b': result['source_spread'][f'{name}_a2b'],
@@ -43,6 +37,18 @@ def point(result: dict[str, Any], step: int) -> dict[str, Any]:
     return out
 
 
+def _scored(row: dict[str, Any], step: int) -> dict[str, Any]:
+    """ACC (per direction, per factor) and the WACV 2022 metrics of one row of an evaluation."""
+    return {
+        'step': int(step),
+        'acc': row['acc'],
+        'acc_a2b': row['a2b']['acc'],
+        'acc_b2a': row['b2a']['acc'],
+        'acc_per_factor': {d: row[d]['acc_per_factor'] for d in ('a2b', 'b2a')},
+        'wacv2022': row['wacv2022'],
+    }
+
+
 def score_run(workdir: str) -> dict[str, Any]:
     """The budget curve of the RIFT run in `workdir` (`common.curves.score_run`, best by ACC)."""
     from rift import method
@@ -53,14 +59,8 @@ def score_run(workdir: str) -> dict[str, Any]:
 def cyclegan_point(result: dict[str, Any], step: int) -> dict[str, Any]:
     """`point` of a CycleGAN checkpoint scored by the protocol (`experiments.cyclegan_scores`):
     unguided, so no noisy translation, cycle through a guide or exact spread."""
-    row = result['cyclegan']
     return {
-        'step': int(step),
-        'acc': row['acc'],
-        'acc_a2b': row['a2b']['acc'],
-        'acc_b2a': row['b2a']['acc'],
-        'acc_per_factor': {d: row[d]['acc_per_factor'] for d in ('a2b', 'b2a')},
-        'wacv2022': row['wacv2022'],
+        **_scored(result['cyclegan'], step),
         'spread_a2b': result['source_spread']['cyclegan_a2b'],
         'spread_exact_a2b': None,
     }
