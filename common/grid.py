@@ -107,7 +107,16 @@ def finished(job: Job, workdir: str) -> bool:
         return False
     expected = job.config()
     steps_ok = 'steps' not in results or results['steps'] == expected.train.steps
-    return steps_ok and same_config(recorded, json.loads(expected.to_json()))
+    return steps_ok and same_config(_without_cadence(recorded), _without_cadence(json.loads(expected.to_json())))
+
+
+def _without_cadence(config: dict[str, Any]) -> dict[str, Any]:
+    """`config` without the fields that say how often a run logs, evaluates and keeps checkpoints
+    (a finished run asked for with another cadence is the same run; a curve scores what it kept)."""
+    from common.workdir import EXTENDABLE
+
+    train = {k: v for k, v in config.get('train', {}).items() if f'train.{k}' not in EXTENDABLE or k == 'steps'}
+    return {**config, 'train': train} if 'train' in config else config
 
 
 class NothingFinished(Exception):

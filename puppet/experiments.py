@@ -54,6 +54,7 @@ def cyclegan_overrides(task: str, *, quick: bool) -> dict[str, object]:
         'data.batch_size': 4 if quick else 16,
         'model.fast_convs': not quick,
         'train.steps': 4 if quick else CYCLEGAN_STEPS,
+        'train.keep_every': 2 if quick else CYCLEGAN_STEPS // 6,  # a budget curve as PuppetGAN's (500 steps)
     }
     return fields | data_ranges(task)
 
@@ -98,10 +99,11 @@ def jobs(seeds, tasks, *, quick: bool) -> list[grid.Job]:
     return first + rest
 
 
-def cyclegan_metrics(workdir: str, task: str, *, quick: bool) -> dict[str, Any]:
-    """The puppet metrics of a finished CycleGAN run (cached in its workdir as puppet_metrics.json)."""
+def cyclegan_metrics(workdir: str, task: str, *, quick: bool, step: int | None = None) -> dict[str, Any]:
+    """The puppet metrics of a CycleGAN run: of its newest checkpoint (cached in its workdir as
+    puppet_metrics.json, with its grid) or of the kept `step` (a budget curve's point)."""
     path = os.path.join(workdir, 'puppet_metrics.json')
-    if os.path.exists(path):
+    if step is None and os.path.exists(path):
         with open(path) as f:
             return json.load(f)
     import jax
@@ -113,7 +115,7 @@ def cyclegan_metrics(workdir: str, task: str, *, quick: bool) -> dict[str, Any]:
     from puppet import method as puppet_method
     from puppet.config import get_config
 
-    config, _, state = train.restore(workdir, cyclegan_method.make)
+    config, _, state = train.restore(workdir, cyclegan_method.make, step=step)
     to_real, _ = cyclegan_method.translators(state, config)
     to_real = jax.jit(to_real)
     pconfig = get_config('tiny' if quick else task)
@@ -139,6 +141,8 @@ def cyclegan_metrics(workdir: str, task: str, *, quick: bool) -> dict[str, Any]:
     out |= {'task': task, 'classifier_test_accuracy': judge.test_accuracy, 'judge': pconfig.eval.judge}
     own = puppet_digits.real_scales('test', config.seed, n, config.data)
     out['ceiling'] = judges.ceiling(test_a[:n], test_labels[:n], judge.predict, sweeps, task, own)
+    if step is not None:
+        return out
     with workdir_lib.owned(workdir):  # the run's folder: written only while holding its lock
         with open(path, 'w') as f:
             json.dump(out, f, indent=2)
@@ -146,6 +150,16 @@ def cyclegan_metrics(workdir: str, task: str, *, quick: bool) -> dict[str, Any]:
         _plot_cyclegan_grid(manipulate, test_a[:8], sweeps.attr[0], grid_path, task)
         workdir_lib.record(workdir, path, grid_path)
     return out
+
+
+def cyclegan_curve(workdir: str, task: str, *, quick: bool = False) -> dict[str, Any]:
+    """The budget curve of a CycleGAN run between real and synthetic digits: every kept checkpoint
+    scored by the same judge and estimators as PuppetGAN's (`cyclegan_metrics`, `puppet.curves`)."""
+    from common import curves as budget
+    from puppet import curves
+
+    evaluate = lambda w, step: cyclegan_metrics(w, task, quick=quick, step=step)  # noqa: E731
+    return budget.score_run(workdir, None, 'cyclegan', curves.point, evaluate=evaluate)
 
 
 def _plot_cyclegan_grid(manipulate, real, refs, path: str, task: str) -> None:
@@ -312,14 +326,17 @@ def run(seeds=SEEDS, tasks=TASKS, root: str = ROOT, quick: bool = False) -> dict
         result = grid.run_jobs([job], root, reuse=grid.finished)[job.name]
         out = grid.results_dir(OUT, 'puppet', full=full)  # after a failed run: not the committed folder
         os.makedirs(out, exist_ok=True)
-        if result is not None and job.name.startswith('cyclegan-'):
-            task = job.name.split('-')[1]
-            result = cyclegan_metrics(os.path.join(root, job.name), task, quick=quick)
+        workdir, task = os.path.join(root, job.name), job.overrides['data.task']  # 'size' in both settings
+        if result is not None and job.method == 'cyclegan':
+            result = cyclegan_metrics(workdir, task, quick=quick)
         per_run[job.name] = result
-        if result is not None and job.method == 'puppet':  # the budget curve of every kept checkpoint
+        if result is not None:  # the budget curve of every kept checkpoint
             from puppet import curves
 
-            curve = curves.score_run(os.path.join(root, job.name))
+            if job.method == 'cyclegan':
+                curve = cyclegan_curve(workdir, task, quick=quick)
+            else:
+                curve = curves.score_run(workdir)
             grid.wrote(curves.plot({job.name: curve}, os.path.join(out, f'curve_{job.name}.png')))
             with open(grid.wrote(os.path.join(out, f'curve_{job.name}.json')), 'w') as f:
                 json.dump(curve, f, indent=1)

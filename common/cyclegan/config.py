@@ -100,6 +100,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.train.log_every = 10
     c.train.eval_every = 500
     c.train.checkpoint_every = 500
+    c.train.keep_every = 0  # > 0: also keep every checkpoint at a multiple of it (budget curves); 0: the newest three
 
     if variant == 'tiny':
         c.data.image_size = 16

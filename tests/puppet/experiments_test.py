@@ -106,10 +106,13 @@ def test_run_keeps_each_puppet_runs_budget_curve_and_grid_beside_the_table(tmp_p
     monkeypatch.setattr(experiments, 'cyclegan_metrics', lambda *a, **k: {'acc': 0.1})
     monkeypatch.setattr(experiments, 'summarize', lambda per_run, seeds, tasks: ({'rows': {}}, []))
     monkeypatch.setattr(curves, 'score_run', lambda w: curve if w.endswith(job.name) else {'points': []})
+    cyclegan_curve = {'points': [{'step': 4, 'acc': 0.1}]}
+    monkeypatch.setattr(experiments, 'cyclegan_curve', lambda w, task, quick: task == 'rotation' and cyclegan_curve)
     monkeypatch.setattr(curves, 'plot', lambda c, path: open(path, 'w').close() or path)
     experiments.run((0,), ('rotation',), str(root), quick=True)
     out = tmp_path / 'partial' / 'puppet'
     assert json.loads((out / f'curve_{job.name}.json').read_text()) == curve
+    assert json.loads((out / 'curve_cyclegan-rotation-seed0.json').read_text()) == cyclegan_curve
     assert (out / 'grid_rotation_puppetgan.png').read_bytes() == b'the last grid'
 
 
@@ -142,3 +145,23 @@ def test_a_fresh_clone_keeps_the_committed_runs_instead_of_training_them_again(t
         n for n in names if n not in ('puppetgan-rotation-seed0', 'supervised-size_varied-seed0')
     ]
     assert tables[-1]['puppetgan-rotation-seed0'] == result and tables[-1]['supervised-size_varied-seed0'] == result
+
+
+def test_a_cyclegan_row_gets_a_budget_curve_scored_like_puppetgans(tmp_path):
+    from common import train
+    from common.cyclegan import config as cyclegan_config
+    from common.cyclegan import method as cyclegan_method
+
+    config = cyclegan_config.get_config('tiny')
+    for field, value in experiments.cyclegan_overrides('size', quick=True).items():
+        section, key = field.split('.')
+        config[section][key] = value
+    workdir = str(tmp_path / 'cyclegan-size-seed0')
+    train.train_and_evaluate(cyclegan_method.make(config), config, workdir)
+    curve = experiments.cyclegan_curve(workdir, 'size', quick=True)
+    assert [p['step'] for p in curve['points']] == [2, 4]
+    final = experiments.cyclegan_metrics(workdir, 'size', quick=True)  # the newest checkpoint, cached
+    assert (
+        curve['last']['acc'] == pytest.approx(final['acc']) and curve['last']['ceiling_acc'] == final['ceiling']['acc']
+    )
+    assert experiments.cyclegan_curve(workdir, 'size', quick=True) == curve  # nothing rescored

@@ -27,6 +27,7 @@ def test_finished_run_is_reused_only_with_the_same_config(tmp_path):
     assert grid.finished(_job('guess', 3), str(tmp_path / 'same'))
     assert not grid.finished(_job('guess', 4), str(tmp_path / 'same'))  # another seed
     assert not grid.finished(_job('noise', 3), str(tmp_path / 'same'))  # another variant
+    assert grid.finished(_job('guess', 3, {'train.keep_every': 7}), str(tmp_path / 'same'))  # another cadence
 
     _write_run(tmp_path / 'short', config, config.train.steps - 1)  # stopped early
     assert not grid.finished(_job('guess', 3), str(tmp_path / 'short'))
