@@ -144,11 +144,11 @@ def _puppet_verdict(o: dict) -> tuple[str, str]:
     checks, parts = [], []
     for task in tasks:
         acc, ceiling, r_attr = o[f'{task}/PuppetGAN: Acc (ceiling) / r_attr']
-        bound = o.get(f'{task}/supervised: Acc (ceiling) / r_attr', (ceiling,))[0]
+        supervised = o.get(f'{task}/supervised: Acc (ceiling) / r_attr')
+        bound = supervised[0] if supervised else ceiling
         checks += [r_attr > 0.5, acc >= bound - 0.1]
-        parts.append(
-            f'{task}: r_attr {r_attr:.2f}, Acc {acc:.2f} against the bound {bound:.2f} (ceiling {ceiling:.2f})'
-        )
+        against = f'the bound {bound:.2f} (ceiling {ceiling:.2f})' if supervised else f'the ceiling {ceiling:.2f}'
+        parts.append(f'{task}: r_attr {r_attr:.2f}, Acc {acc:.2f} against {against}')
     verdict = VERDICTS[0] if all(checks) else VERDICTS[1] if any(checks) else VERDICTS[2]
     return verdict, '; '.join(parts)
 

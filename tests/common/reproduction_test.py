@@ -42,6 +42,22 @@ def test_defence_verdict_partly_when_one_defence_fails():
     assert claims._defence_verdict(base | good | {'noise: RH ratio': 1.2})[0] == 'partly'
 
 
+def test_puppet_verdict_reads_each_task_against_its_bound_or_says_it_has_only_the_ceiling():
+    rows = {
+        'rotation/PuppetGAN: Acc (ceiling) / r_attr': (0.77, 0.94, 0.89),
+        'rotation/supervised: Acc (ceiling) / r_attr': (0.93, 0.94, 0.98),
+    }
+    verdict, why = claims._puppet_verdict(rows)
+    assert verdict == 'partly' and 'Acc 0.77 against the bound 0.93 (ceiling 0.94)' in why
+    rows['size/PuppetGAN: Acc (ceiling) / r_attr'] = (0.79, 0.96, -0.65)  # no supervised row yet
+    verdict, why = claims._puppet_verdict(rows)
+    assert 'size: r_attr -0.65, Acc 0.79 against the ceiling 0.96' in why and 'bound 0.96' not in why
+    good = {'rotation/PuppetGAN: Acc (ceiling) / r_attr': (0.9, 0.94, 0.9)}
+    assert claims._puppet_verdict(good | {'rotation/supervised: Acc (ceiling) / r_attr': (0.93, 0.94, 1)})[0] == (
+        'reproduced'
+    )
+
+
 def test_a_missing_result_names_its_command(tmp_path, monkeypatch):
     monkeypatch.setattr(reproduction, 'results_folder', lambda method, quick: str(tmp_path / method))
     text = reproduction.build()
