@@ -140,7 +140,7 @@ def _cell(result: dict | None, curve: dict | None, row: str) -> dict | None:
         last = curve.get('last', {})
         out['wacv2022'] = out['wacv2022'] or last.get('wacv2022')
         out['spread_a2b'] = out['spread_a2b'] if out['spread_a2b'] is not None else last.get('spread_a2b')
-        if out['spread_exact_a2b'] is None and 'spread_exact_a2b' in last:
+        if out['spread_exact_a2b'] is None:
             out['spread_exact_a2b'] = last.get('spread_exact_a2b')
         if 'acc_noisy' not in out and 'acc_noisy' in last:
             out['acc_noisy'] = last['acc_noisy']
@@ -224,7 +224,6 @@ def finished_cells(root: str, *, quick: bool = False, committed: bool = True) ->
                 curve = json.load(f)
         cell = _cell(result, curve, row)
         if cell is not None:
-            cells.pop((row, roles, seed), None)
             trace = style_trace(workdir)
             cells[(row, roles, seed)] = (
                 cell | {'steps': job.overrides.get('train.steps')} | ({'style_mean_abs': trace} if trace else {})
