@@ -105,6 +105,36 @@ def plot(curves: dict[str, dict], path: str) -> str:
     return plots.save_figure(fig, path)
 
 
+def compare(runs: dict[str, tuple[dict, int]], path: str, title: str) -> str:
+    """One figure for a table's assignment: ACC, CP and SA of every run ({label: (curve, batch)})
+    against the images it has seen (step x batch, so rows at different batch sizes line up), with
+    RAND's ACC where a curve scored it."""
+    import matplotlib.pyplot as plt
+
+    from common import plots
+
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+    keys = (('acc', 'ACC (mean of both directions)'), ('content_preservation', 'WACV 2022 CP'))
+    keys += (('style_accuracy', 'WACV 2022 SA'),)
+    rand = None
+    for label, (curve, batch) in runs.items():
+        pts = curve['points']
+        images = [p['step'] * batch / 1000 for p in pts]
+        for ax, (key, _) in zip(axes, keys, strict=True):
+            values = [p['acc'] if key == 'acc' else p['wacv2022'][key] for p in pts]
+            ax.plot(images, values, '-', marker='o', ms=2 if len(pts) > 1 else 6, label=f'{label} (batch {batch})')
+        rand = rand if rand is not None else pts[0].get('rand_acc')
+    if rand is not None:
+        axes[0].axhline(rand, color='gray', ls='-.', lw=1, label='RAND')
+    for ax, (_, name) in zip(axes, keys, strict=True):
+        ax.set(title=name, xlabel='thousands of images seen', ylim=(0, 1.02))
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=6)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return plots.save_figure(fig, path)
+
+
 def main(argv: list[str] | None = None) -> None:
     budget.main(argv, prog='python -m rift.curves', doc=__doc__, score=score_run, plot=plot)
 

@@ -47,6 +47,7 @@ from rift import curves, experiments
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results', 'settle')
 ROOT = 'runs/rift-settle'
+OUT_NAME = 'rift/results/settle'
 WORLD = {'data.camera': 'close'}
 # Every RIFT row after the bound keeps the L1 image targets off the tanh's asymptote
 # (the bound's finding: targets at exactly -1 saturate an output channel).
@@ -284,7 +285,33 @@ def run(root: str = ROOT, *, quick: bool = False, train: bool = True, only: tupl
 def _write_table(out: str, root: str, quick: bool) -> dict:
     table, lines = summarize(finished_cells(root, quick=quick))
     write_result(out, 'table', table | {'root': root, 'quick': quick, 'world': WORLD}, lines)
+    compare_curves(out, quick=quick)
     return table
+
+
+def compare_curves(out: str, *, quick: bool = False) -> list[str]:
+    """Per assignment, the budget curves of its seed-0 rows saved in `out` on one figure
+    (`rift.curves.compare`; a row without a curve, one point: its table cell): out/curves_<roles>.png.
+    Returns the paths written."""
+    paths, cells = [], committed_cells(out)
+    for roles in sorted({r for _, r, _ in ORDER}):
+        runs = {}
+        for job in jobs(quick=quick):
+            row, r, seed = _key(job.name)
+            path = os.path.join(out, f'curve_{job.name}.json')
+            if r != roles or seed != 0:
+                continue
+            if os.path.exists(path):
+                with open(path) as f:
+                    runs[row] = (json.load(f), job.config().data.batch_size)
+            elif cells.get((row, r, seed), {}).get('wacv2022') and cells[(row, r, seed)].get('steps'):
+                cell = cells[(row, r, seed)]
+                point = {'step': cell['steps'], 'acc': cell['acc'], 'wacv2022': cell['wacv2022']}
+                runs[f'{row}, last only'] = ({'points': [point]}, job.config().data.batch_size)
+        if runs:
+            title = f"Budget curves on assignment {roles}, the 'close' world at 32 px ({OUT_NAME})"
+            paths.append(grid.wrote(curves.compare(runs, os.path.join(out, f'curves_{roles}.png'), title)))
+    return paths
 
 
 def _key(name: str) -> tuple[str, str, int]:

@@ -111,7 +111,9 @@ def test_settle_keeps_each_runs_curve_and_last_grid_beside_the_table(tmp_path, m
     workdir = tmp_path / 'runs' / job.name
     workdir.mkdir(parents=True)
     (workdir / 'translations.png').write_bytes(b'grid of the last checkpoint')
-    curve = {'best': {'step': 2, 'acc': 0.5}, 'points': [{'step': 2, 'acc_a2b': 0.5, 'acc_b2a': 0.5}]}
+    point = {'step': 2, 'acc': 0.5, 'acc_a2b': 0.5, 'acc_b2a': 0.5}
+    point['wacv2022'] = {'content_preservation': 0.6, 'style_accuracy': 0.4}
+    curve = {'best': {'step': 2, 'acc': 0.5}, 'points': [point]}
     monkeypatch.setattr(grid, 'run_jobs', lambda jobs, root, reuse: {job.name: {'translator': 'rift'}})
     monkeypatch.setattr(curves, 'score_run', lambda w: curve if w == str(workdir) else None)
     monkeypatch.setattr(curves, 'plot', lambda c, path: open(path, 'w').close() or path)
@@ -122,6 +124,32 @@ def test_settle_keeps_each_runs_curve_and_last_grid_beside_the_table(tmp_path, m
     assert json.loads((out / f'curve_{job.name}.json').read_text()) == curve
     assert (out / f'grid_{job.name}.png').read_bytes() == b'grid of the last checkpoint'
     assert (out / f'curve_{job.name}.png').exists() and (out / 'table.json').exists()
+    assert (out / 'curves_A.png').stat().st_size > 0  # every row of the assignment on one figure
+
+
+def test_settle_draws_an_assignments_rows_against_the_images_they_have_seen(tmp_path, monkeypatch):
+    from rift import curves, settle
+
+    point = {
+        'step': 1000,
+        'acc': 0.3,
+        'rand_acc': 0.13,
+        'wacv2022': {'content_preservation': 0.5, 'style_accuracy': 0.1},
+    }
+    curve = {'points': [point, point | {'step': 2000, 'acc': 0.4}]}
+    (tmp_path / 'curve_rift-exported-A-seed0.json').write_text(json.dumps(curve))
+    (tmp_path / 'curve_rift-exported-A-seed1.json').write_text(json.dumps(curve))  # not seed 0: not drawn
+    cell = {'acc': 0.25, 'steps': 12000, 'wacv2022': point['wacv2022']}
+    rows = {'CycleGAN | A | 0': cell, 'CycleGAN | B | 0': cell | {'wacv2022': None}}  # B: no metrics, no point
+    (tmp_path / 'table.json').write_text(json.dumps({'rows': rows}))
+    drawn = {}
+    monkeypatch.setattr(curves, 'compare', lambda runs, path, title: drawn.update({path: runs}) or path)
+    assert settle.compare_curves(str(tmp_path)) == [str(tmp_path / 'curves_A.png')]
+    last = {'points': [{'step': 12000, 'acc': 0.25, 'wacv2022': point['wacv2022']}]}
+    assert drawn[str(tmp_path / 'curves_A.png')] == {'RIFT exported': (curve, 8), 'CycleGAN, last only': (last, 4)}
+    monkeypatch.undo()
+    path = curves.compare(drawn[str(tmp_path / 'curves_A.png')], str(tmp_path / 'figure.png'), 'title')
+    assert os.path.getsize(path) > 0
 
 
 def test_settle_traces_the_style_channel_from_the_runs_metrics(tmp_path):
