@@ -30,7 +30,7 @@ def score_run(workdir: str) -> dict[str, Any]:
     return budget.score_run(workdir, method.make, 'puppet', point)
 
 
-def plot(curves: dict[str, dict], path: str) -> str:
+def plot(curves: dict[str, dict], path: str, title: str | None = None) -> str:
     """Acc (and its ceiling), r_attr and r_rest per step, one line per run."""
     import matplotlib.pyplot as plt
 
@@ -50,6 +50,8 @@ def plot(curves: dict[str, dict], path: str) -> str:
     for ax in axes:
         ax.legend(fontsize=6)
         ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return plots.save_figure(fig, path)
 

@@ -347,7 +347,28 @@ def run(seeds=SEEDS, tasks=TASKS, root: str = ROOT, quick: bool = False) -> dict
                 shutil.copyfile(src, grid.wrote(os.path.join(out, f'grid_{task}_{model}.png')))
         table, lines = summarize(per_run, seeds, tasks)
         write_result(out, 'table', table | {'root': root, 'quick': quick}, lines)
+        compare_curves(out, seeds[0], tasks)
     return table
+
+
+def compare_curves(out: str, seed: int, tasks=TASKS) -> list[str]:
+    """Per task and setting, the budget curves of its rows (seed `seed`) saved in `out` on one
+    figure, the PuppetGAN row beside the CycleGAN and the supervised bound (one batch size, so
+    steps line up): out/curves_<task><setting>.png. Returns the paths written."""
+    from puppet import curves
+
+    paths = []
+    for task, setting in ((t, s) for t in tasks for s in SETTINGS[t]):
+        runs = {}
+        for model, label in (('puppetgan', 'PuppetGAN'), ('cyclegan', 'CycleGAN'), ('supervised', 'supervised bound')):
+            path = os.path.join(out, f'curve_{model}-{task}{setting}-seed{seed}.json')
+            if os.path.exists(path):
+                with open(path) as f:
+                    runs[label] = json.load(f)
+        if runs:
+            title = f'PuppetGAN {task}{setting.replace("_", ", ")} (seed {seed}): every checkpoint'
+            paths.append(grid.wrote(curves.plot(runs, os.path.join(out, f'curves_{task}{setting}.png'), title)))
+    return paths
 
 
 def main(argv: list[str] | None = None) -> int:

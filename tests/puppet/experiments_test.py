@@ -108,9 +108,13 @@ def test_run_keeps_each_puppet_runs_budget_curve_and_grid_beside_the_table(tmp_p
     monkeypatch.setattr(curves, 'score_run', lambda w: curve if w.endswith(job.name) else {'points': []})
     cyclegan_curve = {'points': [{'step': 4, 'acc': 0.1}]}
     monkeypatch.setattr(experiments, 'cyclegan_curve', lambda w, task, quick: task == 'rotation' and cyclegan_curve)
-    monkeypatch.setattr(curves, 'plot', lambda c, path: open(path, 'w').close() or path)
+    drawn = {}
+    monkeypatch.setattr(curves, 'plot', lambda c, path, title=None: drawn.update({path: c}) or path)
     experiments.run((0,), ('rotation',), str(root), quick=True)
     out = tmp_path / 'partial' / 'puppet'
+    # the task's rows on one figure, each with its own curve (the bound's run gave none: empty)
+    together = drawn[str(out / 'curves_rotation.png')]
+    assert together == {'PuppetGAN': curve, 'CycleGAN': cyclegan_curve, 'supervised bound': {'points': []}}
     assert json.loads((out / f'curve_{job.name}.json').read_text()) == curve
     assert json.loads((out / 'curve_cyclegan-rotation-seed0.json').read_text()) == cyclegan_curve
     assert (out / 'grid_rotation_puppetgan.png').read_bytes() == b'the last grid'
