@@ -78,6 +78,9 @@ def test_settle_runs_the_bound_first_then_assignment_a_and_keeps_checkpoints_for
     assert unsupervised and all(j.overrides['loss.target_margin'] == 0.02 for j in unsupervised)
     sweep = [j.overrides.get('loss.style_noise') for j in jobs if j.name.startswith('rift-exported-style-noise')]
     assert sweep == [0.0, 0.15]
+    bounds = {j.name: j.overrides for j in jobs if j.variant == 'supervised' and '-A-' not in j.name}
+    assert sorted(bounds) == ['supervised-target-margin-B-seed0', 'supervised-target-margin-C-seed0']
+    assert all(o['loss.target_margin'] == 0.02 and o['train.steps'] == 24000 for o in bounds.values())
     assert [j.name for j in settle.jobs(quick=True)] == names and all(
         j.variant == 'tiny' for j in settle.jobs(quick=True)
     )
