@@ -316,7 +316,7 @@ CLAIMS = (
         _puppet_ours,
         _puppet_verdict,
         lambda d: (
-            f'seed 0, 3000 steps of batch 16 per row; tasks: {", ".join(sorted({k.split("/")[0] for k in d["rows"]}))}'
+            f'seed 0, 3000 steps of batch 16 per row; tasks: {"; ".join(sorted({k.split("/")[0] for k in d["rows"]}))}'
         ),
         'grid_rotation_puppetgan.png',
     ),
