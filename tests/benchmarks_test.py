@@ -5,6 +5,9 @@ import json
 import os
 import sys
 
+import numpy as np
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'benchmarks'))
 
@@ -52,3 +55,29 @@ def test_launch_bound_is_images_per_second_still_rising_with_the_batch():
     ]
     accelerator_step.mark_launch_bound(rows)
     assert [r['launch_bound'] for r in rows] == [True, False, None]
+
+
+def test_specks_probe_separates_a_speck_from_a_larger_digit():
+    """Squares growing with the reference size, a one-pixel speck in the far corner of the two
+    smallest: the all-ink hull's r_attr falls, the largest component's stays 1."""
+    import puppet_specks
+
+    values = np.array([0.5, 0.625, 0.75, 0.875, 1.0])
+    cells = -np.ones((1, 2, len(values), 32, 32, 1), np.float32)
+    for k, v in enumerate(values):
+        side = int(24 * v)
+        cells[:, :, k, 4 : 4 + side, 4 : 4 + side] = 1.0
+        if k < 2:
+            cells[:, :, k, 31, 31] = 1.0
+    out = puppet_specks.specks(cells, values)
+    assert out['share_with_specks'] == [1.0, 1.0, 0.0, 0.0, 0.0]
+    assert out['r_attr_largest_component'] == pytest.approx(1.0, abs=1e-3)
+    assert out['r_attr_all_ink'] < 0.8  # 0.72: the speck reads as a larger digit
+
+
+def test_specks_probe_names_a_folder_that_is_not_a_run(tmp_path, capsys):
+    import puppet_specks
+
+    with pytest.raises(SystemExit):
+        puppet_specks.main([str(tmp_path)])
+    assert 'not a run workdir' in capsys.readouterr().err
