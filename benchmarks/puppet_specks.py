@@ -71,11 +71,12 @@ def checkpoint_cells(run: str, step: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def main(argv: list[str]) -> int:
+    from common.grid import int_list
     from common.report import write_result
 
     parser = argparse.ArgumentParser(prog='python benchmarks/puppet_specks.py', description=__doc__.split('\n')[0])
     parser.add_argument('run', help='a size-task PuppetGAN workdir')
-    parser.add_argument('--steps', default='2500,3000', help='comma-separated kept checkpoints')
+    parser.add_argument('--steps', type=int_list, default=(2500, 3000), help='comma-separated kept checkpoints')
     parser.add_argument('--out', default=os.path.join(HERE, 'results'))
     args = parser.parse_args(argv)
     if not os.path.isdir(os.path.join(args.run, 'ckpt')):
@@ -86,7 +87,7 @@ def main(argv: list[str]) -> int:
     lines += ['r_attr with the convex hull of all ink (the protocol) and of the largest ink component only;']
     lines += ['specks: the share of outputs with more than one ink component, per reference size.', '']
     values = None
-    for step in (int(s) for s in args.steps.split(',')):
+    for step in args.steps:
         cells, values = checkpoint_cells(args.run, step)
         result['steps'][step] = row = specks(cells, values)
         if len(lines) == 5:

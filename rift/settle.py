@@ -47,7 +47,6 @@ from rift import curves, experiments
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results', 'settle')
 ROOT = 'runs/rift-settle'
-OUT_NAME = 'rift/results/settle'
 WORLD = {'data.camera': 'close'}
 # Every RIFT row after the bound keeps the L1 image targets off the tanh's asymptote
 # (the bound's finding: targets at exactly -1 saturate an output channel).
@@ -89,7 +88,7 @@ ORDER = (
         )
     ),
     ('MUNIT-style', 'A', 0),
-    # The bound on B and C is the one A's runs found to work: the target margin, its budget.
+    # The bound on B and C is the one A's runs found to work: the target margin (`BUDGET`: 24000 steps).
     *((row, r, 0) for r in ('B', 'C') for row in ('RIFT exported', 'CycleGAN', 'supervised, target margin')),
     ('RIFT as CycleGAN', 'A', 0),
     ('RIFT exported, style noise 0', 'A', 0),
@@ -313,7 +312,7 @@ def compare_curves(out: str, *, quick: bool = False) -> list[str]:
                 point = {'step': cell['steps'], 'acc': cell['acc'], 'wacv2022': cell['wacv2022']}
                 runs[f'{row}, last only'] = ({'points': [point]}, job.config().data.batch_size)
         if runs:
-            title = f"Budget curves on assignment {roles}, the 'close' world at 32 px ({OUT_NAME})"
+            title = f"Budget curves on assignment {roles}, the 'close' world at 32 px"
             paths.append(grid.wrote(curves.compare(runs, os.path.join(out, f'curves_{roles}.png'), title)))
     return paths
 

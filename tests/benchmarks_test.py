@@ -81,3 +81,12 @@ def test_specks_probe_names_a_folder_that_is_not_a_run(tmp_path, capsys):
     with pytest.raises(SystemExit):
         puppet_specks.main([str(tmp_path)])
     assert 'not a run workdir' in capsys.readouterr().err
+
+
+def test_specks_probe_names_a_bad_steps_list(tmp_path, capsys):
+    import puppet_specks
+
+    (tmp_path / 'ckpt').mkdir()
+    with pytest.raises(SystemExit):
+        puppet_specks.main([str(tmp_path), '--steps=last'])
+    assert "'last' is not valid" in capsys.readouterr().err
