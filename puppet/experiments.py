@@ -197,7 +197,7 @@ MODELS = ('PuppetGAN', 'CycleGAN', 'supervised')
 
 
 def summarize(per_run: dict[str, dict | None], seeds, tasks) -> tuple[dict, list[str]]:
-    """(numbers, markdown lines): each row's mean (and sd over seeds) beside its ceiling and the seed's."""
+    """(numbers, markdown lines): each row's mean (and its range over seeds) beside its ceiling and the seed's."""
     rows: dict[str, Any] = {}
     lines = [
         '# PuppetGAN on digits: our runs beside the seed (Usman et al. ICCV 2019, Table 1)',
@@ -209,7 +209,8 @@ def summarize(per_run: dict[str, dict | None], seeds, tasks) -> tuple[dict, list
         'V_rest down: ours as the per-pixel sd on [0, 1] (the variance on [-1, 1] in brackets).',
         '"size, MNIST sizes": the real digits as MNIST draws them (the seed\'s "input domain discrepancy"',
         'row); "size, varied": real digits rescaled by 0.5-1 (our reading of the headline setting).',
-        'supervised: the same nets trained on the exact manipulations (an upper bound).',
+        'supervised: the same nets trained on the exact manipulations (an upper bound). A row of',
+        'several seeds gives their mean and, in brackets, their range (lowest to highest).',
         '',
         '| task | model | seeds | Acc | ceiling | central | r_attr | r_rest (mean abs) | V_rest sd [var] '
         '| seed: Acc / r_attr / r_rest / V_rest |',
@@ -232,19 +233,24 @@ def summarize(per_run: dict[str, dict | None], seeds, tasks) -> tuple[dict, list
                     continue
                 mean = {k: float(np.mean([r[k] for r in done.values()])) for k in KEYS}
                 sd = {k: float(np.std([r[k] for r in done.values()], ddof=1)) for k in KEYS} if len(done) > 1 else None
+                spread = {
+                    k: [float(min(r[k] for r in done.values())), float(max(r[k] for r in done.values()))] for k in KEYS
+                }
+                spread = spread if len(done) > 1 else None
                 ceilings = [r['ceiling']['acc'] for r in done.values() if 'ceiling' in r]
                 central = [r['acc_central'] for r in done.values() if 'acc_central' in r]
                 rows[f'{label}/{model}'] = {
                     'seeds': sorted(done),
                     'mean': mean,
                     'sd': sd,
+                    'range': spread,
                     'ceiling_acc': float(np.mean(ceilings)) if ceilings else None,
                     'per_seed': done,
                     'paper': paper,
                 }
 
-                def cell(k, fmt='.2f', mean=mean, sd=sd):
-                    return f'{mean[k]:{fmt}}' + (f' ± {sd[k]:{fmt}}' if sd else '')
+                def cell(k, fmt='.2f', mean=mean, spread=spread):  # mean (lowest to highest over seeds)
+                    return f'{mean[k]:{fmt}}' + (f' ({spread[k][0]:{fmt}} to {spread[k][1]:{fmt}})' if spread else '')
 
                 ceiling_text = f'{np.mean(ceilings):.2f}' if ceilings else ''
                 central_text = f'{np.mean(central):.2f}' if central else ''

@@ -50,9 +50,13 @@ def test_table_rows_state_their_seeds_and_sit_beside_the_paper():
     row = result['rows']['rotation/PuppetGAN']
     assert row['seeds'] == [0, 1] and row['mean']['acc'] == pytest.approx(0.8)
     assert row['sd']['r_attr'] == pytest.approx(0.1414, abs=1e-3)
-    assert result['rows']['rotation/CycleGAN']['sd'] is None
+    assert row['range']['r_attr'] == pytest.approx([0.3, 0.5])
+    assert result['rows']['rotation/CycleGAN']['sd'] is None and result['rows']['rotation/CycleGAN']['range'] is None
     text = '\n'.join(lines)
-    assert '| rotation | PuppetGAN | 0,1 | 0.80 ± 0.14 | 0.95 | 0.97 |' in text and '0.97 / 0.40 / 0.11 / 0.01' in text
+    assert (
+        '| rotation | PuppetGAN | 0,1 | 0.80 (0.70 to 0.90) | 0.95 | 0.97 |' in text
+        and '0.97 / 0.40 / 0.11 / 0.01' in text
+    )
     assert '| size, MNIST sizes | PuppetGAN | (not run yet) |' in text and '0.64 / 0.28 / 0.07 / 0.01' in text
     assert '| size, varied | supervised | (not run yet) |' in text
 
