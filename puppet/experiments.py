@@ -206,15 +206,15 @@ def summarize(per_run: dict[str, dict | None], seeds, tasks) -> tuple[dict, list
         "training digits under the task's augmentation, `puppet/judge.py`); ceiling: the same Acc of the",
         "exact manipulation of the same digits (given the reference's angle or scale); central: Acc over",
         'the five central references. r_attr up, r_rest down (rotation estimates unwrapped per row),',
-        'V_rest down: ours as the per-pixel sd on [0, 1] (the variance on [-1, 1] in brackets).',
+        'V_rest down: ours as the per-pixel sd on [0, 1] (V_rest var: the variance on [-1, 1]).',
         '"size, MNIST sizes": the real digits as MNIST draws them (the seed\'s "input domain discrepancy"',
         'row); "size, varied": real digits rescaled by 0.5-1 (our reading of the headline setting).',
         'supervised: the same nets trained on the exact manipulations (an upper bound). A row of',
         'several seeds gives their mean and, in brackets, their range (lowest to highest).',
         '',
-        '| task | model | seeds | Acc | ceiling | central | r_attr | r_rest (mean abs) | V_rest sd [var] '
-        '| seed: Acc / r_attr / r_rest / V_rest |',
-        '|---|---|---|---|---|---|---|---|---|---|',
+        '| task | model | seeds | Acc | ceiling | central | r_attr | r_rest | mean abs r_rest | V_rest sd '
+        '| V_rest var | seed: Acc / r_attr / r_rest / V_rest |',
+        '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ]
     for task in tasks:
         for setting in SETTINGS[task]:
@@ -229,7 +229,7 @@ def summarize(per_run: dict[str, dict | None], seeds, tasks) -> tuple[dict, list
                     else ''
                 )
                 if not done:
-                    lines.append(f'| {label} | {model} | (not run yet) | | | | | | | {ref} |')
+                    lines.append(f'| {label} | {model} | (not run yet) | | | | | | | | | {ref} |')
                     continue
                 mean = {k: float(np.mean([r[k] for r in done.values()])) for k in KEYS}
                 sd = {k: float(np.std([r[k] for r in done.values()], ddof=1)) for k in KEYS} if len(done) > 1 else None
@@ -257,8 +257,8 @@ def summarize(per_run: dict[str, dict | None], seeds, tasks) -> tuple[dict, list
                 lines.append(
                     f'| {label} | {model} | {",".join(map(str, sorted(done)))} | {cell("acc")} '
                     f'| {ceiling_text} | {central_text} '
-                    f'| {cell("r_attr")} | {cell("r_rest")} ({mean["r_rest_abs"]:.2f}) '
-                    f'| {cell("v_rest_std01", ".3f")} [{mean["v_rest_var"]:.3f}] | {ref} |'
+                    f'| {cell("r_attr")} | {cell("r_rest")} | {mean["r_rest_abs"]:.2f} '
+                    f'| {cell("v_rest_std01", ".3f")} | {mean["v_rest_var"]:.3f} | {ref} |'
                 )
     judges = [r['classifier_test_accuracy'] for r in per_run.values() if isinstance(r, dict)]
     if judges:
