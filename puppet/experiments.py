@@ -2,19 +2,22 @@
 run.py, beside the seed's numbers.
 
     python -m puppet.experiments [--seeds=0,1,2] [--tasks=rotation,size] [--root=runs/puppet-table]
+                                 [--only=NAME,...]
 
 Jobs run in the order that fills the table soonest: seed 0 of all four rows (PuppetGAN and
 CycleGAN on both tasks), then PuppetGAN's further seeds. Every run is an ordinary run.py workdir:
 a finished one is skipped, an interrupted one resumes, so the table fills over several sittings
 (a run in the committed table whose workdir is not under --root, as on a fresh clone, is kept
 from the table, not trained again: delete its row to redo it);
-it is written after every job from whatever has finished, each row stating its seeds.
+it is written after every job from whatever has finished under --root, each row stating its
+seeds. `--only=NAME,...` trains just the named jobs (e.g. two invocations at once on a machine
+with the cores for both); the table still holds every finished run.
 `--quick` runs tiny versions of the four seed-0 rows (a smoke test; tables go to
 runs/partial-results/puppet/).
 
 The CycleGAN (`common.cyclegan`, opened to real <-> synthetic digits) translates a synthetic
 reference into the real domain; that translation is its "manipulation" (it ignores the real
-digit a), scored by the same grids, judge and estimators as PuppetGAN (`puppet.metrics`).
+digit a), scored by the same grids, judge and estimators as PuppetGAN (`puppet.baseline`).
 
 Writes puppet/results/table.{json,md}, grid_<task>_<model>.png (the seed-0 manipulation grids)
 and estimators.{json,md,png} (the attribute estimators against the renderer's values on sweeps).
@@ -31,9 +34,8 @@ from typing import Any
 import numpy as np
 
 from common import grid
-from common import workdir as workdir_lib
 from common.report import write_result
-from puppet import metrics
+from puppet import baseline, metrics
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results')
 TASKS = ('rotation', 'size')
@@ -97,89 +99,6 @@ def jobs(seeds, tasks, *, quick: bool) -> list[grid.Job]:
                 )
                 (first if seed == seeds[0] else rest).append(cyc)
     return first + rest
-
-
-def cyclegan_metrics(workdir: str, task: str, *, quick: bool, step: int | None = None) -> dict[str, Any]:
-    """The puppet metrics of a CycleGAN run: of its newest checkpoint (cached in its workdir as
-    puppet_metrics.json, with its grid) or of the kept `step` (a budget curve's point)."""
-    path = os.path.join(workdir, 'puppet_metrics.json')
-    if step is None and os.path.exists(path):
-        with open(path) as f:
-            return json.load(f)
-    import jax
-
-    from common import train
-    from common.cyclegan import method as cyclegan_method
-    from common.data import puppet_digits
-    from puppet import judge as judges
-    from puppet import method as puppet_method
-    from puppet.config import get_config
-
-    config, _, state = train.restore(workdir, cyclegan_method.make, step=step)
-    to_real, _ = cyclegan_method.translators(state, config)
-    to_real = jax.jit(to_real)
-    pconfig = get_config('tiny' if quick else task)
-    pconfig.data.task = task
-    train_a, train_labels = puppet_digits.real('train', config.seed, config.data)
-    test_a, test_labels = puppet_digits.real('test', config.seed, config.data)
-    judge = judges.judge(
-        train_a,
-        train_labels,
-        test_a,
-        test_labels,
-        steps=pconfig.eval.classifier_steps,
-        seed=config.seed,
-        augmented=pconfig.eval.judge == 'augmented',
-    )
-    n = pconfig.eval.num_rows
-
-    def manipulate(real, refs):  # the translation of the reference, whatever the real digit
-        return np.repeat(np.asarray(to_real(refs))[None], len(real), axis=0)
-
-    sweeps = puppet_method.sweeps(pconfig)
-    out = metrics.evaluate_manipulation(manipulate, test_a[:n], test_labels[:n], judge.predict, sweeps, task)
-    out |= {'task': task, 'classifier_test_accuracy': judge.test_accuracy, 'judge': pconfig.eval.judge}
-    own = puppet_digits.real_scales('test', config.seed, n, config.data)
-    out['ceiling'] = judges.ceiling(test_a[:n], test_labels[:n], judge.predict, sweeps, task, own)
-    if step is not None:
-        return out
-    with workdir_lib.owned(workdir):  # the run's folder: written only while holding its lock
-        with open(path, 'w') as f:
-            json.dump(out, f, indent=2)
-        grid_path = os.path.join(workdir, 'manipulation.png')
-        _plot_cyclegan_grid(manipulate, test_a[:8], sweeps.attr[0], grid_path, task)
-        workdir_lib.record(workdir, path, grid_path)
-    return out
-
-
-def cyclegan_curve(workdir: str, task: str, *, quick: bool = False) -> dict[str, Any]:
-    """The budget curve of a CycleGAN run between real and synthetic digits: every kept checkpoint
-    scored by the same judge and estimators as PuppetGAN's (`cyclegan_metrics`, `puppet.curves`)."""
-    from common import curves as budget
-    from puppet import curves
-
-    evaluate = lambda w, step: cyclegan_metrics(w, task, quick=quick, step=step)  # noqa: E731
-    return budget.score_run(workdir, None, 'cyclegan', curves.point, evaluate=evaluate)
-
-
-def _plot_cyclegan_grid(manipulate, real, refs, path: str, task: str) -> None:
-    import matplotlib.pyplot as plt
-
-    from common import plots
-
-    cells = manipulate(real, refs)
-    n, k = cells.shape[:2]
-    fig, axes = plt.subplots(n + 1, k + 1, figsize=(0.75 * (k + 1), 0.75 * (n + 1)), squeeze=False)
-    for ax in axes.ravel():
-        ax.set_axis_off()
-    for j in range(k):
-        plots.show_image(axes[0, j + 1], refs[j])
-    for i in range(n):
-        plots.show_image(axes[i + 1, 0], real[i])
-        for j in range(k):
-            plots.show_image(axes[i + 1, j + 1], cells[i, j])
-    fig.suptitle(f'CycleGAN ({task}): the reference (top)\ntranslated; the real digit (left) unused', fontsize=7)
-    plots.save_figure(fig, path)
 
 
 def _paper(task: str, setting: str, model: str) -> dict | None:
@@ -316,8 +235,12 @@ def committed_runs(out: str | None = None) -> dict[str, dict]:
     return runs
 
 
-def run(seeds=SEEDS, tasks=TASKS, root: str = ROOT, quick: bool = False) -> dict:
-    """Every job (skipping finished ones), the CycleGAN rows' metrics, the table and figures."""
+def run(seeds=SEEDS, tasks=TASKS, root: str = ROOT, quick: bool = False, only: tuple[str, ...] = ()) -> dict:
+    """Every job (or those named in `only`; finished ones skipped), the CycleGAN rows' metrics, and
+    after each job the table and figures, from every finished run under `root` (so runs trained by
+    separate invocations, e.g. two `--only` at once on a machine with the cores, share one table)."""
+    from puppet import curves
+
     full = not quick and set(tasks) == set(TASKS) and set(seeds) == set(SEEDS)  # else: runs/partial-results/
     out = grid.results_dir(OUT, 'puppet', full=full)
     os.makedirs(out, exist_ok=True)
@@ -325,22 +248,21 @@ def run(seeds=SEEDS, tasks=TASKS, root: str = ROOT, quick: bool = False) -> dict
     per_run: dict[str, dict | None] = {}
     committed = committed_runs() if full else {}
     for job in jobs(seeds, tasks, quick=quick):
-        if job.name in committed and not os.path.exists(os.path.join(root, job.name)):
+        if job.name in committed and job.name not in only and not os.path.exists(os.path.join(root, job.name)):
             print(f'{job.name}: kept from the committed table ({OUT}), not under {root}', file=sys.stderr, flush=True)
             per_run[job.name] = committed[job.name]
-            continue
+    for job in [j for j in jobs(seeds, tasks, quick=quick) if j.name not in per_run and (not only or j.name in only)]:
         result = grid.run_jobs([job], root, reuse=grid.finished)[job.name]
         out = grid.results_dir(OUT, 'puppet', full=full)  # after a failed run: not the committed folder
         os.makedirs(out, exist_ok=True)
         workdir, task = os.path.join(root, job.name), job.overrides['data.task']  # 'size' in both settings
         if result is not None and job.method == 'cyclegan':
-            result = cyclegan_metrics(workdir, task, quick=quick)
-        per_run[job.name] = result
+            result = baseline.cyclegan_metrics(workdir, task, quick=quick)
+        if result is not None:  # a failed run (or one another invocation holds) is left out of the table
+            per_run[job.name] = result
         if result is not None:  # the budget curve of every kept checkpoint
-            from puppet import curves
-
             if job.method == 'cyclegan':
-                curve = cyclegan_curve(workdir, task, quick=quick)
+                curve = baseline.cyclegan_curve(workdir, task, quick=quick)
             else:
                 curve = curves.score_run(workdir)
             grid.wrote(curves.plot({job.name: curve}, os.path.join(out, f'curve_{job.name}.png')))
@@ -351,10 +273,30 @@ def run(seeds=SEEDS, tasks=TASKS, root: str = ROOT, quick: bool = False) -> dict
             src = os.path.join(root, job.name, 'manipulation.png')
             if os.path.exists(src):
                 shutil.copyfile(src, grid.wrote(os.path.join(out, f'grid_{task}_{model}.png')))
-        table, lines = summarize(per_run, seeds, tasks)
-        write_result(out, 'table', table | {'root': root, 'quick': quick}, lines)
-        compare_curves(out, seeds[0], tasks)
+        _write_table(out, {**finished_runs(root, seeds, tasks, quick=quick), **per_run}, seeds, tasks, root, quick)
+    return _write_table(out, {**finished_runs(root, seeds, tasks, quick=quick), **per_run}, seeds, tasks, root, quick)
+
+
+def _write_table(out: str, per_run: dict, seeds, tasks, root: str, quick: bool) -> dict:
+    table, lines = summarize(per_run, seeds, tasks)
+    write_result(out, 'table', table | {'root': root, 'quick': quick}, lines)
+    compare_curves(out, seeds[0], tasks)
     return table
+
+
+def finished_runs(root: str, seeds, tasks, *, quick: bool) -> dict[str, dict]:
+    """The results of every finished run of the table under `root`, whoever trained it: a PuppetGAN
+    run's results.json, a CycleGAN run's puppet metrics once scored (`baseline.cyclegan_metrics`)."""
+    runs = {}
+    for job in jobs(seeds, tasks, quick=quick):
+        workdir = os.path.join(root, job.name)
+        scored = os.path.join(workdir, 'puppet_metrics.json')
+        if job.method == 'puppet' and grid.finished(job, workdir):
+            runs[job.name] = grid.read_results(workdir)
+        elif job.method == 'cyclegan' and os.path.exists(scored) and grid.finished(job, workdir):
+            with open(scored) as f:
+                runs[job.name] = json.load(f)
+    return runs
 
 
 def compare_curves(out: str, seed: int, tasks=TASKS) -> list[str]:
@@ -380,9 +322,12 @@ def compare_curves(out: str, seed: int, tasks=TASKS) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = grid.parser('python -m puppet.experiments', __doc__, seeds=SEEDS, root=ROOT)
     parser.add_argument('--tasks', default=','.join(TASKS), help='comma-separated: rotation,size')
+    parser.add_argument('--only', default='', help='comma-separated job names (default: every job, in order)')
     args = parser.parse_args(argv)
     tasks = grid.choices(parser, '--tasks', args.tasks, TASKS)
-    print(run(args.seeds, tasks, grid.root_of(args, ROOT), args.quick)['rows'].keys(), file=sys.stderr)
+    names = [j.name for j in jobs(args.seeds, tasks, quick=args.quick)]
+    only = grid.choices(parser, '--only', args.only, names) if args.only else ()
+    print(run(args.seeds, tasks, grid.root_of(args, ROOT), args.quick, only)['rows'].keys(), file=sys.stderr)
     return grid.exit_status()
 
 

@@ -97,7 +97,7 @@ def test_run_keeps_each_puppet_runs_budget_curve_and_grid_beside_the_table(tmp_p
     import json
 
     from common import grid
-    from puppet import curves, experiments
+    from puppet import baseline, curves, experiments
 
     root = tmp_path / 'runs'
     job = experiments.jobs((0,), ('rotation',), quick=True)[0]  # puppetgan-rotation-seed0
@@ -107,11 +107,11 @@ def test_run_keeps_each_puppet_runs_budget_curve_and_grid_beside_the_table(tmp_p
     monkeypatch.setattr(grid, 'PARTIAL_ROOT', str(tmp_path / 'partial'))
     monkeypatch.setattr(grid, 'run_jobs', lambda jobs, r, reuse: {j.name: {'acc': 0.5} for j in jobs})
     monkeypatch.setattr(experiments, 'validate_estimators', lambda out: None)
-    monkeypatch.setattr(experiments, 'cyclegan_metrics', lambda *a, **k: {'acc': 0.1})
+    monkeypatch.setattr(baseline, 'cyclegan_metrics', lambda *a, **k: {'acc': 0.1})
     monkeypatch.setattr(experiments, 'summarize', lambda per_run, seeds, tasks: ({'rows': {}}, []))
     monkeypatch.setattr(curves, 'score_run', lambda w: curve if w.endswith(job.name) else {'points': []})
     cyclegan_curve = {'points': [{'step': 4, 'acc': 0.1}]}
-    monkeypatch.setattr(experiments, 'cyclegan_curve', lambda w, task, quick: task == 'rotation' and cyclegan_curve)
+    monkeypatch.setattr(baseline, 'cyclegan_curve', lambda w, task, quick: task == 'rotation' and cyclegan_curve)
     drawn = {}
     monkeypatch.setattr(curves, 'plot', lambda c, path, title=None: drawn.update({path: c}) or path)
     experiments.run((0,), ('rotation',), str(root), quick=True)
@@ -155,10 +155,41 @@ def test_a_fresh_clone_keeps_the_committed_runs_instead_of_training_them_again(t
     assert tables[-1]['puppetgan-rotation-seed0'] == result and tables[-1]['supervised-size_varied-seed0'] == result
 
 
+def test_only_trains_the_named_jobs_and_the_table_holds_every_finished_run_under_the_root(tmp_path, monkeypatch):
+    import json
+
+    from common import grid
+    from puppet import curves
+
+    root = tmp_path / 'runs'
+    elsewhere = experiments.jobs((0,), ('rotation',), quick=True)[0]  # finished by another invocation
+    (root / elsewhere.name).mkdir(parents=True)
+    (root / elsewhere.name / 'config.json').write_text(elsewhere.config().to_json())
+    (root / elsewhere.name / 'results.json').write_text(json.dumps({'acc': 0.6}))
+    trained, tables = [], []
+    monkeypatch.setattr(grid, 'PARTIAL_ROOT', str(tmp_path / 'partial'))
+    monkeypatch.setattr(
+        grid, 'run_jobs', lambda jobs, r, reuse: trained.extend(j.name for j in jobs) or {jobs[0].name: {'acc': 0.5}}
+    )
+    monkeypatch.setattr(experiments, 'validate_estimators', lambda out: None)
+    monkeypatch.setattr(curves, 'score_run', lambda w: {'points': []})
+    monkeypatch.setattr(curves, 'plot', lambda c, path, title=None: path)
+    monkeypatch.setattr(
+        experiments, 'summarize', lambda per_run, s, t: tables.append(dict(per_run)) or ({'rows': {}}, [])
+    )
+    experiments.run((0,), ('rotation',), str(root), quick=True, only=('supervised-rotation-seed0',))
+    assert trained == ['supervised-rotation-seed0']
+    assert tables[-1] == {elsewhere.name: {'acc': 0.6}, 'supervised-rotation-seed0': {'acc': 0.5}}
+    with pytest.raises(SystemExit) as exit_:  # a name that is no job of the table: one line, exit 2
+        experiments.main(['--quick', '--tasks=rotation', '--only=puppetgan-rotaton-seed0'])
+    assert exit_.value.code == 2
+
+
 def test_a_cyclegan_row_gets_a_budget_curve_scored_like_puppetgans(tmp_path):
     from common import train
     from common.cyclegan import config as cyclegan_config
     from common.cyclegan import method as cyclegan_method
+    from puppet import baseline
 
     config = cyclegan_config.get_config('tiny')
     for field, value in experiments.cyclegan_overrides('size', quick=True).items():
@@ -166,10 +197,10 @@ def test_a_cyclegan_row_gets_a_budget_curve_scored_like_puppetgans(tmp_path):
         config[section][key] = value
     workdir = str(tmp_path / 'cyclegan-size-seed0')
     train.train_and_evaluate(cyclegan_method.make(config), config, workdir)
-    curve = experiments.cyclegan_curve(workdir, 'size', quick=True)
+    curve = baseline.cyclegan_curve(workdir, 'size', quick=True)
     assert [p['step'] for p in curve['points']] == [2, 4]
-    final = experiments.cyclegan_metrics(workdir, 'size', quick=True)  # the newest checkpoint, cached
+    final = baseline.cyclegan_metrics(workdir, 'size', quick=True)  # the newest checkpoint, cached
     assert (
         curve['last']['acc'] == pytest.approx(final['acc']) and curve['last']['ceiling_acc'] == final['ceiling']['acc']
     )
-    assert experiments.cyclegan_curve(workdir, 'size', quick=True) == curve  # nothing rescored
+    assert baseline.cyclegan_curve(workdir, 'size', quick=True) == curve  # nothing rescored
