@@ -247,6 +247,7 @@ def run(seeds=SEEDS, tasks=TASKS, root: str = ROOT, quick: bool = False, only: t
     validate_estimators(out)
     per_run: dict[str, dict | None] = {}
     committed = committed_runs() if full else {}
+    table = None
     for job in jobs(seeds, tasks, quick=quick):
         if job.name in committed and job.name not in only and not os.path.exists(os.path.join(root, job.name)):
             print(f'{job.name}: kept from the committed table ({OUT}), not under {root}', file=sys.stderr, flush=True)
@@ -273,8 +274,14 @@ def run(seeds=SEEDS, tasks=TASKS, root: str = ROOT, quick: bool = False, only: t
             src = os.path.join(root, job.name, 'manipulation.png')
             if os.path.exists(src):
                 shutil.copyfile(src, grid.wrote(os.path.join(out, f'grid_{task}_{model}.png')))
-        _write_table(out, {**finished_runs(root, seeds, tasks, quick=quick), **per_run}, seeds, tasks, root, quick)
-    return _write_table(out, {**finished_runs(root, seeds, tasks, quick=quick), **per_run}, seeds, tasks, root, quick)
+        table = _write_table(
+            out, {**finished_runs(root, seeds, tasks, quick=quick), **per_run}, seeds, tasks, root, quick
+        )
+    if table is None:  # nothing to train (every job kept from the committed table): the table once
+        table = _write_table(
+            out, {**finished_runs(root, seeds, tasks, quick=quick), **per_run}, seeds, tasks, root, quick
+        )
+    return table
 
 
 def _write_table(out: str, per_run: dict, seeds, tasks, root: str, quick: bool) -> dict:
