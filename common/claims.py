@@ -128,6 +128,14 @@ def _puppet_bound_verdict(o: dict) -> tuple[str, str]:
     ), why + ' (the measurement holds; the unsupervised rows are read against it)'
 
 
+def _seeds_text(table: dict) -> str:
+    """The seeds of the table's PuppetGAN rows, e.g. '0-2' (or '0,2')."""
+    seeds = sorted({int(x) for k, row in table['rows'].items() if k.endswith('/PuppetGAN') for x in row['seeds']})
+    if seeds and seeds == list(range(seeds[0], seeds[-1] + 1)) and len(seeds) > 2:
+        return f'{seeds[0]}-{seeds[-1]}'
+    return ','.join(map(str, seeds)) or '0'
+
+
 def _puppet_ours(d: dict) -> dict:
     out = {}
     for key, cell in d['rows'].items():  # 'task/model'
@@ -316,7 +324,8 @@ CLAIMS = (
         _puppet_ours,
         _puppet_verdict,
         lambda d: (
-            f'seed 0, 3000 steps of batch 16 per row; tasks: {"; ".join(sorted({k.split("/")[0] for k in d["rows"]}))}'
+            f'seeds {_seeds_text(d)} (PuppetGAN; the other rows seed 0), 3000 steps of batch 16 per run, the '
+            f'mean over seeds; tasks: {"; ".join(sorted({k.split("/")[0] for k in d["rows"]}))}'
         ),
         'grid_rotation_puppetgan.png',
     ),

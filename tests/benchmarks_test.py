@@ -90,3 +90,33 @@ def test_specks_probe_names_a_bad_steps_list(tmp_path, capsys):
     with pytest.raises(SystemExit):
         puppet_specks.main([str(tmp_path), '--steps=last'])
     assert "'last' is not valid" in capsys.readouterr().err
+
+
+def test_gain_probe_reads_a_half_turn_as_half_and_no_turn_as_zero():
+    """A bar turned by the reference's angle (exact), by half of it, and not at all: gains 1, 0.5
+    and 0 (the probe divides each row's slope by the exact one's), where r_attr would read 1, 1, 0."""
+    import puppet_gain
+
+    from common.synth import geometry
+
+    angles = np.linspace(-40.0, 40.0, 5)
+    bar = -np.ones((1, 32, 32, 1), np.float32)
+    bar[0, 6:26, 14:18] = 1.0
+
+    def turned(factor):  # [M=1, N=1, K, 32, 32, 1]
+        return np.asarray(geometry.rotate(np.repeat(bar, len(angles), 0), factor * angles))[None, None]
+
+    exact = puppet_gain.measured(turned(1.0), 'rotation')
+    for factor in (1.0, 0.5, 0.0):
+        out = puppet_gain.gain(puppet_gain.measured(turned(factor), 'rotation'), exact, angles)
+        assert out['gain_median'] == pytest.approx(factor, abs=0.06)
+        assert out['change_at_extremes'][1] == pytest.approx(40.0 * factor, abs=3.0)
+    assert out['exact_change_at_extremes'][0] == pytest.approx(-40.0, abs=3.0)
+
+
+def test_gain_probe_names_a_folder_that_is_not_a_run(tmp_path, capsys):
+    import puppet_gain
+
+    with pytest.raises(SystemExit):
+        puppet_gain.main([str(tmp_path)])
+    assert 'not a run workdir' in capsys.readouterr().err
