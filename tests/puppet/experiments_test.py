@@ -61,6 +61,21 @@ def test_table_rows_state_their_seeds_and_sit_beside_the_paper():
     assert '| size, varied | supervised | (not run yet) |' in text
 
 
+def test_the_ceiling_row_scores_the_exact_manipulation_as_a_model_by_every_runs_judge():
+    """The exact manipulation's own numbers, averaged over the ceilings of a setting's runs (each
+    run's judge scores it), as a row of its own; a setting with no run has none."""
+    ceiling = {'acc': 0.9, 'acc_central': 0.96, 'acc_true_label': 0.9, 'r_attr': 1.0, 'r_rest': 0.0}
+    ceiling |= {'r_rest_abs': 0.0, 'v_rest_std01': 0.0, 'v_rest_var': 0.0}
+    per_run = {
+        'puppetgan-rotation-seed0': _row(0.8, 0.9) | {'ceiling': ceiling},
+        'supervised-rotation-seed0': _row(0.85, 0.95) | {'ceiling': ceiling | {'acc': 0.94}},
+    }
+    result, lines = experiments.summarize(per_run, (0,), ('rotation', 'size'))
+    assert result['exact']['rotation']['acc'] == pytest.approx(0.92) and list(result['exact']) == ['rotation']
+    assert '| rotation | exact (ceiling) | | 0.92 | 0.92 | 0.96 | 1.00 | 0.00 | 0.00 | 0.000 | 0.000 | |' in lines
+    assert 'rotation/exact' not in result['rows']  # the claims read model rows only
+
+
 def test_ablation_reuses_the_tables_rotation_run_and_writes_a_row_per_recipe():
     from puppet import ablation
 
