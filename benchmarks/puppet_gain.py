@@ -11,7 +11,6 @@ Writes benchmarks/results/puppet_gain_<run>.{json,md}.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -49,22 +48,14 @@ def gain(model: np.ndarray, exact: np.ndarray, references: np.ndarray) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    from puppet_specks import checkpoint_cells
+    from puppet_specks import checkpoint_cells, run_args
 
     from common import train
     from common.data import puppet_digits
-    from common.grid import int_list
     from common.report import write_result
     from puppet import judge, method
 
-    parser = argparse.ArgumentParser(prog='python benchmarks/puppet_gain.py', description=__doc__.split('\n')[0])
-    parser.add_argument('run', help='a PuppetGAN workdir (rotation or size)')
-    parser.add_argument('--steps', type=int_list, default=(2500, 3000), help='comma-separated kept checkpoints')
-    parser.add_argument('--out', default=os.path.join(HERE, 'results'))
-    args = parser.parse_args(argv)
-    if not os.path.isdir(os.path.join(args.run, 'ckpt')):
-        parser.error(f'{args.run}: not a run workdir (no ckpt/ in it)')
-    name = os.path.basename(os.path.normpath(args.run))
+    args, name = run_args('puppet_gain.py', __doc__, 'a PuppetGAN workdir (rotation or size)', argv)
     config, _, _ = train.restore(args.run, method.make)
     task = config.data.task
     real, _ = puppet_digits.real('test', config.seed, config.data)

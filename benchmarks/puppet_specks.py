@@ -70,18 +70,25 @@ def checkpoint_cells(run: str, step: int) -> tuple[np.ndarray, np.ndarray]:
     return np.stack([np.asarray(manipulate(real, refs)) for refs in sweeps.attr]), np.asarray(sweeps.attr_values)
 
 
-def main(argv: list[str]) -> int:
+def run_args(script: str, doc: str, run_help: str, argv: list[str]) -> tuple[argparse.Namespace, str]:
+    """(the flags of a probe of one run's kept checkpoints: RUN, --steps, --out; the run's name),
+    a folder that is not a run workdir refused in one line."""
     from common.grid import int_list
-    from common.report import write_result
 
-    parser = argparse.ArgumentParser(prog='python benchmarks/puppet_specks.py', description=__doc__.split('\n')[0])
-    parser.add_argument('run', help='a size-task PuppetGAN workdir')
+    parser = argparse.ArgumentParser(prog=f'python benchmarks/{script}', description=doc.split('\n')[0])
+    parser.add_argument('run', help=run_help)
     parser.add_argument('--steps', type=int_list, default=(2500, 3000), help='comma-separated kept checkpoints')
     parser.add_argument('--out', default=os.path.join(HERE, 'results'))
     args = parser.parse_args(argv)
     if not os.path.isdir(os.path.join(args.run, 'ckpt')):
         parser.error(f'{args.run}: not a run workdir (no ckpt/ in it)')
-    name = os.path.basename(os.path.normpath(args.run))
+    return args, os.path.basename(os.path.normpath(args.run))
+
+
+def main(argv: list[str]) -> int:
+    from common.report import write_result
+
+    args, name = run_args('puppet_specks.py', __doc__, 'a size-task PuppetGAN workdir', argv)
     result: dict = {'run': name, 'steps': {}}
     lines = [f'# Specks and the size estimator: {name}', '']
     lines += ['r_attr with the convex hull of all ink (the protocol) and of the largest ink component only;']
