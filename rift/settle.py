@@ -43,7 +43,8 @@ import numpy as np
 
 from common import grid
 from common.report import write_result
-from rift import curves, experiments
+from rift import curves, experiments, metrics
+from rift.roles import ROLES
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results', 'settle')
 ROOT = 'runs/rift-settle'
@@ -192,7 +193,45 @@ def summarize(cells: dict[tuple[str, str, int], dict]) -> tuple[dict, list[str]]
             f'References on the same pairs: oracle {pct(np.mean([c["oracle"] for c in refs]))}, '
             f'RAND {pct(np.mean([c["rand"] for c in refs]))}.',
         ]
-    return {'rows': rows}, lines
+    across = across_assignments(cells)
+    if across:
+        lines += [
+            '',
+            "Across the three assignments (the seed's Table 1 columns): 3DS = the mean ACC over A, B and C;",
+            'RD = 100 sum_k |ACC_k^S - ACC_k^C| / sum_k (ACC_k^S + ACC_k^C) over the six factors, S where a',
+            'factor is target-specific, C where it is shared (`rift.metrics.relative_discrepancy`).',
+            '',
+            '| row | seed | ACC A | ACC B | ACC C | 3DS | RD | seed: 3DS / RD |',
+            '|---|---|---|---|---|---|---|---|',
+        ]
+        for (row, seed), v in across.items():
+            accs = ' | '.join(pct(v['acc'][r]) for r in ROLES)
+            lines.append(f'| {row} | {seed} | {accs} | {pct(v["3ds"])} | {v["rd"]:.0f} | {SEED_TABLE.get(row, "")} |')
+    return {'rows': rows, 'across': {f'{row} | {seed}': v for (row, seed), v in across.items()}}, lines
+
+
+# The seed's Table 1 (3DS / RD) for the rows it has.
+SEED_TABLE = {'RIFT exported': '88 / 6'}
+
+
+def across_assignments(cells: dict[tuple[str, str, int], dict]) -> dict[tuple[str, int], dict]:
+    """{(row, seed): {'acc': {A, B, C}, '3ds', 'rd', 'rd_per_factor'}} of every row and seed with a
+    cell on all three assignments (3DS and RD as the seed's Table 1 computes them)."""
+    out = {}
+    for row, seed in dict.fromkeys((row, seed) for row, _, seed in cells):
+        have = {r: cells.get((row, r, seed)) for r in ROLES}
+        if not all(c and 'scores' in c for c in have.values()):
+            continue
+        per_factor = {(r, d): have[r]['scores'][d]['acc_per_factor'] for r in ROLES for d in metrics.DIRECTIONS}
+        rd = metrics.relative_discrepancy(per_factor)
+        accs = {r: have[r]['acc'] for r in ROLES}
+        out[(row, seed)] = {
+            'acc': accs,
+            '3ds': float(np.mean(list(accs.values()))),
+            'rd': rd['rd'],
+            'rd_per_factor': rd['per_factor'],
+        }
+    return out
 
 
 def committed_cells(out: str | None = None) -> dict[tuple[str, str, int], dict]:

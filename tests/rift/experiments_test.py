@@ -208,3 +208,19 @@ def test_a_cyclegan_on_a_rift_world_gets_a_budget_curve_scored_by_the_protocol(t
     assert 0 <= curve['points'][0]['acc'] <= 1 and curve['points'][0]['spread_exact_a2b'] is None
     assert curves.score_cyclegan_run(workdir, 'A') == curve  # nothing rescored
     assert os.path.exists(curves.plot({'cyclegan': curve}, str(tmp_path / 'curve.png')))
+
+
+def test_settle_gives_3ds_and_rd_for_rows_on_every_assignment():
+    from rift import settle
+
+    def cell(r, specific, shared):
+        return settle._cell({'translator': 'rift', 'rift': _scores(r, specific, shared)}, None, 'RIFT exported')
+
+    cells = {('RIFT exported', r, 0): cell(r, 0.9, 0.6) for r in ROLES}
+    cells[('CycleGAN', 'A', 0)] = cell('A', 0.2, 0.8)  # one assignment only: no 3DS, no RD
+    table, lines = settle.summarize(cells)
+    assert list(table['across']) == ['RIFT exported | 0']
+    rift = table['across']['RIFT exported | 0']
+    # every factor is specific (0.9) somewhere and shared (0.6) elsewhere: RD = 100 * 6 * 0.3 / (6 * 1.5)
+    assert rift['3ds'] == pytest.approx(0.75) and rift['rd'] == pytest.approx(20.0)
+    assert '| RIFT exported | 0 | 75 | 75 | 75 | 75 | 20 | 88 / 6 |' in '\n'.join(lines)
