@@ -219,10 +219,22 @@ def _settle_rift_ours(d: dict) -> dict:
                 sa,
                 cell.get('rand', float('nan')),
             )
+    for key, v in d.get('across', {}).items():
+        row, seed = key.split(' | ')
+        out[f'{row}, A + B + C, seed {seed}: 3DS / RD'] = (v['3ds'], v['rd'])
     return out
 
 
 def _settle_rift_verdict(o: dict) -> tuple[str, str]:
+    across = {k: v for k, v in o.items() if k.startswith('RIFT exported, A + B + C')}
+    bound = {k: v for k, v in o.items() if k.startswith('supervised, target margin, A + B + C')}
+    if across:
+        name, (three, rd) = max(across.items(), key=lambda kv: kv[1][0])
+        why = f'{name.split(":")[0]}: 3DS {100 * three:.0f}, RD {rd:.0f}; the seed reports 88 / 6' + ''.join(
+            f'; the same nets trained on the exact answers reach {100 * b[0]:.0f} / {b[1]:.0f}' for b in bound.values()
+        )
+        ok, some = three >= 0.8 and rd <= 15, three >= 0.5
+        return (VERDICTS[0] if ok else VERDICTS[1] if some else VERDICTS[2]), why
     rift = {k: v for k, v in o.items() if k.startswith('RIFT exported, A')}
     if not rift:
         return VERDICTS[2], 'no RIFT exported row on A has finished'

@@ -27,9 +27,9 @@ and a run whose row is already in the committed table but whose workdir is not u
 fresh clone) is kept from the table, not trained again (name it in --only to redo it).
 After each job its kept checkpoints are scored (`rift.curves`) and the table is rewritten from
 what has finished: rift/results/settle/table.{json,md} (last checkpoint, and best by ground
-truth, labelled), and per run curve_<run>.{json,png} (the budget curve) and grid_<run>.png (its
-last translations). `--quick` runs tiny versions into
-runs/partial-results (a smoke test).
+truth, labelled; 3DS and RD for a row run on all three assignments), and per run
+curve_<run>.{json,png} (the budget curve) and grid_<run>.png (its last translations). `--quick`
+runs tiny versions into runs/partial-results (a smoke test).
 """
 
 from __future__ import annotations

@@ -58,6 +58,24 @@ def test_puppet_verdict_reads_each_task_against_its_bound_or_says_it_has_only_th
     )
 
 
+def test_rift_verdict_reads_3ds_and_rd_across_the_assignments_once_they_are_in():
+    table = {
+        'rows': {'RIFT exported | A | 0': {'acc': 0.21, 'steps': 12000, 'rand': 0.13, 'wacv2022': {}}},
+        'across': {
+            'RIFT exported | 0': {'3ds': 0.20, 'rd': 44.0},
+            'supervised, target margin | 0': {'3ds': 0.90, 'rd': 1.3},
+        },
+    }
+    verdict, why = claims._settle_rift_verdict(claims._settle_rift_ours(table))
+    assert verdict == 'not at this scale' and '3DS 20, RD 44' in why and 'reach 90 / 1' in why
+    table['across']['RIFT exported | 0'] = {'3ds': 0.85, 'rd': 9.0}
+    assert claims._settle_rift_verdict(claims._settle_rift_ours(table))[0] == 'reproduced'
+    table['across']['RIFT exported | 0'] = {'3ds': 0.60, 'rd': 30.0}
+    assert claims._settle_rift_verdict(claims._settle_rift_ours(table))[0] == 'partly'
+    del table['across']  # before C is in: assignment A's row
+    assert 'ACC 0.21' in claims._settle_rift_verdict(claims._settle_rift_ours(table))[1]
+
+
 def test_a_missing_result_names_its_command(tmp_path, monkeypatch):
     monkeypatch.setattr(reproduction, 'results_folder', lambda method, quick: str(tmp_path / method))
     text = reproduction.build()
