@@ -206,12 +206,19 @@ def summarize(cells: dict[tuple[str, str, int], dict]) -> tuple[dict, list[str]]
         ]
         for (row, seed), v in across.items():
             accs = ' | '.join(pct(v['acc'][r]) for r in ROLES)
-            lines.append(f'| {row} | {seed} | {accs} | {pct(v["3ds"])} | {v["rd"]:.0f} | {SEED_TABLE.get(row, "")} |')
+            lines.append(f'| {row} | {seed} | {accs} | {pct(v["3ds"])} | {v["rd"]:.0f} | {_seed(row)} |')
     return {'rows': rows, 'across': {f'{row} | {seed}': v for (row, seed), v in across.items()}}, lines
 
 
-# The seed's Table 1 (3DS / RD) for the rows it has.
-SEED_TABLE = {'RIFT exported': '88 / 6'}
+# The seed's Table 1 (3DS / RD, `rift.method.PAPER`) for the rows it has.
+SEED_TABLE = {'RIFT exported': 'RIFT', 'MUNIT-style': 'MUNIT'}
+
+
+def _seed(row: str) -> str:
+    from rift.method import PAPER  # jax and the nets: only when a table is written
+
+    paper = PAPER.get(SEED_TABLE.get(row, ''))
+    return f'{paper["3ds"]} / {paper["rd"]}' if paper else ''
 
 
 def across_assignments(cells: dict[tuple[str, str, int], dict]) -> dict[tuple[str, int], dict]:
