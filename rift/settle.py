@@ -27,7 +27,8 @@ and a run whose row is already in the committed table but whose workdir is not u
 fresh clone) is kept from the table, not trained again (name it in --only to redo it).
 After each job its kept checkpoints are scored (`rift.curves`) and the table is rewritten from
 what has finished: rift/results/settle/table.{json,md} (last checkpoint, and best by ground
-truth, labelled; 3DS and RD for a row run on all three assignments), and per run
+truth, labelled; 3DS and RD for a row run on all three assignments; the capacity sweep; the seeds'
+spread: `rift.settle_table`), and per run
 curve_<run>.{json,png} (the budget curve) and grid_<run>.png (its last translations). `--quick`
 runs tiny versions into runs/partial-results (a smoke test).
 """
@@ -39,12 +40,10 @@ import os
 import shutil
 import sys
 
-import numpy as np
-
 from common import grid
 from common.report import write_result
-from rift import curves, experiments, metrics
-from rift.roles import ROLES
+from rift import curves, experiments
+from rift.settle_table import summarize
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results', 'settle')
 ROOT = 'runs/rift-settle'
@@ -152,92 +151,6 @@ def _cell(result: dict | None, curve: dict | None, row: str) -> dict | None:
             out['acc_noisy'] = last['acc_noisy']
         out['best'] = {'step': curve['best']['step'], 'acc': curve['best']['acc']}
         out['curve'] = [(p['step'], p['acc_a2b'], p['acc_b2a']) for p in curve['points']]
-    return out
-
-
-def summarize(cells: dict[tuple[str, str, int], dict]) -> tuple[dict, list[str]]:
-    """(numbers, markdown lines) of the finished runs: a row per (row, assignment, seed)."""
-    pct = lambda v: '' if v is None else f'{100 * v:.0f}'  # noqa: E731
-    lines = [
-        "# RIFT at CPU scale on the 'close' 3D-shapes world (32 px), beside the supervised bound",
-        '',
-        'ACC (%) per direction and their mean (the many-to-many protocol, by the close-camera attribute',
-        'classifier); noisy: ACC of translations made through the training noise, as the authors translate;',
-        'CP / SA: the WACV 2022 content preservation and style accuracy as `compute_metrics.py` computes',
-        'them; spread: how much A -> B outputs vary across sources for one guide (exact translations:',
-        'in brackets; near 0 = a collapse to one image); best: the checkpoint with the highest ACC',
-        '(selected by ground truth, as the authors select theirs). Every number is the last checkpoint',
-        'unless labelled best.',
-        '',
-        '| row | roles | seed | steps | ACC A->B | ACC B->A | ACC | noisy | CP | SA | spread | best (step) |',
-        '|---|---|---|---|---|---|---|---|---|---|---|---|',
-    ]
-    rows = {}
-    for (row, roles, seed), cell in cells.items():
-        rows[f'{row} | {roles} | {seed}'] = cell
-        w = cell.get('wacv2022') or {}
-        spread = cell.get('spread_a2b')
-        exact = cell.get('spread_exact_a2b')
-        spread_text = '' if spread is None else f'{spread:.3f}' + ('' if exact is None else f' ({exact:.3f})')
-        best = cell.get('best')
-        best_text = f'{pct(best["acc"])} ({best["step"]})' if best else ''
-        lines.append(
-            f'| {row} | {roles} | {seed} | {cell.get("steps", "")} | {pct(cell["a2b"])} | {pct(cell["b2a"])} | '
-            f'{pct(cell["acc"])} | {pct(cell.get("acc_noisy"))} | {pct(w.get("content_preservation"))} | '
-            f'{pct(w.get("style_accuracy"))} | {spread_text} | {best_text} |'
-        )
-    refs = [c for c in cells.values() if 'oracle' in c]
-    if refs:
-        lines += [
-            '',
-            f'References on the same pairs: oracle {pct(np.mean([c["oracle"] for c in refs]))}, '
-            f'RAND {pct(np.mean([c["rand"] for c in refs]))}.',
-        ]
-    across = across_assignments(cells)
-    if across:
-        lines += [
-            '',
-            "Across the three assignments (the seed's Table 1 columns): 3DS = the mean ACC over A, B and C;",
-            'RD = 100 sum_k |ACC_k^S - ACC_k^C| / sum_k (ACC_k^S + ACC_k^C) over the six factors, S where a',
-            'factor is target-specific, C where it is shared (`rift.metrics.relative_discrepancy`).',
-            '',
-            '| row | seed | ACC A | ACC B | ACC C | 3DS | RD | seed: 3DS / RD |',
-            '|---|---|---|---|---|---|---|---|',
-        ]
-        for (row, seed), v in across.items():
-            accs = ' | '.join(pct(v['acc'][r]) for r in ROLES)
-            lines.append(f'| {row} | {seed} | {accs} | {pct(v["3ds"])} | {v["rd"]:.0f} | {_seed(row)} |')
-    return {'rows': rows, 'across': {f'{row} | {seed}': v for (row, seed), v in across.items()}}, lines
-
-
-# The seed's Table 1 (3DS / RD, `rift.method.PAPER`) for the rows it has.
-SEED_TABLE = {'RIFT exported': 'RIFT', 'MUNIT-style': 'MUNIT'}
-
-
-def _seed(row: str) -> str:
-    from rift.method import PAPER  # jax and the nets: only when a table is written
-
-    paper = PAPER.get(SEED_TABLE.get(row, ''))
-    return f'{paper["3ds"]} / {paper["rd"]}' if paper else ''
-
-
-def across_assignments(cells: dict[tuple[str, str, int], dict]) -> dict[tuple[str, int], dict]:
-    """{(row, seed): {'acc': {A, B, C}, '3ds', 'rd', 'rd_per_factor'}} of every row and seed with a
-    cell on all three assignments (3DS and RD as the seed's Table 1 computes them)."""
-    out = {}
-    for row, seed in dict.fromkeys((row, seed) for row, _, seed in cells):
-        have = {r: cells.get((row, r, seed)) for r in ROLES}
-        if not all(c and 'scores' in c for c in have.values()):
-            continue
-        per_factor = {(r, d): have[r]['scores'][d]['acc_per_factor'] for r in ROLES for d in metrics.DIRECTIONS}
-        rd = metrics.relative_discrepancy(per_factor)
-        accs = {r: have[r]['acc'] for r in ROLES}
-        out[(row, seed)] = {
-            'acc': accs,
-            '3ds': float(np.mean(list(accs.values()))),
-            'rd': rd['rd'],
-            'rd_per_factor': rd['per_factor'],
-        }
     return out
 
 

@@ -211,16 +211,53 @@ def test_a_cyclegan_on_a_rift_world_gets_a_budget_curve_scored_by_the_protocol(t
 
 
 def test_settle_gives_3ds_and_rd_for_rows_on_every_assignment():
-    from rift import settle
+    from rift import settle, settle_table
 
     def cell(r, specific, shared):
         return settle._cell({'translator': 'rift', 'rift': _scores(r, specific, shared)}, None, 'RIFT exported')
 
     cells = {('RIFT exported', r, 0): cell(r, 0.9, 0.6) for r in ROLES}
     cells[('CycleGAN', 'A', 0)] = cell('A', 0.2, 0.8)  # one assignment only: no 3DS, no RD
-    table, lines = settle.summarize(cells)
+    table, lines = settle_table.summarize(cells)
     assert list(table['across']) == ['RIFT exported | 0']
     rift = table['across']['RIFT exported | 0']
     # every factor is specific (0.9) somewhere and shared (0.6) elsewhere: RD = 100 * 6 * 0.3 / (6 * 1.5)
     assert rift['3ds'] == pytest.approx(0.75) and rift['rd'] == pytest.approx(20.0)
     assert '| RIFT exported | 0 | 75 | 75 | 75 | 75 | 20 | 88 / 6 |' in '\n'.join(lines)
+
+
+def test_settle_sweeps_the_style_channel_and_spreads_the_seeds():
+    from rift import settle, settle_table
+
+    def cell(specific, shared, style=None):
+        out = settle._cell({'translator': 'rift', 'rift': _scores('A', specific, shared)}, None, 'RIFT exported')
+        return out | ({'style_mean_abs': [(10, 0.4), (12000, style)]} if style is not None else {})
+
+    cells = {
+        ('RIFT exported', 'A', 0): cell(0.1, 0.3, style=0.006),
+        ('RIFT unlimited', 'A', 0): cell(0.6, 0.6),
+        ('RIFT exported', 'A', 1): cell(0.2, 0.4),
+        ('RIFT exported', 'A', 2): cell(0.3, 0.5),
+        ('RIFT exported, style noise 0', 'B', 0): cell(0.9, 0.9),  # not A: not in the sweep
+    }
+    table, lines = settle_table.summarize(cells)
+    sweep = table['capacity']
+    assert [v['row'] for v in sweep] == ['RIFT unlimited', 'RIFT exported']  # widest channel first
+    # guide (target-specific) 0.1, source (shared) 0.3: imbalance 100 * 0.2 / 0.4
+    assert sweep[1]['acc_guide'] == pytest.approx(0.1) and sweep[1]['acc_source'] == pytest.approx(0.3)
+    assert sweep[1]['imbalance'] == pytest.approx(50.0) and sweep[0]['imbalance'] == pytest.approx(0.0)
+    assert sweep[1]['style_mean_abs'] == 0.006 and sweep[0]['style_mean_abs'] is None
+    text = '\n'.join(lines)
+    assert '| RIFT exported | 0.5 | 20 | 10 | 30 | 50 | 0.006 |' in text
+    seeds = table['seeds']['RIFT exported | A']
+    accs = [cells[('RIFT exported', 'A', s)]['acc'] for s in (0, 1, 2)]
+    assert seeds['seeds'] == [0, 1, 2] and seeds['mean'] == pytest.approx(np.mean(accs))
+    assert seeds['sd'] == pytest.approx(np.std(accs, ddof=1))
+    assert '| RIFT exported | A | 3 | 20, 30, 40 | 30 | 10.0 |' in text
+    assert list(table['seeds']) == ['RIFT exported | A']  # one seed elsewhere: no spread
+    assert settle_table.summarize({('RIFT exported', 'A', 0): cells[('RIFT exported', 'A', 0)]})[0]['capacity'] == [
+        sweep[1]
+    ]
+    assert 'capacity sweep' not in '\n'.join(
+        settle_table.summarize({('RIFT exported', 'A', 0): cells[('RIFT exported', 'A', 0)]})[1]
+    )
