@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from common.synth.shapes3d import CARDINALITIES, FACTORS
 from rift import metrics
 from rift.roles import ROLES
 
@@ -104,6 +105,8 @@ def summarize(cells: dict[tuple[str, str, int], dict]) -> tuple[dict, list[str]]
                 f'| {v["row"]} | {v["style_noise"]} | {pct(v["acc"])} | {pct(v["acc_guide"])} | '
                 f'{pct(v["acc_source"])} | {v["imbalance"]:.0f} | {s} |'
             )
+        guide, source = chance_guide_source()
+        lines += ['', f'Chance (a uniformly random value of each factor): guide {pct(guide)}, source {pct(source)}.']
     spread = seed_spread(cells)
     if spread:
         lines += ['', 'Seeds: ACC per seed, their mean and sample standard deviation.', '']
@@ -148,6 +151,14 @@ def _roles_acc(cell: dict, direction: str, k: int) -> float:
     ones (k 1: taken from the guide), from the per-factor ACC on A."""
     per = cell['scores'][direction]['acc_per_factor']
     return float(np.mean([per[n] for n in metrics.factor_roles('A', direction)[k]]))
+
+
+def chance_guide_source(roles: str = 'A') -> tuple[float, float]:
+    """(guide, source) ACC of a uniformly random value of each factor (1 / its cardinality), averaged
+    as `capacity_sweep` averages: over each direction's factors, then over both directions."""
+    card = dict(zip(FACTORS, CARDINALITIES, strict=True))
+    per = [metrics.factor_roles(roles, d)[:2] for d in metrics.DIRECTIONS]
+    return tuple(float(np.mean([np.mean([1 / card[n] for n in p[k]]) for p in per])) for k in (1, 0))
 
 
 def seed_spread(cells: dict[tuple[str, str, int], dict]) -> dict[tuple[str, str], dict]:

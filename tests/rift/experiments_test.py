@@ -249,6 +249,11 @@ def test_settle_sweeps_the_style_channel_and_spreads_the_seeds():
     assert sweep[1]['style_mean_abs'] == 0.006 and sweep[0]['style_mean_abs'] is None
     text = '\n'.join(lines)
     assert '| RIFT exported | 0.5 | 20 | 10 | 30 | 50 | 0.006 |' in text
+    # A: A -> B takes scale (8) and orientation (15) from the guide, B -> A floor and wall hue (10, 10);
+    # both keep object hue (10) and shape (4) from the source
+    chance = ((1 / 8 + 1 / 15) / 2 + 0.1) / 2, (0.1 + 0.25) / 2
+    assert settle_table.chance_guide_source() == pytest.approx(chance)
+    assert 'Chance (a uniformly random value of each factor): guide 10, source 18.' in text
     seeds = table['seeds']['RIFT exported | A']
     accs = [cells[('RIFT exported', 'A', s)]['acc'] for s in (0, 1, 2)]
     assert seeds['seeds'] == [0, 1, 2] and seeds['mean'] == pytest.approx(np.mean(accs))
