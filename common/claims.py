@@ -381,7 +381,7 @@ CLAIMS = (
         'python -m rift.settle',
         _settle_rift_ours,
         _settle_rift_verdict,
-        lambda d: 'seed 0, assignment A first',
+        lambda d: 'seed 0; on A seeds 0-2',
         'settle/grid_rift-exported-A-seed0.png',
     ),
 )

@@ -114,6 +114,20 @@ def summarize(cells: dict[tuple[str, str, int], dict]) -> tuple[dict, list[str]]
         for (row, roles), v in spread.items():
             per = ', '.join(pct(a) for a in v['acc'])
             lines.append(f'| {row} | {roles} | {len(v["seeds"])} | {per} | {pct(v["mean"])} | {100 * v["sd"]:.1f} |')
+        channels = [
+            (row, s, c)
+            for (row, _), v in spread.items()
+            if 'channel' in v
+            for s, c in zip(v['seeds'], v['channel'], strict=True)
+        ]
+        if channels:
+            lines += ['', 'Per seed on A, as in the capacity sweep:', '']
+            lines += ['| row | seed | guide | source | imbalance | mean abs s |', '|---|---|---|---|---|---|']
+            for row, seed, c in channels:
+                s = '' if c['style_mean_abs'] is None else f'{c["style_mean_abs"]:.3f}'
+                lines.append(
+                    f'| {row} | {seed} | {pct(c["acc_guide"])} | {pct(c["acc_source"])} | {c["imbalance"]:.0f} | {s} |'
+                )
     return {
         'rows': rows,
         'across': {f'{row} | {seed}': v for (row, seed), v in across.items()},
@@ -123,27 +137,28 @@ def summarize(cells: dict[tuple[str, str, int], dict]) -> tuple[dict, list[str]]
 
 
 def capacity_sweep(cells: dict[tuple[str, str, int], dict]) -> list[dict]:
-    """The `CAPACITY` rows finished on A (seed 0), widest channel first: ACC, the guide's and the
-    source's factors' ACC (mean over both directions), their imbalance, the last mean |s|."""
+    """The `CAPACITY` rows finished on A (seed 0), widest channel first: ACC and `_channel`'s
+    guide / source split, imbalance and last mean |s|."""
     out = []
     for row, noise in CAPACITY:
         cell = cells.get((row, 'A', 0))
-        if not cell or 'scores' not in cell:
-            continue
-        guide, source = (float(np.mean([_roles_acc(cell, d, k) for d in metrics.DIRECTIONS])) for k in (1, 0))
-        trace = cell.get('style_mean_abs') or []
-        out.append(
-            {
-                'row': row,
-                'style_noise': noise,
-                'acc': cell['acc'],
-                'acc_guide': guide,
-                'acc_source': source,
-                'imbalance': 100.0 * abs(guide - source) / (guide + source) if guide + source > 0 else float('nan'),
-                'style_mean_abs': trace[-1][1] if trace else None,
-            }
-        )
+        if cell and 'scores' in cell:
+            out.append({'row': row, 'style_noise': noise, 'acc': cell['acc']} | _channel(cell))
     return out
+
+
+def _channel(cell: dict) -> dict:
+    """What a cell on A takes through its style channel: the guide's and the source's factors' ACC
+    (mean over both directions), their imbalance 100 |guide - source| / (guide + source), and the
+    style maps' mean |s| at the last logged step (None when not logged)."""
+    guide, source = (float(np.mean([_roles_acc(cell, d, k) for d in metrics.DIRECTIONS])) for k in (1, 0))
+    trace = cell.get('style_mean_abs') or []
+    return {
+        'acc_guide': guide,
+        'acc_source': source,
+        'imbalance': 100.0 * abs(guide - source) / (guide + source) if guide + source > 0 else float('nan'),
+        'style_mean_abs': trace[-1][1] if trace else None,
+    }
 
 
 def _roles_acc(cell: dict, direction: str, k: int) -> float:
@@ -163,7 +178,8 @@ def chance_guide_source(roles: str = 'A') -> tuple[float, float]:
 
 def seed_spread(cells: dict[tuple[str, str, int], dict]) -> dict[tuple[str, str], dict]:
     """{(row, assignment): {'seeds', 'acc', 'mean', 'sd'}} of every row run with two or more seeds
-    on one assignment (sd: the sample standard deviation, ddof 1)."""
+    on one assignment (sd: the sample standard deviation, ddof 1); on A also 'channel', `_channel`
+    per seed."""
     out = {}
     for row, roles in dict.fromkeys((row, roles) for row, roles, _ in cells):
         seeds = sorted(s for r, a, s in cells if (r, a) == (row, roles))
@@ -176,6 +192,8 @@ def seed_spread(cells: dict[tuple[str, str, int], dict]) -> dict[tuple[str, str]
             'mean': float(np.mean(accs)),
             'sd': float(np.std(accs, ddof=1)),
         }
+        if roles == 'A' and all('scores' in cells[(row, roles, s)] for s in seeds):
+            out[(row, roles)]['channel'] = [_channel(cells[(row, roles, s)]) for s in seeds]
     return out
 
 

@@ -259,6 +259,10 @@ def test_settle_sweeps_the_style_channel_and_spreads_the_seeds():
     assert seeds['seeds'] == [0, 1, 2] and seeds['mean'] == pytest.approx(np.mean(accs))
     assert seeds['sd'] == pytest.approx(np.std(accs, ddof=1))
     assert '| RIFT exported | A | 3 | 20, 30, 40 | 30 | 10.0 |' in text
+    # per seed, the capacity sweep's split: seed 1 guide 0.2, source 0.4, imbalance 100 * 0.2 / 0.6
+    assert seeds['channel'][0] == {k: sweep[1][k] for k in ('acc_guide', 'acc_source', 'imbalance', 'style_mean_abs')}
+    assert seeds['channel'][1]['imbalance'] == pytest.approx(100 * 0.2 / 0.6)
+    assert '| RIFT exported | 1 | 20 | 40 | 33 |  |' in text and '| RIFT exported | 0 | 10 | 30 | 50 | 0.006 |' in text
     assert list(table['seeds']) == ['RIFT exported | A']  # one seed elsewhere: no spread
     assert settle_table.summarize({('RIFT exported', 'A', 0): cells[('RIFT exported', 'A', 0)]})[0]['capacity'] == [
         sweep[1]
