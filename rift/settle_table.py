@@ -68,10 +68,11 @@ def summarize(cells: dict[tuple[str, str, int], dict]) -> tuple[dict, list[str]]
         )
     refs = [c for c in cells.values() if 'oracle' in c]
     if refs:
+        oracle, rand = ([c[k] for c in refs] for k in ('oracle', 'rand'))
         lines += [
             '',
-            f'References on the same pairs: oracle {pct(np.mean([c["oracle"] for c in refs]))}, '
-            f'RAND {pct(np.mean([c["rand"] for c in refs]))}.',
+            f"References on each row's own test pairs (the exact translations; RAND): oracle {pct(min(oracle))}-"
+            f'{pct(max(oracle))}, RAND {pct(min(rand))}-{pct(max(rand))} (mean {pct(np.mean(rand))}).',
         ]
     across = across_assignments(cells)
     if across:

@@ -100,10 +100,11 @@ def test_settle_table_reports_last_and_best_with_the_exact_spread():
     }
     curve = {'best': {'step': 500, 'acc': 0.8}, 'points': [{'step': 500, 'acc_a2b': 0.8, 'acc_b2a': 0.8}]}
     cell = settle._cell(result, curve, 'RIFT exported') | {'steps': 1000}
-    _, lines = settle.summarize({('RIFT exported', 'A', 0): cell})
+    other = settle._cell(result | {'rand': _scores('A', 0.2, 0.2)}, None, 'RIFT exported')
+    _, lines = settle.summarize({('RIFT exported', 'A', 0): cell, ('RIFT exported', 'A', 1): other})
     text = '\n'.join(lines)
     assert '| RIFT exported | A | 0 | 1000 | 75 | 75 | 75 | 50 | 60 | 90 | 0.010 (0.200) | 80 (500) |' in text
-    assert 'oracle 100, RAND 10' in text
+    assert 'oracle 100-100, RAND 10-20 (mean 15).' in text  # each seed's own test pairs
 
 
 def test_settle_keeps_each_runs_curve_and_last_grid_beside_the_table(tmp_path, monkeypatch):
