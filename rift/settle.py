@@ -20,7 +20,9 @@ attribute classifier (`rift/attribute_classifier_32px_close.msgpack`). Jobs, in 
   RIFT exported, CycleGAN, supervised (target margin, 24000 steps) on B and C
   RIFT as CycleGAN A (the closed channel, also scored through the noise it was trained with)
   the capacity sweep on A: the exported terms with style noise 0 and 0.15 (0.5 is exported)
-  seeds 1 and 2 of RIFT exported A.
+  seeds 1 and 2 of RIFT exported A
+  RIFT exported, no style norm A (style noise 0.5 alone: the capacity limit without the norm
+                     penalty, which closes the channel at every noise level in the sweep).
 
 Every run is an ordinary run.py workdir: a finished one is skipped, an interrupted one resumes,
 and a run whose row is already in the committed table but whose workdir is not under --root (a
@@ -69,6 +71,7 @@ ROWS = {
     'RIFT as CycleGAN': ('rift', 'as_cyclegan', {}, 12000),
     'RIFT exported, style noise 0': ('rift', 'exported', {'loss.style_noise': 0.0}, 12000),
     'RIFT exported, style noise 0.15': ('rift', 'exported', {'loss.style_noise': 0.15}, 12000),
+    'RIFT exported, no style norm': ('rift', 'exported', {'loss.style_norm': 0.0}, 12000),
 }
 # (row, assignment) -> steps where a row's budget differs by assignment: the bound on B and C
 # stops at 24000 steps, where A's had ACC 0.90 over both directions (its curve says whether more
@@ -95,6 +98,7 @@ ORDER = (
     ('RIFT exported, style noise 0.15', 'A', 0),
     ('RIFT exported', 'A', 1),
     ('RIFT exported', 'A', 2),
+    ('RIFT exported, no style norm', 'A', 0),
 )
 
 

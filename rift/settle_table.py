@@ -22,9 +22,11 @@ from rift import metrics
 from rift.roles import ROLES
 
 # The capacity sweep on A, widest channel first: (row, its style noise sd as the table prints it).
-# `unlimited` has neither the style norm nor the noise; the others keep the exported terms.
+# `unlimited` has neither the style norm nor the noise; the others keep the exported terms (the
+# second without the style norm penalty: the noise alone limits its channel).
 CAPACITY = (
     ('RIFT unlimited', 'none, no norm'),
+    ('RIFT exported, no style norm', '0.5, no norm'),
     ('RIFT exported, style noise 0', '0'),
     ('RIFT exported, style noise 0.15', '0.15'),
     ('RIFT exported', '0.5'),
